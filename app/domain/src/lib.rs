@@ -1,0 +1,7 @@
+#![doc = include_str!("../README.md")]
+
+pub mod account;
+pub mod clock;
+pub mod problem;
+
+pub use problem::Problem;
