@@ -40,9 +40,7 @@ impl Username {
             return Err(Problem::new(
                 "username",
                 "username.charset",
-                format!(
-                    "`{bad}` is not allowed: use letters a-z, digits and . _ - @ only."
-                ),
+                format!("`{bad}` is not allowed: use letters a-z, digits and . _ - @ only."),
             ));
         }
         Ok(Self(name))
@@ -121,13 +119,19 @@ mod tests {
 
     #[test]
     fn usernames_are_normalised_to_lowercase() {
-        assert_eq!(Username::parse("  Ada.Lovelace ").unwrap().as_str(), "ada.lovelace");
+        assert_eq!(
+            Username::parse("  Ada.Lovelace ").unwrap().as_str(),
+            "ada.lovelace"
+        );
     }
 
     #[test]
     fn usernames_outside_the_length_bounds_are_rejected() {
         assert_eq!(Username::parse("ab").unwrap_err().rule, "username.length");
-        assert_eq!(Username::parse(&"a".repeat(65)).unwrap_err().rule, "username.length");
+        assert_eq!(
+            Username::parse(&"a".repeat(65)).unwrap_err().rule,
+            "username.length"
+        );
         assert!(Username::parse(&"a".repeat(64)).is_ok());
     }
 
@@ -152,7 +156,9 @@ mod tests {
 
     #[test]
     fn password_length_counts_characters_not_bytes() {
-        assert!(password_problems("ééééééééééé", "ada").iter().any(|p| p.rule == "password.too_short"));
+        assert!(password_problems("ééééééééééé", "ada")
+            .iter()
+            .any(|p| p.rule == "password.too_short"));
         assert!(password_problems("ééééééééeéf1", "ada").is_empty());
     }
 
@@ -164,14 +170,23 @@ mod tests {
 
     #[test]
     fn repetitive_and_oversized_passwords_are_rejected() {
-        assert_eq!(rules(&password_problems("aaaaaaaaaaaaaaab", "ada")), ["password.repetitive"]);
-        assert_eq!(rules(&password_problems(&"abcd".repeat(300), "ada")), ["password.too_long"]);
+        assert_eq!(
+            rules(&password_problems("aaaaaaaaaaaaaaab", "ada")),
+            ["password.repetitive"]
+        );
+        assert_eq!(
+            rules(&password_problems(&"abcd".repeat(300), "ada")),
+            ["password.too_long"]
+        );
     }
 
     #[test]
     fn confirmation_must_match() {
         assert!(confirmation_problem("a", "a").is_none());
-        assert_eq!(confirmation_problem("a", "b").unwrap().field, "password_confirm");
+        assert_eq!(
+            confirmation_problem("a", "b").unwrap().field,
+            "password_confirm"
+        );
     }
 
     proptest::proptest! {

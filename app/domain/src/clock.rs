@@ -39,7 +39,7 @@ mod tests {
 
     #[test]
     fn time_of_day_applies_the_offset_and_wraps_midnight() {
-        // 2026-11-23T23:30:05Z
+        // 2026-11-29T23:30:05Z
         let t = 1_795_995_005_000;
         assert_eq!(format_time_of_day(t, 0), "23:30:05");
         assert_eq!(format_time_of_day(t, 3 * 3600), "02:30:05");

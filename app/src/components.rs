@@ -1,0 +1,6 @@
+//! Widgets shared by several pages.
+
+pub mod clock;
+pub mod empty_state;
+pub mod layout;
+pub mod theme_toggle;

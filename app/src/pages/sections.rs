@@ -1,0 +1,75 @@
+//! Sections whose features have not landed yet. Each says plainly what will live there; none shows
+//! invented data.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::empty_state::EmptyState;
+
+/// `/templates`.
+#[component]
+pub fn TemplatesPage() -> impl IntoView {
+    view! {
+        <Title text="Templates" />
+        <h1>"Templates"</h1>
+        <EmptyState title="No templates yet">
+            <p>"Write WhatsApp message templates here, with a live preview and a checker that "
+               "catches Meta's rejection reasons before you submit. Approved templates and "
+               "session replies will be listed with their review status and quality rating."</p>
+        </EmptyState>
+    }
+}
+
+/// `/contacts`.
+#[component]
+pub fn ContactsPage() -> impl IntoView {
+    view! {
+        <Title text="Contacts" />
+        <h1>"Contacts"</h1>
+        <EmptyState title="No contacts yet">
+            <p>"Import customer lists from CSV or Excel, keep each person's opt-in and opt-out "
+               "history, and build segments for campaigns here."</p>
+        </EmptyState>
+    }
+}
+
+/// `/campaigns`.
+#[component]
+pub fn CampaignsPage() -> impl IntoView {
+    view! {
+        <Title text="Campaigns" />
+        <h1>"Campaigns"</h1>
+        <EmptyState title="No campaigns yet">
+            <p>"Send an approved template to a segment, now or on a schedule, throttled to your "
+               "number's throughput and messaging limit, and follow delivery live here."</p>
+        </EmptyState>
+    }
+}
+
+/// `/conversations`.
+#[component]
+pub fn ConversationsPage() -> impl IntoView {
+    view! {
+        <Title text="Conversations" />
+        <h1>"Conversations"</h1>
+        <EmptyState title="No conversations yet">
+            <p>"Replies from your contacts will arrive here, with the 24-hour customer-service "
+               "window shown for each, so you can answer with free text or a session reply."</p>
+        </EmptyState>
+    }
+}
+
+/// `/settings`.
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <Title text="Settings" />
+        <h1>"Settings"</h1>
+        <EmptyState title="Nothing to configure here yet">
+            <p>"WhatsApp connections (Meta Cloud API, 360dialog and the built-in sandbox), the "
+               "webhook log and account settings will live here. Server settings are read from "
+               "the command line, environment and config file; see " <code>"herald --help"</code>
+               "."</p>
+        </EmptyState>
+    }
+}

@@ -1,0 +1,49 @@
+//! The route table. Which routes need a session is decided by the server's middleware, not here.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+
+use crate::components::layout::Layout;
+use crate::pages::{
+    dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage, sections, setup::SetupPage,
+};
+
+/// The whole application; rendered inside [`crate::shell`].
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    mark_hydrated();
+    view! {
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Herald".to_string() } else { format!("{page} · Herald") }
+        } />
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/setup") view=SetupPage />
+                <ParentRoute path=path!("") view=Layout>
+                    <Route path=path!("") view=DashboardPage />
+                    <Route path=path!("templates") view=sections::TemplatesPage />
+                    <Route path=path!("contacts") view=sections::ContactsPage />
+                    <Route path=path!("campaigns") view=sections::CampaignsPage />
+                    <Route path=path!("conversations") view=sections::ConversationsPage />
+                    <Route path=path!("settings") view=sections::SettingsPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Sets `data-hydrated` on `<body>` once the wasm has taken over, so browser tests (and curious
+/// people in devtools) can tell a hydrated page from a server-rendered one.
+fn mark_hydrated() {
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}

@@ -1,0 +1,148 @@
+//! The axum application: routes, middleware order and the Leptos wiring.
+//!
+//! Request path, outermost first: tracing → security headers → [`csrf`] → [`session_gate`] →
+//! routes (with [`metrics`] on every matched route). Pages and server functions are registered by
+//! leptos_axum with [`app::ports::Services`] and the [`app::AssetManifest`] in context.
+
+pub mod assets;
+mod auth_forms;
+pub mod cookies;
+pub mod csrf;
+mod health;
+pub mod metrics;
+pub mod session_gate;
+pub mod throttle;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{FromRef, Request};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::LeptosRoutes;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::accounts::Accounts;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::storage::Store;
+
+/// Everything a handler may need; cloned per request (all fields are cheap handles).
+#[derive(Clone)]
+pub struct AppState {
+    /// Leptos' settings (output name and asset directory).
+    pub leptos: LeptosOptions,
+    /// Validated settings.
+    pub config: Arc<Config>,
+    /// The database.
+    pub store: Store,
+    /// Account service.
+    pub accounts: Accounts,
+    /// Sign-in rate limits.
+    pub throttle: Arc<throttle::LoginThrottle>,
+    /// Request metrics.
+    pub metrics: Arc<metrics::HttpMetrics>,
+    /// Ports handed to server functions.
+    pub services: app::ports::Services,
+    /// URLs of the embedded assets.
+    pub assets: app::AssetManifest,
+    /// Time source.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// Builds the complete router.
+pub fn router(state: AppState) -> Router {
+    let routes = leptos_axum::generate_route_list(app::App);
+    let context = {
+        let services = state.services.clone();
+        let assets = state.assets.clone();
+        move || {
+            provide_context(services.clone());
+            provide_context(assets.clone());
+        }
+    };
+    let shell = {
+        let options = state.leptos.clone();
+        move || app::shell(options.clone())
+    };
+    let not_found = leptos_axum::render_app_to_stream_with_context(context.clone(), shell.clone());
+    let fallback_metrics = state.metrics.clone();
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::render))
+        .route("/assets/{*path}", get(assets::serve))
+        .route("/auth/setup", post(auth_forms::setup))
+        .route("/auth/login", post(auth_forms::login))
+        .route("/auth/logout", post(auth_forms::logout))
+        .leptos_routes_with_context(&state, routes, context, shell)
+        .route_layer(from_fn_with_state(state.clone(), metrics::track))
+        .fallback(move |req: Request| {
+            let render = not_found.clone();
+            let metrics = fallback_metrics.clone();
+            async move {
+                let started = Instant::now();
+                let method = req.method().clone();
+                let response = render(req).await;
+                metrics.record(&method, "(unmatched)", response.status(), started.elapsed());
+                response
+            }
+        })
+        .layer(from_fn_with_state(state.clone(), session_gate::gate))
+        .layer(from_fn_with_state(state.clone(), csrf::protect))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                // The path only: query strings can carry tokens (webhook verification).
+                .make_span_with(|req: &Request| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// The address a request came from: the socket peer, or with `trust_proxy` the last
+/// `X-Forwarded-For` entry (the one our own proxy appended).
+pub fn client_ip(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    if config.trust_proxy {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|ip| ip.trim().parse().ok())
+            .last();
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    peer.ip()
+}

@@ -1,0 +1,22 @@
+//! The `herald` server: everything that does I/O.
+//!
+//! Layout:
+//! - [`config`]: settings from flags, environment and file.
+//! - [`startup`]: builds an [`Application`] and runs it until shutdown.
+//! - [`http`]: the axum router, middleware (CSRF, session gate, metrics) and form handlers.
+//! - [`accounts`]: owner setup, sign-in and sessions.
+//! - [`storage`]: the only module that touches sled.
+//! - [`system`]: implements the `app::ports` the UI's server functions call.
+//! - [`clock`]: the only place that reads wall-clock time.
+//! - [`telemetry`]: log output.
+
+pub mod accounts;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod startup;
+pub mod storage;
+pub mod system;
+pub mod telemetry;
+
+pub use startup::Application;

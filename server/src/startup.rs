@@ -1,0 +1,143 @@
+//! Wiring: open storage, build services, bind the listener, run until told to stop, flush.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::accounts::Accounts;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::http::{self, metrics::HttpMetrics, throttle::LoginThrottle, AppState};
+use crate::storage::Store;
+use crate::system::SystemService;
+
+/// How often expired sessions and idle throttle keys are cleared.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// A built, bound, not yet running Herald.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens storage and binds the listen address, failing with a one-line reason.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Application::build`] with a chosen clock (tests).
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let store = Store::open(&config.data_dir)
+            .with_context(|| format!("cannot open data directory {}", config.data_dir.display()))?;
+        let accounts = Accounts::new(&store, clock.clone())?;
+        let services = app::ports::Services {
+            system: Arc::new(SystemService::new(store.clone(), clock.clone())),
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let state = AppState {
+            leptos: LeptosOptions::builder()
+                .output_name("herald")
+                .site_pkg_dir("assets")
+                .build(),
+            config: Arc::new(config),
+            store,
+            accounts,
+            throttle: Arc::new(LoginThrottle::default()),
+            metrics: Arc::new(HttpMetrics::default()),
+            services,
+            assets: http::assets::manifest(),
+            clock,
+        };
+        Ok(Self { listener, state })
+    }
+
+    /// The bound address (useful when the configured port was 0).
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `shutdown` resolves, then stops background work and flushes storage.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self { listener, state } = self;
+        if state.assets.hydration.is_none() {
+            tracing::warn!(
+                "this binary was built without the browser bundle; pages will not be interactive"
+            );
+        }
+        let stop = CancellationToken::new();
+        let sweeper = tokio::spawn(sweep(state.clone(), stop.clone()));
+        let router = http::router(state.clone());
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server failed")?;
+        stop.cancel();
+        let _ = sweeper.await;
+        state
+            .store
+            .flush()
+            .await
+            .context("flushing storage at shutdown")?;
+        tracing::info!("storage flushed; stopped");
+        Ok(())
+    }
+}
+
+/// Background job: hourly removal of expired sessions and idle throttle keys.
+async fn sweep(state: AppState, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(SWEEP_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {
+                match state.accounts.purge_expired_sessions() {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
+                    Err(error) => tracing::error!(%error, "session sweep failed"),
+                }
+                state.throttle.forget_idle();
+            }
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
