@@ -28,7 +28,8 @@ pub struct StorageOverview {
 }
 
 /// Reads [`InstallationOverview`] from the server.
-#[server(endpoint = "system/overview")]
+// A read, so GET: safe methods need no CSRF token.
+#[server(endpoint = "system/overview", input = leptos::server_fn::codec::GetUrl)]
 pub async fn system_overview() -> Result<InstallationOverview, ServerFnError> {
     let services = crate::ports::services()?;
     services.system.overview().await.map_err(ServerFnError::new)

@@ -1,0 +1,240 @@
+//! `TestApp`: a running Herald plus a cookie-keeping HTTP client with methods named after what a
+//! user does.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use reqwest::{header, redirect, Response, StatusCode};
+use server::config::Config;
+use server::Application;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const OWNER: &str = "owner";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub base: String,
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    client: reqwest::Client,
+    cookies: Mutex<HashMap<String, String>>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    /// A fresh Herald with an empty data directory.
+    pub async fn spawn() -> Self {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let mut app = Self::spawn_with(Config::for_data_dir(temp.path())).await;
+        app._temp = Some(temp);
+        app
+    }
+
+    /// A Herald with the given settings (data directory owned by the caller).
+    pub async fn spawn_with(config: Config) -> Self {
+        let data_dir = config.data_dir.clone();
+        let app = Application::build(config)
+            .await
+            .expect("application builds");
+        let addr: SocketAddr = app.local_addr().expect("bound");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            base: format!("http://{addr}"),
+            data_dir,
+            _temp: None,
+            client: reqwest::Client::builder()
+                .redirect(redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookies: Mutex::new(HashMap::new()),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stops gracefully (as on SIGTERM) and returns the temp dir so a restart can reuse it.
+    pub async fn stop(mut self) -> (Option<tempfile::TempDir>, HashMap<String, String>) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+        let cookies = self.cookies.lock().unwrap().clone();
+        (self._temp.take(), cookies)
+    }
+
+    /// Restarts on the same data directory, keeping this client's cookies.
+    pub async fn restart(self) -> Self {
+        let data_dir = self.data_dir.clone();
+        let (temp, cookies) = self.stop().await;
+        let mut app = Self::spawn_with(Config::for_data_dir(&data_dir)).await;
+        app._temp = temp;
+        *app.cookies.lock().unwrap() = cookies;
+        app
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    pub fn forget_cookie(&self, name: &str) {
+        self.cookies.lock().unwrap().remove(name);
+    }
+
+    fn cookie_header(&self) -> String {
+        let cookies = self.cookies.lock().unwrap();
+        cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn remember(&self, response: &Response) {
+        let mut cookies = self.cookies.lock().unwrap();
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let text = value.to_str().unwrap_or_default();
+            let pair = text.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                if text.contains("Max-Age=0") {
+                    cookies.remove(name);
+                } else {
+                    cookies.insert(name.to_string(), value.to_string());
+                }
+            }
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.get_with(path, &[]).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        let mut request = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(header::COOKIE, self.cookie_header());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("GET");
+        self.remember(&response);
+        response
+    }
+
+    /// Posts a form exactly as a browser would, including the page's CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        if self.cookie("herald_csrf").is_none() {
+            self.get("/login").await;
+        }
+        let token = self.cookie("herald_csrf").unwrap_or_default();
+        let mut all = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_raw(path, &all, &[]).await
+    }
+
+    /// Posts a form with exactly these fields and headers (no token added).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let body = serde_urlencoded(fields);
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("POST");
+        self.remember(&response);
+        response
+    }
+
+    pub async fn set_up_owner(&self) -> Response {
+        self.post_form(
+            "/auth/setup",
+            &[
+                ("username", OWNER),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        )
+        .await
+    }
+
+    pub async fn log_in(&self, username: &str, password: &str) -> Response {
+        self.post_form(
+            "/auth/login",
+            &[("username", username), ("password", password)],
+        )
+        .await
+    }
+
+    /// Setup plus sign-in: the state of a user who just started using Herald.
+    pub async fn signed_in() -> Self {
+        let app = Self::spawn().await;
+        assert_eq!(location(&app.set_up_owner().await), "/login?notice=created");
+        let response = app.log_in(OWNER, PASSWORD).await;
+        assert_eq!(location(&response), "/");
+        app
+    }
+}
+
+fn serde_urlencoded(fields: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&urlencode(k));
+        out.push('=');
+        out.push_str(&urlencode(v));
+    }
+    out
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The `Location` of a redirect, asserting it is one.
+pub fn location(response: &Response) -> String {
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "expected a redirect from {}",
+        response.url()
+    );
+    response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}

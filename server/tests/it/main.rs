@@ -1,0 +1,7 @@
+//! Herald's integration tests: one binary (so it links once), each test starting the real server
+//! on a random port with a temporary data directory and driving it over HTTP.
+
+mod auth;
+mod helpers;
+mod operations;
+mod process;
