@@ -41,9 +41,6 @@ pub fn SetupPage() -> impl IntoView {
         }
         found
     });
-    let complete = move || {
-        !username.get().is_empty() && !password.get().is_empty() && !confirm.get().is_empty()
-    };
     let input = |signal: RwSignal<String>| move |ev| signal.set(event_target_value(&ev));
 
     view! {
@@ -85,7 +82,7 @@ pub fn SetupPage() -> impl IntoView {
                     }}
                 </ul>
                 <button type="submit" class="button button-primary"
-                    disabled=move || complete() && !problems.get().is_empty()>
+                    disabled=move || !problems.get().is_empty()>
                     "Create account"
                 </button>
             </form>

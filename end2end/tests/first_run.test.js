@@ -1,0 +1,101 @@
+// A new user's first session, end to end, against the release binary.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { OWNER, PASSWORD, launchBrowser, startHerald, waitForHydration, withPage } from './harness.js';
+
+let herald;
+let browser;
+
+before(async () => {
+  herald = await startHerald();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await herald?.stop();
+});
+
+const SECTIONS = ['Templates', 'Contacts', 'Campaigns', 'Conversations', 'Settings', 'Dashboard'];
+
+test('first run: setup, sign in, every section, live widgets, sign out', async () => {
+  await withPage(browser, 'first-run', async (page, errors) => {
+    // The wasm is embedded, compressed and cached forever.
+    const wasm = page.waitForResponse((r) => r.url().endsWith('.wasm'));
+    await page.goto(`${herald.base}/`);
+    assert.match(page.url(), /\/setup$/);
+    const wasmResponse = await wasm;
+    assert.equal(wasmResponse.status(), 200);
+    const headers = await wasmResponse.allHeaders();
+    assert.equal(headers['content-encoding'], 'br');
+    assert.equal(headers['cache-control'], 'public, max-age=31536000, immutable');
+    await waitForHydration(page);
+
+    // Password rules appear while typing, from the same code the server enforces.
+    await page.fill('#username', OWNER);
+    await page.fill('#password', 'short');
+    await page.waitForSelector('[data-rule="password.too_short"]');
+    assert.ok(await page.isDisabled('button[type=submit]'));
+    await page.fill('#password', PASSWORD);
+    await page.fill('#password_confirm', PASSWORD);
+    await page.waitForSelector('[data-rule]', { state: 'detached' });
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/login\?notice=created$/);
+
+    // Sign in.
+    await page.fill('#username', OWNER);
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${herald.base}/`);
+    await waitForHydration(page);
+    assert.equal(await page.textContent('[data-testid=account-name]'), OWNER);
+
+    // Client-side navigation through every section, no full reloads.
+    await page.evaluate(() => { window.__sameDocument = true; });
+    for (const section of SECTIONS) {
+      await page.click(`nav >> text=${section}`);
+      await page.waitForSelector(`h1:text-is("${section}")`);
+      assert.equal(await page.getAttribute(`nav >> text=${section}`, 'aria-current'), 'page');
+    }
+    assert.equal(await page.evaluate(() => window.__sameDocument), true);
+
+    // The dashboard clock ticks in the browser...
+    const clock = page.locator('[data-testid=server-clock]');
+    const first = await clock.textContent();
+    assert.match(first, /^\d\d:\d\d:\d\d$/);
+    await page.waitForFunction(
+      (before) => document.querySelector('[data-testid=server-clock]')?.textContent !== before,
+      first,
+      { timeout: 5_000 },
+    );
+    // ...and the theme toggle changes the page without reloading it.
+    const before = await page.evaluate(() => document.documentElement.dataset.theme ?? '');
+    await page.click('[data-testid=theme-toggle]');
+    const afterToggle = await page.evaluate(() => document.documentElement.dataset.theme);
+    assert.notEqual(afterToggle, before);
+    assert.equal(await page.evaluate(() => window.__sameDocument), true);
+
+    // Sign out; protected pages send us back to sign in.
+    await page.click('text=Log out');
+    await page.waitForURL(/\/login\?notice=signed_out$/);
+    await page.goto(`${herald.base}/campaigns`);
+    assert.match(page.url(), /\/login\?next=%2Fcampaigns$/);
+    assert.deepEqual(errors, []);
+  });
+});
+
+test('signing in works with JavaScript disabled', async () => {
+  await withPage(browser, 'no-javascript', async (page) => {
+    await page.goto(`${herald.base}/settings`);
+    assert.match(page.url(), /\/login/);
+    await page.fill('#username', OWNER);
+    await page.fill('#password', 'wrong password entirely');
+    await page.click('button[type=submit]');
+    assert.equal(await page.textContent('[data-testid=login-error]'), 'Wrong username or password.');
+    await page.fill('#username', OWNER);
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('h1:text-is("Settings")');
+  }, { javaScriptEnabled: false });
+});
