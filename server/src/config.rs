@@ -460,6 +460,13 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_file_is_valid() {
+        let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/herald.example.toml"));
+        let config = load(&ServeArgs { config: Some(path), ..Default::default() }, None).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
     fn secrets_are_validated_without_echoing_them() {
         let args = ServeArgs {
             metrics_token: Some("short-secret".into()),

@@ -66,7 +66,7 @@ impl Store {
         schema::migrate(&db, migrations)?;
         Ok(Self {
             db,
-            path: dir.to_path_buf(),
+            path: dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
         })
     }
 
