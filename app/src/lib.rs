@@ -8,6 +8,10 @@
 //! - [`api`]: server functions, thin calls into [`ports`].
 //! - [`ports`] (`ssr` only): the use-case traits the `server` crate implements. This crate never
 //!   names sled, reqwest or governor.
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, reason = "a failing test should panic")
+)]
 
 pub mod api;
 pub mod components;

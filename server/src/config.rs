@@ -317,9 +317,8 @@ pub fn load(args: &ServeArgs, matches: Option<&ArgMatches>) -> Result<Config, Co
         layers.file.public_url.clone(),
         "",
     );
-    if !public_url.0.is_empty()
-        && !(public_url.0.starts_with("http://") || public_url.0.starts_with("https://"))
-    {
+    let is_url = public_url.0.starts_with("http://") || public_url.0.starts_with("https://");
+    if !public_url.0.is_empty() && !is_url {
         return Err(err(
             "public_url",
             public_url,
@@ -367,7 +366,7 @@ pub fn load(args: &ServeArgs, matches: Option<&ArgMatches>) -> Result<Config, Co
         public_url: (!public_url.0.is_empty())
             .then(|| public_url.0.trim_end_matches('/').to_string()),
         trust_proxy: trust_proxy_value,
-        metrics_token: (!metrics_token.0.is_empty()).then(|| Secret(metrics_token.0)),
+        metrics_token: (!metrics_token.0.is_empty()).then_some(Secret(metrics_token.0)),
     })
 }
 
@@ -462,7 +461,14 @@ mod tests {
     #[test]
     fn the_shipped_example_file_is_valid() {
         let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/herald.example.toml"));
-        let config = load(&ServeArgs { config: Some(path), ..Default::default() }, None).unwrap();
+        let config = load(
+            &ServeArgs {
+                config: Some(path),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
     }
 

@@ -139,7 +139,7 @@ pub fn client_ip(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> IpAd
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .filter_map(|ip| ip.trim().parse().ok())
-            .last();
+            .next_back();
         if let Some(ip) = forwarded {
             return ip;
         }

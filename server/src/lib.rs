@@ -9,6 +9,10 @@
 //! - [`system`]: implements the `app::ports` the UI's server functions call.
 //! - [`clock`]: the only place that reads wall-clock time.
 //! - [`telemetry`]: log output.
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, reason = "a failing test should panic")
+)]
 
 pub mod accounts;
 pub mod clock;

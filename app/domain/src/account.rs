@@ -23,7 +23,7 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, Problem> {
         let name = raw.trim().to_lowercase();
         let chars = name.chars().count();
-        if chars < USERNAME_MIN_CHARS || chars > USERNAME_MAX_CHARS {
+        if !(USERNAME_MIN_CHARS..=USERNAME_MAX_CHARS).contains(&chars) {
             return Err(Problem::new(
                 "username",
                 "username.length",

@@ -1,4 +1,8 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, reason = "a failing test should panic")
+)]
 
 pub mod account;
 pub mod clock;

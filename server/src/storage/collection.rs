@@ -7,11 +7,14 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::{codec, key::Key, StorageError};
 
+/// Ties a handle to its key and value types without owning either (and stays `Send + Sync`).
+type TypeMarker<K, V> = PhantomData<fn(K, V) -> (K, V)>;
+
 /// A sled tree whose keys are `K` and values `V`.
 pub struct Collection<K, V> {
     name: &'static str,
     tree: sled::Tree,
-    _types: PhantomData<fn(K, V) -> (K, V)>,
+    _types: TypeMarker<K, V>,
 }
 
 impl<K, V> Clone for Collection<K, V> {
@@ -150,7 +153,7 @@ impl<K: Key, V: Serialize + DeserializeOwned> Collection<K, V> {
 pub struct TxCollection<'t, K, V> {
     name: &'static str,
     tree: &'t TransactionalTree,
-    _types: PhantomData<fn(K, V) -> (K, V)>,
+    _types: TypeMarker<K, V>,
 }
 
 /// Error type of the closure passed to [`transact`]: `Abort(e)` rolls back and returns `e`.

@@ -1,5 +1,6 @@
 //! Herald's integration tests: one binary (so it links once), each test starting the real server
 //! on a random port with a temporary data directory and driving it over HTTP.
+#![allow(clippy::unwrap_used, reason = "a failing test should panic")]
 
 mod auth;
 mod helpers;
