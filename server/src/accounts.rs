@@ -237,8 +237,10 @@ fn dummy_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| {
         let salt = SaltString::generate(&mut OsRng);
+        let mut unguessable = [0u8; 32];
+        rand::rng().fill_bytes(&mut unguessable);
         Argon2::default()
-            .hash_password(Uuid::new_v4().as_bytes(), &salt)
+            .hash_password(&unguessable, &salt)
             .map(|h| h.to_string())
             .unwrap_or_default()
     })

@@ -19,6 +19,7 @@ pub mod key;
 mod schema;
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 pub use collection::{transact, Collection, TxCollection, TxError};
 pub use error::StorageError;
@@ -27,6 +28,36 @@ pub use schema::{Migration, CURRENT_SCHEMA};
 /// Upper bound of sled's in-memory page cache. sled's own default (1 GiB) is sized for a
 /// dedicated database host, not a VPS that also runs the rest of Herald.
 const CACHE_CAPACITY_BYTES: u64 = 128 * 1024 * 1024;
+
+/// How long [`Store::open`] waits for a lock held by a closing handle. sled releases its file lock
+/// from a background thread shortly after the last handle drops, so a restart in the same process
+/// (or a supervisor restarting Herald at once) can briefly find it held.
+const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// Opens sled, retrying while the directory lock is held, then reporting [`StorageError::Locked`].
+fn open_waiting_for_lock(dir: &Path) -> Result<sled::Db, StorageError> {
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        let result = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_CAPACITY_BYTES)
+            .open();
+        match result {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(io)) if is_lock_error(&io) => {
+                if Instant::now() >= deadline {
+                    return Err(StorageError::Locked(dir.to_path_buf()));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(other) => return Err(StorageError::Sled(other)),
+        }
+    }
+}
+
+fn is_lock_error(io: &std::io::Error) -> bool {
+    io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock")
+}
 
 /// Handle to the open database; cheap to clone.
 #[derive(Clone)]
@@ -50,19 +81,7 @@ impl Store {
             path: dir.to_path_buf(),
             source,
         })?;
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(CACHE_CAPACITY_BYTES)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                    StorageError::Locked(dir.to_path_buf())
-                }
-                sled::Error::Io(io) if io.to_string().contains("lock") => {
-                    StorageError::Locked(dir.to_path_buf())
-                }
-                other => StorageError::Sled(other),
-            })?;
+        let db = open_waiting_for_lock(dir)?;
         schema::migrate(&db, migrations)?;
         Ok(Self {
             db,
