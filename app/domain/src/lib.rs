@@ -7,5 +7,6 @@
 pub mod account;
 pub mod clock;
 pub mod problem;
+pub mod whatsapp;
 
 pub use problem::Problem;
