@@ -9,6 +9,7 @@
 //! - [`system`]: implements the `app::ports` the UI's server functions call.
 //! - [`clock`]: the only place that reads wall-clock time.
 //! - [`telemetry`]: log output.
+//! - [`whatsapp`]: webhook signature verification (provider clients and intake to follow).
 #![cfg_attr(
     test,
     allow(clippy::unwrap_used, reason = "a failing test should panic")
@@ -22,5 +23,6 @@ pub mod startup;
 pub mod storage;
 pub mod system;
 pub mod telemetry;
+pub mod whatsapp;
 
 pub use startup::Application;
