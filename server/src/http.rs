@@ -17,7 +17,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{FromRef, Request};
+use axum::extract::{DefaultBodyLimit, FromRef, Request};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
@@ -32,6 +32,7 @@ use crate::accounts::Accounts;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::storage::Store;
+use crate::whatsapp::intake;
 
 /// Everything a handler may need; cloned per request (all fields are cheap handles).
 #[derive(Clone)]
@@ -54,6 +55,8 @@ pub struct AppState {
     pub assets: app::AssetManifest,
     /// Time source.
     pub clock: Arc<dyn Clock>,
+    /// WhatsApp webhook intake.
+    pub webhooks: crate::whatsapp::intake::Webhooks,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -87,6 +90,12 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/setup", post(auth_forms::setup))
         .route("/auth/login", post(auth_forms::login))
         .route("/auth/logout", post(auth_forms::logout))
+        .route(
+            "/webhooks/whatsapp/{connection}",
+            get(intake::verify)
+                .post(intake::receive)
+                .layer(DefaultBodyLimit::max(intake::MAX_BODY_BYTES)),
+        )
         .leptos_routes_with_context(&state, routes, context, shell)
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .fallback(move |req: Request| {

@@ -16,6 +16,8 @@ use crate::config::Config;
 use crate::http::{self, metrics::HttpMetrics, throttle::LoginThrottle, AppState};
 use crate::storage::Store;
 use crate::system::SystemService;
+use crate::whatsapp::intake::Webhooks;
+use crate::whatsapp::worker::WebhookWorker;
 
 /// How often expired sessions and idle throttle keys are cleared.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
@@ -24,6 +26,7 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    worker: WebhookWorker,
 }
 
 impl Application {
@@ -40,6 +43,8 @@ impl Application {
         let services = app::ports::Services {
             system: Arc::new(SystemService::new(store.clone(), clock.clone())),
         };
+        let webhooks = Webhooks::new(&store, clock.clone())?;
+        let worker = WebhookWorker::new(&store, webhooks.clone(), clock.clone())?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -56,8 +61,23 @@ impl Application {
             services,
             assets: http::assets::manifest(),
             clock,
+            webhooks,
         };
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            worker,
+        })
+    }
+
+    /// Handles to the running state, for tests that set up data the UI cannot create yet.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The webhook worker, for tests that drain the inbox deterministically.
+    pub fn webhook_worker(&self) -> WebhookWorker {
+        self.worker.clone()
     }
 
     /// The bound address (useful when the configured port was 0).
@@ -70,7 +90,11 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Self { listener, state } = self;
+        let Self {
+            listener,
+            state,
+            worker,
+        } = self;
         if state.assets.hydration.is_none() {
             tracing::warn!(
                 "this binary was built without the browser bundle; pages will not be interactive"
@@ -78,6 +102,7 @@ impl Application {
         }
         let stop = CancellationToken::new();
         let sweeper = tokio::spawn(sweep(state.clone(), stop.clone()));
+        let webhook_worker = tokio::spawn(worker.run(stop.clone()));
         let router = http::router(state.clone());
         axum::serve(
             listener,
@@ -88,6 +113,7 @@ impl Application {
         .context("server failed")?;
         stop.cancel();
         let _ = sweeper.await;
+        let _ = webhook_worker.await;
         state
             .store
             .flush()

@@ -14,8 +14,11 @@
 pub mod accounts;
 mod codec;
 mod collection;
+pub mod connections;
 mod error;
+pub mod inbox;
 pub mod key;
+pub mod messages;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -96,6 +99,11 @@ impl Store {
         V: serde::Serialize + serde::de::DeserializeOwned,
     {
         Ok(Collection::new(name, self.db.open_tree(name)?))
+    }
+
+    /// An untyped tree, for byte payloads stored exactly as received (e.g. webhook bodies).
+    pub(crate) fn raw_tree(&self, name: &'static str) -> Result<sled::Tree, StorageError> {
+        Ok(self.db.open_tree(name)?)
     }
 
     /// Waits until every write made before this call is on disk.

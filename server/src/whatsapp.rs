@@ -1,5 +1,7 @@
-//! Herald's side of the WhatsApp wire: webhook authentication today; provider clients, the webhook
-//! inbox and the sandbox as they land. The platform's rules themselves live in
-//! `domain::whatsapp`.
+//! Herald's side of the WhatsApp wire: webhook authentication, the public webhook endpoint with
+//! its durable inbox, and the worker that applies webhook events. The platform's rules themselves
+//! live in `domain::whatsapp`. Provider clients and the sandbox are still to come (issue #3).
 
+pub mod intake;
 pub mod signature;
+pub mod worker;

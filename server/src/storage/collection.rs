@@ -38,6 +38,11 @@ impl<K: Key, V: Serialize + DeserializeOwned> Collection<K, V> {
         }
     }
 
+    /// The underlying tree, for transactions that mix typed and raw trees inside `storage`.
+    pub(super) fn tree(&self) -> &sled::Tree {
+        &self.tree
+    }
+
     /// The value at `key`.
     pub fn get(&self, key: &K) -> Result<Option<V>, StorageError> {
         self.tree

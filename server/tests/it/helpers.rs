@@ -17,6 +17,10 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
     pub base: String,
+    /// The running server's state, for setting up what the UI cannot create yet.
+    pub state: server::http::AppState,
+    /// The webhook worker, to drain the inbox deterministically.
+    pub webhook_worker: server::whatsapp::worker::WebhookWorker,
     pub data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     client: reqwest::Client,
@@ -41,12 +45,16 @@ impl TestApp {
             .await
             .expect("application builds");
         let addr: SocketAddr = app.local_addr().expect("bound");
+        let state = app.state().clone();
+        let webhook_worker = app.webhook_worker();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
         }));
         Self {
             base: format!("http://{addr}"),
+            state,
+            webhook_worker,
             data_dir,
             _temp: None,
             client: reqwest::Client::builder()
@@ -145,6 +153,20 @@ impl TestApp {
         let mut all = fields.to_vec();
         all.push(("csrf_token", &token));
         self.post_raw(path, &all, &[]).await
+    }
+
+    /// Posts raw bytes with the given headers, as Meta's webhook delivery does.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = self.client.post(format!("{}{path}", self.base)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("POST")
     }
 
     /// Posts a form with exactly these fields and headers (no token added).

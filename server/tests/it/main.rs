@@ -6,3 +6,4 @@ mod auth;
 mod helpers;
 mod operations;
 mod process;
+mod webhooks;

@@ -1,0 +1,148 @@
+//! WhatsApp connections (sender numbers) and their secrets.
+//!
+//! Tree `connections`: id → [`Connection`]. Secrets are stored as given because Herald must
+//! present them (access token, API key) or compute with them (app secret); they are never logged
+//! (`Debug` is redacted) and never rendered back in full (see [`mask`]).
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Collection, StorageError, Store};
+
+/// Which API a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionKind {
+    /// Meta's WhatsApp Cloud API (Graph API), or any server speaking its wire format.
+    CloudApi,
+    /// 360dialog's Cloud API proxy (`D360-API-KEY`).
+    Dialog360,
+    /// Herald's built-in simulation of the Graph API.
+    Sandbox,
+}
+
+/// The secrets of a connection.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionSecrets {
+    /// Cloud API system-user access token.
+    pub access_token: Option<String>,
+    /// Meta app secret: the key of webhook signatures.
+    pub app_secret: Option<String>,
+    /// The string Meta echoes in the webhook verification handshake.
+    pub verify_token: Option<String>,
+    /// 360dialog `D360-API-KEY`.
+    pub api_key: Option<String>,
+}
+
+impl std::fmt::Debug for ConnectionSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ConnectionSecrets")
+            .field("access_token", &shown(&self.access_token))
+            .field("app_secret", &shown(&self.app_secret))
+            .field("verify_token", &shown(&self.verify_token))
+            .field("api_key", &shown(&self.api_key))
+            .finish()
+    }
+}
+
+/// A sender number Herald can use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    /// Stable id; also the last segment of its webhook URL.
+    pub id: Uuid,
+    /// Name shown in the UI.
+    pub name: String,
+    /// API kind.
+    pub kind: ConnectionKind,
+    /// API base URL (Graph, 360dialog or the sandbox).
+    pub base_url: String,
+    /// Graph API version, e.g. `v23.0` (Cloud API and sandbox).
+    pub api_version: Option<String>,
+    /// WhatsApp Business Account id.
+    pub waba_id: Option<String>,
+    /// Phone-number id.
+    pub phone_number_id: Option<String>,
+    /// Credentials.
+    pub secrets: ConnectionSecrets,
+    /// Creation time, Unix milliseconds.
+    pub created_at_ms: i64,
+}
+
+/// Shows the last four characters of a secret, enough to recognise it and useless to an attacker.
+pub fn mask(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() <= 8 {
+        return "••••".to_string();
+    }
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("••••{tail}")
+}
+
+/// Typed access to the connections tree.
+#[derive(Clone)]
+pub struct ConnectionStore {
+    connections: Collection<Uuid, Connection>,
+}
+
+impl ConnectionStore {
+    /// Opens the tree.
+    pub fn open(store: &Store) -> Result<Self, StorageError> {
+        Ok(Self {
+            connections: store.collection("connections")?,
+        })
+    }
+
+    /// Creates or replaces a connection.
+    pub fn save(&self, connection: &Connection) -> Result<(), StorageError> {
+        self.connections.insert(&connection.id, connection)
+    }
+
+    /// The connection with `id`.
+    pub fn get(&self, id: &Uuid) -> Result<Option<Connection>, StorageError> {
+        self.connections.get(id)
+    }
+
+    /// All connections, oldest first.
+    pub fn list(&self) -> Result<Vec<Connection>, StorageError> {
+        self.connections.iter().map(|e| e.map(|(_, c)| c)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print_and_masks_keep_only_the_tail() {
+        let secrets = ConnectionSecrets {
+            access_token: Some("EAAG-very-secret-token-1234".into()),
+            ..Default::default()
+        };
+        assert!(!format!("{secrets:?}").contains("very-secret"));
+        assert_eq!(mask("EAAG-very-secret-token-1234"), "••••1234");
+        assert_eq!(mask("short"), "••••");
+    }
+
+    #[test]
+    fn connections_round_trip_in_creation_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ConnectionStore::open(&Store::open(dir.path()).unwrap()).unwrap();
+        let make = |name: &str| Connection {
+            id: Uuid::now_v7(),
+            name: name.into(),
+            kind: ConnectionKind::CloudApi,
+            base_url: "https://graph.facebook.com".into(),
+            api_version: Some("v23.0".into()),
+            waba_id: Some("1".into()),
+            phone_number_id: Some("2".into()),
+            secrets: ConnectionSecrets::default(),
+            created_at_ms: 0,
+        };
+        let (a, b) = (make("a"), make("b"));
+        store.save(&a).unwrap();
+        store.save(&b).unwrap();
+        assert_eq!(store.list().unwrap(), vec![a.clone(), b]);
+        assert_eq!(store.get(&a.id).unwrap(), Some(a));
+    }
+}

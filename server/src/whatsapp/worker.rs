@@ -1,0 +1,212 @@
+//! Processes the webhook inbox: parses each stored body with `domain::whatsapp::webhook::parse`
+//! and applies its events idempotently (so Meta's retries, duplicates and out-of-order statuses
+//! are harmless). A body that cannot be fully read is marked failed with its problems — the events
+//! it did yield are still applied — and stays available for re-processing.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use domain::whatsapp::webhook::{self, EventKind, InboundContent};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::intake::Webhooks;
+use crate::clock::Clock;
+use crate::storage::inbox::InboxState;
+use crate::storage::messages::{InboundRecord, MessageStore, StatusUpdate};
+use crate::storage::{StorageError, Store};
+
+/// How many inbox entries one pass takes.
+const BATCH: usize = 256;
+/// Fallback poll interval when no receipt wakes the worker.
+const POLL: Duration = Duration::from_secs(5);
+
+/// The worker and what it writes to.
+#[derive(Clone)]
+pub struct WebhookWorker {
+    webhooks: Webhooks,
+    messages: MessageStore,
+    clock: Arc<dyn Clock>,
+    /// Field names already reported as unknown, so each is logged once per run.
+    unknown_fields: Arc<Mutex<HashSet<String>>>,
+}
+
+/// Outcome counts of [`WebhookWorker::process_pending`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Processed {
+    /// Bodies fully applied.
+    pub processed: usize,
+    /// Bodies marked failed.
+    pub failed: usize,
+}
+
+impl WebhookWorker {
+    /// A worker over `store`.
+    pub fn new(
+        store: &Store,
+        webhooks: Webhooks,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StorageError> {
+        Ok(Self {
+            webhooks,
+            messages: MessageStore::open(store)?,
+            clock,
+            unknown_fields: Arc::default(),
+        })
+    }
+
+    /// Runs until `stop`: processes on every receipt, and every few seconds in case one was missed.
+    pub async fn run(self, stop: CancellationToken) {
+        loop {
+            match self.process_pending() {
+                Ok(p) if p.processed + p.failed > 0 => tracing::debug!(?p, "webhooks processed"),
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "webhook processing failed; will retry"),
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = self.webhooks.wake.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+    }
+
+    /// Processes everything pending now; tests call it to drain the inbox deterministically.
+    pub fn process_pending(&self) -> Result<Processed, StorageError> {
+        let mut outcome = Processed::default();
+        loop {
+            let ids = self.webhooks.inbox.pending(BATCH)?;
+            if ids.is_empty() {
+                return Ok(outcome);
+            }
+            for id in ids {
+                if self.process(&id)? {
+                    outcome.processed += 1;
+                } else {
+                    outcome.failed += 1;
+                }
+            }
+        }
+    }
+
+    /// Applies one body; returns whether it was read completely.
+    fn process(&self, id: &Uuid) -> Result<bool, StorageError> {
+        let inbox = &self.webhooks.inbox;
+        let (Some(entry), Some(body)) = (inbox.entry(id)?, inbox.body(id)?) else {
+            inbox.finish(
+                id,
+                InboxState::Failed {
+                    at_ms: self.clock.now_ms(),
+                    error: "body missing".into(),
+                },
+            )?;
+            return Ok(false);
+        };
+        let now = self.clock.now_ms();
+        let parsed = match webhook::parse(&body) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                tracing::warn!(%error, inbox_id = %id, "webhook body is not a WhatsApp payload");
+                inbox.finish(
+                    id,
+                    InboxState::Failed {
+                        at_ms: now,
+                        error: error.to_string(),
+                    },
+                )?;
+                return Ok(false);
+            }
+        };
+        for event in &parsed.events {
+            self.apply(entry.connection_id, &event.kind)?;
+        }
+        let state = if parsed.problems.is_empty() {
+            InboxState::Processed {
+                at_ms: now,
+                events: u32::try_from(parsed.events.len()).unwrap_or(u32::MAX),
+            }
+        } else {
+            tracing::warn!(inbox_id = %id, problems = parsed.problems.len(), "webhook partly unreadable");
+            InboxState::Failed {
+                at_ms: now,
+                error: parsed.problems.join("\n"),
+            }
+        };
+        let complete = matches!(state, InboxState::Processed { .. });
+        inbox.finish(id, state)?;
+        Ok(complete)
+    }
+
+    fn apply(&self, connection_id: Uuid, event: &EventKind) -> Result<(), StorageError> {
+        match event {
+            EventKind::Status(report) => {
+                self.messages.apply_status(
+                    connection_id,
+                    &StatusUpdate {
+                        message_id: &report.message_id,
+                        status: report.status,
+                        timestamp: report.timestamp,
+                        recipient_id: report.recipient_id.as_deref(),
+                        callback_data: report.biz_opaque_callback_data.as_deref(),
+                        errors: report
+                            .errors
+                            .iter()
+                            .map(|e| (e.code, e.details.clone()))
+                            .collect(),
+                        pricing_category: report
+                            .pricing
+                            .as_ref()
+                            .and_then(|p| p.category.as_deref()),
+                        pricing_type: report.pricing.as_ref().and_then(|p| p.kind.as_deref()),
+                    },
+                )?;
+            }
+            EventKind::Inbound(message) => {
+                let (kind, text) = summarize(&message.content);
+                self.messages.record_inbound(
+                    &message.id,
+                    &InboundRecord {
+                        connection_id,
+                        from: message.from.clone(),
+                        timestamp: message.timestamp,
+                        kind,
+                        text,
+                        context_id: message.context.as_ref().and_then(|c| c.id.clone()),
+                    },
+                )?;
+            }
+            EventKind::Unknown { field, .. } => {
+                let mut seen = self
+                    .unknown_fields
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                if seen.insert(field.clone()) {
+                    tracing::info!(%field, "webhook field not interpreted by Herald yet; kept raw in the inbox");
+                }
+            }
+            // Template, number, account and preference events are stored in the inbox and will be
+            // applied by the features that own them (templates, campaigns, contacts).
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The type name and the text-like part of an inbound message, for listings.
+fn summarize(content: &InboundContent) -> (String, Option<String>) {
+    match content {
+        InboundContent::Text { body } => ("text".into(), Some(body.clone())),
+        InboundContent::Button { payload, .. } => ("button".into(), Some(payload.clone())),
+        InboundContent::ButtonReply { id, .. } => ("button_reply".into(), Some(id.clone())),
+        InboundContent::ListReply { id, .. } => ("list_reply".into(), Some(id.clone())),
+        InboundContent::Media { kind, caption, .. } => {
+            (format!("{kind:?}").to_lowercase(), caption.clone())
+        }
+        InboundContent::Location { name, .. } => ("location".into(), name.clone()),
+        InboundContent::Contacts(_) => ("contacts".into(), None),
+        InboundContent::Reaction { emoji, .. } => ("reaction".into(), emoji.clone()),
+        InboundContent::System { body, .. } => ("system".into(), body.clone()),
+        InboundContent::Other { kind, .. } => (kind.clone(), None),
+    }
+}
