@@ -7,6 +7,7 @@
 pub mod account;
 pub mod clock;
 pub mod problem;
+pub mod template;
 pub mod whatsapp;
 
 pub use problem::Problem;

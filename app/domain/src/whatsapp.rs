@@ -3,6 +3,7 @@
 //! typed shape of Meta's webhooks. Sources: `shared/whatsapp/cloud-api-facts.md` (§3–§5).
 
 pub mod errors;
+pub mod graph;
 pub mod limits;
 pub mod status;
 pub mod webhook;
