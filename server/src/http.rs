@@ -57,6 +57,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// WhatsApp webhook intake.
     pub webhooks: crate::whatsapp::intake::Webhooks,
+    /// Builds WhatsApp clients for connections.
+    pub providers: crate::whatsapp::provider::Providers,
+    /// The built-in fake Graph API.
+    pub sandbox: crate::whatsapp::sandbox::Sandbox,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -96,6 +100,7 @@ pub fn router(state: AppState) -> Router {
                 .post(intake::receive)
                 .layer(DefaultBodyLimit::max(intake::MAX_BODY_BYTES)),
         )
+        .nest_service("/sandbox", state.sandbox.router())
         .leptos_routes_with_context(&state, routes, context, shell)
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .fallback(move |req: Request| {

@@ -1,7 +1,7 @@
 //! Wiring: open storage, build services, bind the listener, run until told to stop, flush.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +17,8 @@ use crate::http::{self, metrics::HttpMetrics, throttle::LoginThrottle, AppState}
 use crate::storage::Store;
 use crate::system::SystemService;
 use crate::whatsapp::intake::Webhooks;
+use crate::whatsapp::provider::Providers;
+use crate::whatsapp::sandbox::Sandbox;
 use crate::whatsapp::worker::WebhookWorker;
 
 /// How often expired sessions and idle throttle keys are cleared.
@@ -48,6 +50,13 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let self_url = self_url(listener.local_addr()?);
+        let providers = Providers::new(&self_url)?;
+        let sandbox = Sandbox::new(&store, clock.clone(), providers.http().clone(), &self_url)?;
+        if let Some(created) = Sandbox::provision_first_run(&webhooks.connections, clock.as_ref())?
+        {
+            tracing::info!(connection = %created.name, "created the sandbox connection for a first try");
+        }
         let state = AppState {
             leptos: LeptosOptions::builder()
                 .output_name("herald")
@@ -62,6 +71,8 @@ impl Application {
             assets: http::assets::manifest(),
             clock,
             webhooks,
+            providers,
+            sandbox,
         };
         Ok(Self {
             listener,
@@ -103,6 +114,7 @@ impl Application {
         let stop = CancellationToken::new();
         let sweeper = tokio::spawn(sweep(state.clone(), stop.clone()));
         let webhook_worker = tokio::spawn(worker.run(stop.clone()));
+        let sandbox_reviews = tokio::spawn(state.sandbox.clone().run_reviews(stop.clone()));
         let router = http::router(state.clone());
         axum::serve(
             listener,
@@ -114,6 +126,7 @@ impl Application {
         stop.cancel();
         let _ = sweeper.await;
         let _ = webhook_worker.await;
+        let _ = sandbox_reviews.await;
         state
             .store
             .flush()
@@ -122,6 +135,17 @@ impl Application {
         tracing::info!("storage flushed; stopped");
         Ok(())
     }
+}
+
+/// How Herald reaches itself (the sandbox's clients and webhooks): the bound address, with an
+/// unspecified IP replaced by loopback.
+fn self_url(bound: SocketAddr) -> String {
+    let ip = match bound.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, bound.port()))
 }
 
 /// Background job: hourly removal of expired sessions and idle throttle keys.

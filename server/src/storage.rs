@@ -19,6 +19,7 @@ mod error;
 pub mod inbox;
 pub mod key;
 pub mod messages;
+pub mod sandbox;
 mod schema;
 
 use std::path::{Path, PathBuf};

@@ -3,5 +3,7 @@
 //! live in `domain::whatsapp`. Provider clients and the sandbox are still to come (issue #3).
 
 pub mod intake;
+pub mod provider;
+pub mod sandbox;
 pub mod signature;
 pub mod worker;

@@ -4,7 +4,8 @@
 //! pages embed the same token (see `app::session`), and every POST, PUT, PATCH or DELETE must echo
 //! it, either in the `x-csrf-token` header or as the `csrf_token` field of a url-encoded form.
 //! A cross-site page can make the browser send the cookie but cannot read it to echo it. Meta's
-//! webhooks are exempt: they authenticate by signature instead.
+//! webhooks are exempt: they authenticate by signature instead; so is the sandbox's Graph API,
+//! which authenticates by bearer token.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
@@ -35,7 +36,8 @@ fn generate() -> String {
 }
 
 fn is_exempt(path: &str) -> bool {
-    path.starts_with("/webhooks/")
+    // Signed webhooks, and the sandbox's Graph API (bearer token, never a cookie).
+    path.starts_with("/webhooks/") || path.starts_with("/sandbox/")
 }
 
 /// Middleware: issues the token cookie and rejects unsafe requests that do not echo it.

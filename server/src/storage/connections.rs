@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Collection, StorageError, Store};
+use super::{transact, Collection, StorageError, Store};
 
 /// Which API a connection speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +67,50 @@ pub struct Connection {
     pub secrets: ConnectionSecrets,
     /// Creation time, Unix milliseconds.
     pub created_at_ms: i64,
+    /// How the simulated users behave (sandbox connections only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxProfile>,
+}
+
+/// The knobs of a sandbox connection. Every outcome derives from `seed` and the recipient, so a
+/// test run replays exactly. Rates are per mille so records stay comparable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SandboxProfile {
+    /// Seed of every simulated decision.
+    pub seed: u64,
+    /// The sender number shown in webhooks.
+    pub display_phone_number: String,
+    /// Throughput; sends beyond it get 130429 (Meta's default is 80).
+    pub messages_per_second: u32,
+    /// Delay before a submitted template is reviewed.
+    pub review_delay_ms: u64,
+    /// Delay between a send and each of its status webhooks.
+    pub status_delay_ms: u64,
+    /// Share of users "not on WhatsApp" (131026), per mille.
+    pub undeliverable_per_mille: u16,
+    /// Share of users who stopped marketing (131050), per mille.
+    pub marketing_stop_per_mille: u16,
+    /// Share of users who read what they receive, per mille.
+    pub read_per_mille: u16,
+    /// Refuse free-form messages outside the 24-hour window (131047), as Meta does.
+    pub enforce_service_window: bool,
+}
+
+impl Default for SandboxProfile {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            display_phone_number: "15550100000".into(),
+            messages_per_second: 80,
+            review_delay_ms: 5_000,
+            status_delay_ms: 700,
+            undeliverable_per_mille: 0,
+            marketing_stop_per_mille: 0,
+            read_per_mille: 800,
+            enforce_service_window: false,
+        }
+    }
 }
 
 /// Shows the last four characters of a secret, enough to recognise it and useless to an attacker.
@@ -83,6 +127,7 @@ pub fn mask(secret: &str) -> String {
 #[derive(Clone)]
 pub struct ConnectionStore {
     connections: Collection<Uuid, Connection>,
+    flags: Collection<String, bool>,
 }
 
 impl ConnectionStore {
@@ -90,6 +135,7 @@ impl ConnectionStore {
     pub fn open(store: &Store) -> Result<Self, StorageError> {
         Ok(Self {
             connections: store.collection("connections")?,
+            flags: store.collection("connection_flags")?,
         })
     }
 
@@ -106,6 +152,25 @@ impl ConnectionStore {
     /// All connections, oldest first.
     pub fn list(&self) -> Result<Vec<Connection>, StorageError> {
         self.connections.iter().map(|e| e.map(|(_, c)| c)).collect()
+    }
+
+    /// Removes a connection; returns whether it existed.
+    pub fn delete(&self, id: &Uuid) -> Result<bool, StorageError> {
+        self.connections.remove(id)
+    }
+
+    /// Saves `connection` unless `flag` was set before, then sets `flag`, atomically: first-run
+    /// provisioning that never repeats, even after the user deletes what it made.
+    pub fn save_once(&self, flag: &str, connection: &Connection) -> Result<bool, StorageError> {
+        let flag = flag.to_string();
+        transact(&self.flags, &self.connections, |flags, connections| {
+            if flags.get::<StorageError>(&flag)?.is_some() {
+                return Ok(false);
+            }
+            flags.insert(&flag, &true)?;
+            connections.insert(&connection.id, connection)?;
+            Ok(true)
+        })
     }
 }
 
@@ -125,6 +190,28 @@ mod tests {
     }
 
     #[test]
+    fn first_run_provisioning_happens_once_even_after_deletion() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ConnectionStore::open(&Store::open(dir.path()).unwrap()).unwrap();
+        let sandbox = Connection {
+            id: Uuid::now_v7(),
+            name: "Sandbox".into(),
+            kind: ConnectionKind::Sandbox,
+            base_url: String::new(),
+            api_version: None,
+            waba_id: None,
+            phone_number_id: None,
+            secrets: ConnectionSecrets::default(),
+            created_at_ms: 0,
+            sandbox: Some(SandboxProfile::default()),
+        };
+        assert!(store.save_once("sandbox", &sandbox).unwrap());
+        assert!(store.delete(&sandbox.id).unwrap());
+        assert!(!store.save_once("sandbox", &sandbox).unwrap());
+        assert!(store.list().unwrap().is_empty());
+    }
+
+    #[test]
     fn connections_round_trip_in_creation_order() {
         let dir = tempfile::tempdir().unwrap();
         let store = ConnectionStore::open(&Store::open(dir.path()).unwrap()).unwrap();
@@ -138,6 +225,7 @@ mod tests {
             phone_number_id: Some("2".into()),
             secrets: ConnectionSecrets::default(),
             created_at_ms: 0,
+            sandbox: None,
         };
         let (a, b) = (make("a"), make("b"));
         store.save(&a).unwrap();

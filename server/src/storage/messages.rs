@@ -1,6 +1,7 @@
-//! What WhatsApp told Herald about messages: delivery status per sent message (tree
-//! `message_status`, keyed by wamid) and inbound messages (tree `inbound_messages`, keyed by wamid).
-//! Both are written idempotently, because Meta retries and duplicates webhooks.
+//! Messages Herald sent and what WhatsApp told it about them: each send attempt (tree
+//! `outbound_messages`, keyed by a time-ordered UUID, written before the API call), delivery
+//! status per wamid (tree `message_status`) and inbound messages (tree `inbound_messages`, keyed
+//! by wamid). Webhook-driven writes are idempotent, because Meta retries and duplicates webhooks.
 
 use domain::whatsapp::status::DeliveryStatus;
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,49 @@ pub struct InboundRecord {
     pub context_id: Option<String>,
 }
 
+/// Where a send attempt stands on Herald's side (delivery is in [`MessageStatusRecord`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SendState {
+    /// Recorded; the API call is under way (or was cut off by a crash: outcome unknown).
+    Sending,
+    /// WhatsApp accepted it and gave it a wamid.
+    Accepted,
+    /// WhatsApp refused it.
+    Refused {
+        /// Meta's code, when there was one.
+        code: Option<i64>,
+        /// Plain explanation.
+        reason: String,
+    },
+    /// The answer never came; the message may or may not have been sent.
+    Unknown {
+        /// What happened.
+        reason: String,
+    },
+}
+
+/// One message Herald tried to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundRecord {
+    /// The sender connection.
+    pub connection_id: Uuid,
+    /// The recipient as entered.
+    pub to: String,
+    /// Meta's `type` (`text`, `template`, …).
+    pub kind: String,
+    /// A short human summary (text body, template name).
+    pub summary: String,
+    /// When the attempt was recorded, Unix ms.
+    pub created_at_ms: i64,
+    /// Herald's side of the outcome.
+    pub state: SendState,
+    /// The wamid, once accepted.
+    pub wamid: Option<String>,
+    /// The recipient's WhatsApp id, once known.
+    pub wa_id: Option<String>,
+}
+
 /// A status report as the store needs it.
 pub struct StatusUpdate<'a> {
     /// The wamid.
@@ -69,6 +113,7 @@ pub struct StatusUpdate<'a> {
 /// Typed access to the message trees.
 #[derive(Clone)]
 pub struct MessageStore {
+    outbound: Collection<Uuid, OutboundRecord>,
     statuses: Collection<String, MessageStatusRecord>,
     inbound: Collection<String, InboundRecord>,
 }
@@ -77,9 +122,64 @@ impl MessageStore {
     /// Opens the trees.
     pub fn open(store: &Store) -> Result<Self, StorageError> {
         Ok(Self {
+            outbound: store.collection("outbound_messages")?,
             statuses: store.collection("message_status")?,
             inbound: store.collection("inbound_messages")?,
         })
+    }
+
+    /// Records a send attempt before it is made; the caller flushes before calling the API.
+    pub fn begin_send(&self, record: &OutboundRecord) -> Result<Uuid, StorageError> {
+        let id = Uuid::now_v7();
+        self.outbound.insert(&id, record)?;
+        Ok(id)
+    }
+
+    /// Records the outcome of attempt `id`.
+    pub fn settle_send(
+        &self,
+        id: &Uuid,
+        state: SendState,
+        wamid: Option<String>,
+        wa_id: Option<String>,
+    ) -> Result<(), StorageError> {
+        self.outbound.update(id, |record| {
+            record.map(|r| OutboundRecord {
+                state: state.clone(),
+                wamid: wamid.clone().or(r.wamid.clone()),
+                wa_id: wa_id.clone().or(r.wa_id.clone()),
+                ..r
+            })
+        })?;
+        Ok(())
+    }
+
+    /// The newest send attempts first, optionally of one connection.
+    pub fn recent_sends(
+        &self,
+        connection_id: Option<Uuid>,
+        limit: usize,
+    ) -> Result<Vec<(Uuid, OutboundRecord)>, StorageError> {
+        self.outbound
+            .iter()
+            .rev()
+            .filter(|entry| {
+                !matches!((entry, connection_id), (Ok((_, r)), Some(c)) if r.connection_id != c)
+            })
+            .take(limit)
+            .collect()
+    }
+
+    /// The newest inbound messages first (a full scan; the conversations index replaces it).
+    pub fn recent_inbound(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(String, InboundRecord)>, StorageError> {
+        let mut all: Vec<(String, InboundRecord)> =
+            self.inbound.iter().collect::<Result<_, _>>()?;
+        all.sort_by(|a, b| b.1.timestamp.cmp(&a.1.timestamp));
+        all.truncate(limit);
+        Ok(all)
     }
 
     /// Merges one status report into the message's record (see `DeliveryStatus::merge`).

@@ -1,0 +1,356 @@
+//! The built-in sandbox: a fake of the Graph API served by Herald itself under
+//! `/sandbox/graph/{version}/…`, so a new user can try everything without a Meta account and tests
+//! run against a real HTTP server speaking Meta's wire format.
+//!
+//! Sandbox connections are ordinary Cloud API connections whose base URL is Herald's own; the
+//! very same [`super::provider::GraphClient`], webhook signature check, inbox and worker serve
+//! them. The sandbox validates requests as Meta documents, answers Meta's error bodies, reviews
+//! templates after a delay ([`review`]), enforces throughput (130429) and the pair rate (131056),
+//! and plays each accepted message's fate ([`fate`]) back as signed status webhooks
+//! ([`outbox`]). Inbound user messages are simulated on request.
+//!
+//! What lives only in memory: uploaded media (Meta expires it too) and webhooks scheduled but not
+//! yet posted when Herald stops — like Meta's, they are simply not sent. Templates and review
+//! deadlines are stored and survive restarts.
+
+pub mod fate;
+mod graph_api;
+pub mod outbox;
+pub mod review;
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use rand::{Rng, RngCore};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use self::outbox::{Sender, WebhookPoster};
+use crate::clock::Clock;
+use crate::storage::connections::{
+    Connection, ConnectionKind, ConnectionSecrets, ConnectionStore, SandboxProfile,
+};
+use crate::storage::sandbox::SandboxStore;
+use crate::storage::{StorageError, Store};
+use crate::whatsapp::provider::{GRAPH_API_VERSION, SANDBOX_PATH};
+
+/// Flag set once the first-run sandbox connection has been created.
+const FIRST_RUN_FLAG: &str = "sandbox_created";
+/// Uploaded media kept in memory at most.
+const MEDIA_SHELF_BYTES: usize = 64 * 1024 * 1024;
+/// How often the reviewer looks for due templates.
+const REVIEW_POLL: Duration = Duration::from_millis(250);
+
+/// A file uploaded to the sandbox.
+#[derive(Clone)]
+struct StoredMedia {
+    phone_number_id: String,
+    mime_type: String,
+    sha256: String,
+    bytes: Arc<Vec<u8>>,
+}
+
+#[derive(Default)]
+struct MediaShelf {
+    items: HashMap<String, StoredMedia>,
+    bytes: usize,
+}
+
+/// A simulated message from a user to a sandbox number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SimulatedInbound {
+    /// Free text (including "STOP").
+    Text(String),
+    /// A tap on a template's quick-reply button.
+    Button {
+        /// The button's payload.
+        payload: String,
+        /// The button's label.
+        text: String,
+        /// The template message it answers.
+        context: Option<String>,
+    },
+    /// The user stops marketing messages from WhatsApp's own menu (`user_preferences`).
+    StopMarketing,
+    /// The user resumes marketing messages.
+    ResumeMarketing,
+}
+
+/// The sandbox service; cheap to clone.
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    connections: ConnectionStore,
+    store: SandboxStore,
+    clock: Arc<dyn Clock>,
+    poster: WebhookPoster,
+    self_url: String,
+    throughput: Mutex<HashMap<String, (u32, Arc<DefaultDirectRateLimiter>)>>,
+    pairs: DefaultKeyedRateLimiter<String>,
+    media: Mutex<MediaShelf>,
+}
+
+impl Sandbox {
+    /// The sandbox of the Herald reachable at `self_url`.
+    pub fn new(
+        store: &Store,
+        clock: Arc<dyn Clock>,
+        http: reqwest::Client,
+        self_url: &str,
+    ) -> Result<Self, StorageError> {
+        // Meta's pair rate: one message per 6 s to a user, bursts of up to 45 borrowed ahead.
+        let pair_quota = Quota::with_period(Duration::from_secs(6))
+            .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(45).unwrap_or(NonZeroU32::MIN));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                connections: ConnectionStore::open(store)?,
+                store: SandboxStore::open(store)?,
+                clock,
+                poster: WebhookPoster::new(http, self_url),
+                self_url: self_url.trim_end_matches('/').to_string(),
+                throughput: Mutex::default(),
+                pairs: RateLimiter::keyed(pair_quota),
+                media: Mutex::default(),
+            }),
+        })
+    }
+
+    /// Creates the sandbox connection on the very first start (never again, even if the user
+    /// deletes it). Returns it when it was created now.
+    pub fn provision_first_run(
+        connections: &ConnectionStore,
+        clock: &dyn Clock,
+    ) -> Result<Option<Connection>, StorageError> {
+        let connection = new_connection("Sandbox (simulated)", SandboxProfile::default(), clock);
+        Ok(connections
+            .save_once(FIRST_RUN_FLAG, &connection)?
+            .then_some(connection))
+    }
+
+    /// The webhook identity of a sandbox connection.
+    fn sender(connection: &Connection) -> Option<Sender> {
+        Some(Sender {
+            connection_id: connection.id,
+            waba_id: connection.waba_id.clone()?,
+            phone_number_id: connection.phone_number_id.clone()?,
+            display_phone_number: connection
+                .sandbox
+                .clone()
+                .unwrap_or_default()
+                .display_phone_number,
+            app_secret: connection.secrets.app_secret.clone()?,
+        })
+    }
+
+    fn profile(connection: &Connection) -> SandboxProfile {
+        connection.sandbox.clone().unwrap_or_default()
+    }
+
+    fn now_s(&self) -> i64 {
+        self.inner.clock.now_ms().div_euclid(1000)
+    }
+
+    /// Counts one message against the number's throughput; false when over it.
+    fn within_throughput(&self, phone_number_id: &str, mps: u32) -> bool {
+        let limiter = {
+            let Ok(mut limiters) = self.inner.throughput.lock() else {
+                return true;
+            };
+            let entry = limiters
+                .entry(phone_number_id.to_string())
+                .or_insert_with(|| (0, Arc::new(direct(mps))));
+            if entry.0 != mps {
+                *entry = (mps, Arc::new(direct(mps)));
+            }
+            entry.1.clone()
+        };
+        limiter.check().is_ok()
+    }
+
+    /// Counts one message to a user against the pair rate; false when over it.
+    fn within_pair_rate(&self, phone_number_id: &str, wa_id: &str) -> bool {
+        self.inner
+            .pairs
+            .check_key(&format!("{phone_number_id}:{wa_id}"))
+            .is_ok()
+    }
+
+    /// Posts a message from `from` to the sandbox connection `connection_id` through the real
+    /// webhook intake. Returns the simulated message's wamid (empty for preference changes).
+    pub async fn simulate_inbound(
+        &self,
+        connection_id: Uuid,
+        from: &str,
+        what: SimulatedInbound,
+    ) -> Result<String, String> {
+        let connection = self
+            .inner
+            .connections
+            .get(&connection_id)
+            .map_err(|e| e.to_string())?
+            .filter(|c| c.kind == ConnectionKind::Sandbox)
+            .ok_or("no such sandbox connection")?;
+        let sender = Self::sender(&connection).ok_or("this sandbox connection is incomplete")?;
+        let wa_id = fate::wa_id(from);
+        if !(6..=15).contains(&wa_id.len()) {
+            return Err("the sender must be a phone number with its country code".into());
+        }
+        let now = self.now_s();
+        let wamid = new_wamid();
+        let name = format!("Sandbox user {}", &wa_id[wa_id.len().saturating_sub(4)..]);
+        let payload = match what {
+            SimulatedInbound::StopMarketing | SimulatedInbound::ResumeMarketing => {
+                let stop = what == SimulatedInbound::StopMarketing;
+                outbox::user_preference(&sender, &wa_id, stop, now)
+            }
+            SimulatedInbound::Text(body) => outbox::inbound(
+                &sender,
+                &wa_id,
+                &name,
+                &wamid,
+                now,
+                json!({"type": "text", "text": {"body": body}}),
+            ),
+            SimulatedInbound::Button {
+                payload,
+                text,
+                context,
+            } => {
+                let mut message =
+                    json!({"type": "button", "button": {"payload": payload, "text": text}});
+                if let Some(id) = context {
+                    message["context"] = json!({"from": sender.display_phone_number, "id": id});
+                }
+                outbox::inbound(&sender, &wa_id, &name, &wamid, now, message)
+            }
+        };
+        if payload["entry"][0]["changes"][0]["field"] == "messages" {
+            self.inner
+                .store
+                .user_wrote(&sender.phone_number_id, &wa_id, self.inner.clock.now_ms())
+                .map_err(|e| e.to_string())?;
+        }
+        if self.inner.poster.deliver(&sender, &payload).await {
+            Ok(wamid)
+        } else {
+            Err("Herald's webhook endpoint did not accept the simulated message".into())
+        }
+    }
+
+    /// Background job: completes template reviews as they come due, until `stop`.
+    pub async fn run_reviews(self, stop: CancellationToken) {
+        loop {
+            if let Err(error) = self.review_due().await {
+                tracing::error!(%error, "sandbox template review failed");
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(REVIEW_POLL) => {}
+            }
+        }
+    }
+
+    /// Reviews every template whose delay has passed and posts the status webhooks.
+    pub async fn review_due(&self) -> Result<usize, StorageError> {
+        let due = self.inner.store.due_for_review(self.inner.clock.now_ms())?;
+        for mut template in due.iter().cloned() {
+            let verdict = review::review(&template.details);
+            let (reason, recommendation) = match &verdict {
+                review::Verdict::Approved => {
+                    template.details.status = "APPROVED".into();
+                    template.details.rejected_reason = Some("NONE".into());
+                    template.details.quality_score = Some(domain::whatsapp::graph::QualityScore {
+                        score: "UNKNOWN".into(),
+                        date: Some(self.now_s()),
+                    });
+                    (None, None)
+                }
+                review::Verdict::Rejected {
+                    reason,
+                    recommendation,
+                } => {
+                    template.details.status = "REJECTED".into();
+                    template.details.rejected_reason = Some((*reason).to_string());
+                    (Some(*reason), Some(recommendation.as_str()))
+                }
+            };
+            template.review_due_ms = None;
+            self.inner.store.save_template(&template)?;
+            let connection = self.inner.connections.get(&template.connection_id)?;
+            if let Some(sender) = connection.as_ref().and_then(Self::sender) {
+                let payload = outbox::template_status(
+                    &sender,
+                    &template.details,
+                    reason,
+                    recommendation,
+                    self.now_s(),
+                );
+                let poster = self.inner.poster.clone();
+                tokio::spawn(async move { poster.deliver(&sender, &payload).await });
+            }
+        }
+        Ok(due.len())
+    }
+
+    /// Router of the fake Graph API, to nest under `/sandbox`.
+    pub fn router(&self) -> axum::Router {
+        graph_api::router(self.clone())
+    }
+}
+
+fn direct(mps: u32) -> DefaultDirectRateLimiter {
+    let rate = NonZeroU32::new(mps.max(1)).unwrap_or(NonZeroU32::MIN);
+    RateLimiter::direct(Quota::per_second(rate))
+}
+
+/// A Meta-looking message id.
+fn new_wamid() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("wamid.{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A Meta-looking numeric id (templates, media, WABA, phone number).
+fn new_numeric_id() -> String {
+    let mut rng = rand::rng();
+    format!(
+        "{}",
+        rng.random_range(100_000_000_000_000u64..999_999_999_999_999)
+    )
+}
+
+fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A new sandbox connection with fresh ids and credentials.
+pub fn new_connection(name: &str, profile: SandboxProfile, clock: &dyn Clock) -> Connection {
+    Connection {
+        id: Uuid::now_v7(),
+        name: name.to_string(),
+        kind: ConnectionKind::Sandbox,
+        base_url: SANDBOX_PATH.to_string(),
+        api_version: Some(GRAPH_API_VERSION.to_string()),
+        waba_id: Some(new_numeric_id()),
+        phone_number_id: Some(new_numeric_id()),
+        secrets: ConnectionSecrets {
+            access_token: Some(new_secret()),
+            app_secret: Some(new_secret()),
+            verify_token: Some(new_secret()),
+            api_key: None,
+        },
+        created_at_ms: clock.now_ms(),
+        sandbox: Some(profile),
+    }
+}
