@@ -34,3 +34,5 @@ pub async fn system_overview() -> Result<InstallationOverview, ServerFnError> {
     let services = crate::ports::services()?;
     services.system.overview().await.map_err(ServerFnError::new)
 }
+
+pub mod whatsapp;

@@ -6,7 +6,11 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use crate::api::whatsapp::{
+    ConnectionCheckReport, ConnectionSummary, InboundView, SentMessageView, WebhookLogEntry,
+};
 use crate::api::InstallationOverview;
+use domain::whatsapp::connection::ConnectionDraft;
 
 /// Facts about the running installation shown on the dashboard.
 #[async_trait::async_trait]
@@ -15,11 +19,50 @@ pub trait SystemPort: Send + Sync {
     async fn overview(&self) -> Result<InstallationOverview, String>;
 }
 
+/// WhatsApp connections, test sends, the sandbox and the webhook log. Errors are sentences for
+/// the user.
+#[async_trait::async_trait]
+pub trait WhatsAppPort: Send + Sync {
+    /// Every connection, oldest first.
+    async fn connections(&self) -> Result<Vec<ConnectionSummary>, String>;
+    /// Validates and saves a new connection.
+    async fn add_connection(&self, draft: ConnectionDraft) -> Result<ConnectionSummary, String>;
+    /// Deletes a connection.
+    async fn delete_connection(&self, id: String) -> Result<(), String>;
+    /// Calls a harmless read endpoint and explains the result.
+    async fn check_connection(&self, id: String) -> Result<ConnectionCheckReport, String>;
+    /// Sends a text message, recording the attempt durably first.
+    async fn send_test(
+        &self,
+        id: String,
+        to: String,
+        text: String,
+    ) -> Result<SentMessageView, String>;
+    /// Latest sends of a connection, newest first.
+    async fn recent_sends(&self, id: String) -> Result<Vec<SentMessageView>, String>;
+    /// Posts a simulated user message to a sandbox connection.
+    async fn simulate_inbound(
+        &self,
+        id: String,
+        from: String,
+        kind: String,
+        text: String,
+    ) -> Result<(), String>;
+    /// Latest inbound messages, newest first.
+    async fn recent_inbound(&self) -> Result<Vec<InboundView>, String>;
+    /// Latest webhooks, newest first.
+    async fn webhook_log(&self) -> Result<Vec<WebhookLogEntry>, String>;
+    /// Queues a stored webhook again.
+    async fn reprocess_webhook(&self, id: String) -> Result<(), String>;
+}
+
 /// Every port, cloned into each request's context.
 #[derive(Clone)]
 pub struct Services {
     /// See [`SystemPort`].
     pub system: Arc<dyn SystemPort>,
+    /// See [`WhatsAppPort`].
+    pub whatsapp: Arc<dyn WhatsAppPort>,
 }
 
 /// The request's [`Services`]; a typed error rather than a panic if the server forgot them.

@@ -19,6 +19,7 @@ use crate::system::SystemService;
 use crate::whatsapp::intake::Webhooks;
 use crate::whatsapp::provider::Providers;
 use crate::whatsapp::sandbox::Sandbox;
+use crate::whatsapp::settings::WhatsAppService;
 use crate::whatsapp::worker::WebhookWorker;
 
 /// How often expired sessions and idle throttle keys are cleared.
@@ -42,9 +43,6 @@ impl Application {
         let store = Store::open(&config.data_dir)
             .with_context(|| format!("cannot open data directory {}", config.data_dir.display()))?;
         let accounts = Accounts::new(&store, clock.clone())?;
-        let services = app::ports::Services {
-            system: Arc::new(SystemService::new(store.clone(), clock.clone())),
-        };
         let webhooks = Webhooks::new(&store, clock.clone())?;
         let worker = WebhookWorker::new(&store, webhooks.clone(), clock.clone())?;
         let listener = TcpListener::bind(config.listen)
@@ -57,6 +55,19 @@ impl Application {
         {
             tracing::info!(connection = %created.name, "created the sandbox connection for a first try");
         }
+        let whatsapp = WhatsAppService::new(
+            &store,
+            webhooks.inbox.clone(),
+            webhooks.wake.clone(),
+            providers.clone(),
+            sandbox.clone(),
+            clock.clone(),
+            config.public_url.as_deref(),
+        )?;
+        let services = app::ports::Services {
+            system: Arc::new(SystemService::new(store.clone(), clock.clone())),
+            whatsapp: Arc::new(whatsapp),
+        };
         let state = AppState {
             leptos: LeptosOptions::builder()
                 .output_name("herald")

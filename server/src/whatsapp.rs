@@ -5,5 +5,6 @@
 pub mod intake;
 pub mod provider;
 pub mod sandbox;
+pub mod settings;
 pub mod signature;
 pub mod worker;

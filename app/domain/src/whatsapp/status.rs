@@ -32,6 +32,17 @@ impl DeliveryStatus {
         })
     }
 
+    /// Meta's lowercase status name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Played => "played",
+            Self::Failed => "failed",
+        }
+    }
+
     /// Progress along sent → delivered → read → played.
     fn progress(self) -> u8 {
         match self {

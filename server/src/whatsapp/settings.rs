@@ -1,0 +1,425 @@
+//! [`app::ports::WhatsAppPort`]: Settings → WhatsApp (connections, "Test connection", test
+//! sends, the sandbox's simulated users) and the webhook log, over storage, the provider clients
+//! and the sandbox.
+
+use std::sync::Arc;
+
+use app::api::whatsapp::{
+    ConnectionCheckReport, ConnectionSummary, InboundView, SentMessageView, WebhookLogEntry,
+};
+use domain::whatsapp::connection::{draft_problems, ConnectionDraft};
+use domain::whatsapp::graph::{validate, OutgoingMessage};
+use uuid::Uuid;
+
+use super::provider::{ApiError, Providers, DIALOG360_BASE_URL, GRAPH_API_VERSION, GRAPH_BASE_URL};
+use super::sandbox::{self, Sandbox, SimulatedInbound};
+use crate::clock::Clock;
+use crate::storage::connections::{
+    mask, Connection, ConnectionKind, ConnectionSecrets, ConnectionStore, SandboxProfile,
+};
+use crate::storage::inbox::{Inbox, InboxState};
+use crate::storage::messages::{MessageStore, OutboundRecord, SendState};
+use crate::storage::{StorageError, Store};
+
+/// How many rows the lists show.
+const RECENT: usize = 50;
+
+/// The service behind the WhatsApp settings.
+pub struct WhatsAppService {
+    store: Store,
+    connections: ConnectionStore,
+    messages: MessageStore,
+    inbox: Inbox,
+    providers: Providers,
+    sandbox: Sandbox,
+    clock: Arc<dyn Clock>,
+    wake_worker: Arc<tokio::sync::Notify>,
+    /// Base of the webhook URLs shown to the user.
+    public_url: String,
+}
+
+fn internal(error: StorageError) -> String {
+    tracing::error!(%error, "storage failed");
+    "Herald could not read or write its data; see the server log".to_string()
+}
+
+fn parse_id(id: &str) -> Result<Uuid, String> {
+    Uuid::parse_str(id).map_err(|_| "no such connection".to_string())
+}
+
+impl WhatsAppService {
+    /// Wires the service.
+    #[allow(clippy::too_many_arguments, reason = "plain wiring of handles")]
+    pub fn new(
+        store: &Store,
+        inbox: Inbox,
+        wake_worker: Arc<tokio::sync::Notify>,
+        providers: Providers,
+        sandbox: Sandbox,
+        clock: Arc<dyn Clock>,
+        public_url: Option<&str>,
+    ) -> Result<Self, StorageError> {
+        let public_url = public_url
+            .unwrap_or(providers.self_url())
+            .trim_end_matches('/')
+            .to_string();
+        Ok(Self {
+            store: store.clone(),
+            connections: ConnectionStore::open(store)?,
+            messages: MessageStore::open(store)?,
+            inbox,
+            providers,
+            sandbox,
+            clock,
+            wake_worker,
+            public_url,
+        })
+    }
+
+    fn connection(&self, id: &str) -> Result<Connection, String> {
+        self.connections
+            .get(&parse_id(id)?)
+            .map_err(internal)?
+            .ok_or_else(|| "no such connection".to_string())
+    }
+
+    fn summary(&self, c: &Connection) -> ConnectionSummary {
+        let (kind, kind_label) = match c.kind {
+            ConnectionKind::CloudApi => ("cloud_api", "Meta Cloud API"),
+            ConnectionKind::Dialog360 => ("dialog360", "360dialog"),
+            ConnectionKind::Sandbox => ("sandbox", "Sandbox (simulated)"),
+        };
+        let mut facts = Vec::new();
+        let mut fact = |label: &str, value: Option<&String>| {
+            if let Some(v) = value.filter(|v| !v.is_empty()) {
+                facts.push((label.to_string(), v.clone()));
+            }
+        };
+        let base = match c.kind {
+            ConnectionKind::Sandbox => format!("{}{}", self.providers.self_url(), c.base_url),
+            _ => c.base_url.clone(),
+        };
+        fact("Base URL", Some(&base));
+        fact("API version", c.api_version.as_ref());
+        fact("WhatsApp Business Account id", c.waba_id.as_ref());
+        fact("Phone-number id", c.phone_number_id.as_ref());
+        if let Some(profile) = &c.sandbox {
+            fact(
+                "Simulated number",
+                Some(&format!("+{}", profile.display_phone_number)),
+            );
+        }
+        let s = &c.secrets;
+        let secrets = [
+            ("Access token", &s.access_token),
+            ("App secret", &s.app_secret),
+            ("Webhook verify token", &s.verify_token),
+            ("D360-API-KEY", &s.api_key),
+        ]
+        .into_iter()
+        .filter_map(|(label, v)| v.as_deref().map(|v| (label.to_string(), mask(v))))
+        .collect();
+        ConnectionSummary {
+            id: c.id.to_string(),
+            name: c.name.clone(),
+            kind: kind.into(),
+            kind_label: kind_label.into(),
+            simulated: c.kind == ConnectionKind::Sandbox,
+            facts,
+            secrets,
+            webhook_url: format!("{}/webhooks/whatsapp/{}", self.public_url, c.id),
+        }
+    }
+
+    fn sent_view(&self, id: Uuid, record: OutboundRecord) -> Result<SentMessageView, String> {
+        let status = match &record.wamid {
+            Some(wamid) => self.messages.status(wamid).map_err(internal)?,
+            None => None,
+        };
+        let (state, mut problem) = match &record.state {
+            SendState::Sending => ("sending", None),
+            SendState::Accepted => ("accepted", None),
+            SendState::Refused { reason, .. } => ("refused", Some(reason.clone())),
+            SendState::Unknown { reason } => ("unknown", Some(reason.clone())),
+        };
+        if let Some((code, details)) = status.as_ref().and_then(|s| s.errors.first()) {
+            let meaning = domain::whatsapp::errors::classify(*code).meaning;
+            problem = Some(match details {
+                Some(d) => format!("{meaning} (error {code}: {d})"),
+                None => format!("{meaning} (error {code})"),
+            });
+        }
+        Ok(SentMessageView {
+            id: id.to_string(),
+            to: record.to,
+            summary: record.summary,
+            state: state.into(),
+            delivery: status.map(|s| s.status.as_str().to_string()),
+            problem,
+            created_at_ms: record.created_at_ms,
+        })
+    }
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    let v = value.trim();
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+#[async_trait::async_trait]
+impl app::ports::WhatsAppPort for WhatsAppService {
+    async fn connections(&self) -> Result<Vec<ConnectionSummary>, String> {
+        let all = self.connections.list().map_err(internal)?;
+        Ok(all.iter().map(|c| self.summary(c)).collect())
+    }
+
+    async fn add_connection(&self, draft: ConnectionDraft) -> Result<ConnectionSummary, String> {
+        let problems = draft_problems(&draft);
+        if !problems.is_empty() {
+            let lines: Vec<String> = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect();
+            return Err(lines.join("; "));
+        }
+        let connection = match draft.kind.as_str() {
+            "sandbox" => sandbox::new_connection(
+                draft.name.trim(),
+                SandboxProfile::default(),
+                self.clock.as_ref(),
+            ),
+            kind => {
+                let cloud = kind == "cloud_api";
+                Connection {
+                    id: Uuid::now_v7(),
+                    name: draft.name.trim().to_string(),
+                    kind: if cloud {
+                        ConnectionKind::CloudApi
+                    } else {
+                        ConnectionKind::Dialog360
+                    },
+                    base_url: non_empty(&draft.base_url).unwrap_or_else(|| {
+                        if cloud {
+                            GRAPH_BASE_URL
+                        } else {
+                            DIALOG360_BASE_URL
+                        }
+                        .to_string()
+                    }),
+                    api_version: cloud.then(|| {
+                        non_empty(&draft.api_version).unwrap_or_else(|| GRAPH_API_VERSION.into())
+                    }),
+                    waba_id: cloud.then(|| draft.waba_id.trim().to_string()),
+                    phone_number_id: cloud.then(|| draft.phone_number_id.trim().to_string()),
+                    secrets: ConnectionSecrets {
+                        access_token: non_empty(&draft.access_token).filter(|_| cloud),
+                        app_secret: non_empty(&draft.app_secret).filter(|_| cloud),
+                        verify_token: non_empty(&draft.verify_token),
+                        api_key: non_empty(&draft.api_key).filter(|_| !cloud),
+                    },
+                    created_at_ms: self.clock.now_ms(),
+                    sandbox: None,
+                }
+            }
+        };
+        self.connections.save(&connection).map_err(internal)?;
+        self.store.flush().await.map_err(internal)?;
+        tracing::info!(connection = %connection.name, kind = ?connection.kind, "connection added");
+        Ok(self.summary(&connection))
+    }
+
+    async fn delete_connection(&self, id: String) -> Result<(), String> {
+        let connection = self.connection(&id)?;
+        self.connections.delete(&connection.id).map_err(internal)?;
+        self.store.flush().await.map_err(internal)?;
+        tracing::info!(connection = %connection.name, "connection deleted");
+        Ok(())
+    }
+
+    async fn check_connection(&self, id: String) -> Result<ConnectionCheckReport, String> {
+        let connection = self.connection(&id)?;
+        let outcome = match self.providers.for_connection(&connection) {
+            Ok(client) => client.check().await,
+            Err(e) => Err(e),
+        };
+        Ok(match outcome {
+            Ok(check) => ConnectionCheckReport {
+                ok: true,
+                summary: "Connected: WhatsApp answered with these details.".into(),
+                facts: check.facts,
+            },
+            Err(error) => {
+                tracing::warn!(connection = %connection.name, %error, "connection test failed");
+                ConnectionCheckReport {
+                    ok: false,
+                    summary: error.explain(),
+                    facts: Vec::new(),
+                }
+            }
+        })
+    }
+
+    async fn send_test(
+        &self,
+        id: String,
+        to: String,
+        text: String,
+    ) -> Result<SentMessageView, String> {
+        let connection = self.connection(&id)?;
+        let message = OutgoingMessage::text(to.trim(), text.clone());
+        if let Some(problem) = validate::outgoing_message(&message).first() {
+            return Err(problem.message.clone());
+        }
+        let client = self
+            .providers
+            .for_connection(&connection)
+            .map_err(|e| e.explain())?;
+        let record = OutboundRecord {
+            connection_id: connection.id,
+            to: to.trim().to_string(),
+            kind: "text".into(),
+            summary: text.chars().take(80).collect(),
+            created_at_ms: self.clock.now_ms(),
+            state: SendState::Sending,
+            wamid: None,
+            wa_id: None,
+        };
+        // Durable before the call: a crash mid-send leaves a visible "sending" attempt, never a
+        // silent one.
+        let attempt = self.messages.begin_send(&record).map_err(internal)?;
+        self.store.flush().await.map_err(internal)?;
+        let (state, wamid, wa_id) = match client.send(&message).await {
+            Ok(response) => (
+                SendState::Accepted,
+                response.messages.first().map(|m| m.id.clone()),
+                response.contacts.first().map(|c| c.wa_id.clone()),
+            ),
+            Err(error @ ApiError::Unknown(_)) => (
+                SendState::Unknown {
+                    reason: error.explain(),
+                },
+                None,
+                None,
+            ),
+            Err(error) => {
+                let code = match &error {
+                    ApiError::Refused { error, .. } => Some(error.code),
+                    _ => None,
+                };
+                (
+                    SendState::Refused {
+                        code,
+                        reason: error.explain(),
+                    },
+                    None,
+                    None,
+                )
+            }
+        };
+        self.messages
+            .settle_send(&attempt, state, wamid, wa_id)
+            .map_err(internal)?;
+        self.store.flush().await.map_err(internal)?;
+        let settled = self
+            .messages
+            .recent_sends(Some(connection.id), 1)
+            .map_err(internal)?
+            .into_iter()
+            .find(|(i, _)| *i == attempt)
+            .ok_or("the attempt vanished")?;
+        self.sent_view(settled.0, settled.1)
+    }
+
+    async fn recent_sends(&self, id: String) -> Result<Vec<SentMessageView>, String> {
+        let connection = parse_id(&id)?;
+        let sends = self
+            .messages
+            .recent_sends(Some(connection), RECENT)
+            .map_err(internal)?;
+        sends
+            .into_iter()
+            .map(|(i, r)| self.sent_view(i, r))
+            .collect()
+    }
+
+    async fn simulate_inbound(
+        &self,
+        id: String,
+        from: String,
+        kind: String,
+        text: String,
+    ) -> Result<(), String> {
+        let what = match kind.as_str() {
+            "text" if text.trim().is_empty() => return Err("write the message text".into()),
+            "text" => SimulatedInbound::Text(text),
+            "button" => SimulatedInbound::Button {
+                payload: non_empty(&text).unwrap_or_else(|| "STOP_PROMO".into()),
+                text: "Stop promotions".into(),
+                context: None,
+            },
+            "stop_marketing" => SimulatedInbound::StopMarketing,
+            "resume_marketing" => SimulatedInbound::ResumeMarketing,
+            _ => return Err("choose what the user does".into()),
+        };
+        self.sandbox
+            .simulate_inbound(parse_id(&id)?, &from, what)
+            .await
+            .map(drop)
+    }
+
+    async fn recent_inbound(&self) -> Result<Vec<InboundView>, String> {
+        let all = self.messages.recent_inbound(RECENT).map_err(internal)?;
+        Ok(all
+            .into_iter()
+            .map(|(_, r)| InboundView {
+                from: r.from,
+                kind: r.kind,
+                text: r.text.unwrap_or_default(),
+                timestamp: r.timestamp,
+            })
+            .collect())
+    }
+
+    async fn webhook_log(&self) -> Result<Vec<WebhookLogEntry>, String> {
+        let names: std::collections::HashMap<Uuid, String> = self
+            .connections
+            .list()
+            .map_err(internal)?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect();
+        let entries = self.inbox.recent(RECENT).map_err(internal)?;
+        Ok(entries
+            .into_iter()
+            .map(|(id, e)| {
+                let (state, events, error) = match e.state {
+                    InboxState::Pending => ("pending", None, None),
+                    InboxState::Processed { events, .. } => ("processed", Some(events), None),
+                    InboxState::Failed { error, .. } => ("failed", None, Some(error)),
+                };
+                WebhookLogEntry {
+                    id: id.to_string(),
+                    connection: names
+                        .get(&e.connection_id)
+                        .cloned()
+                        .unwrap_or_else(|| e.connection_id.to_string()),
+                    received_at_ms: e.received_at_ms,
+                    size: e.size,
+                    state: state.into(),
+                    events,
+                    error,
+                }
+            })
+            .collect())
+    }
+
+    async fn reprocess_webhook(&self, id: String) -> Result<(), String> {
+        let id = Uuid::parse_str(&id).map_err(|_| "no such webhook".to_string())?;
+        if !self.inbox.requeue(&id).map_err(internal)? {
+            return Err("no such webhook".into());
+        }
+        self.store.flush().await.map_err(internal)?;
+        self.wake_worker.notify_one();
+        Ok(())
+    }
+}
