@@ -3,4 +3,5 @@
 pub mod clock;
 pub mod empty_state;
 pub mod layout;
+pub mod settings_nav;
 pub mod theme_toggle;

@@ -4,4 +4,6 @@ pub mod dashboard;
 pub mod login;
 pub mod not_found;
 pub mod sections;
+pub mod settings;
 pub mod setup;
+pub mod webhook_log;

@@ -9,7 +9,8 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage, sections, setup::SetupPage,
+    dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage, sections,
+    settings::SettingsPage, setup::SetupPage, webhook_log::WebhookLogPage,
 };
 
 /// The whole application; rendered inside [`crate::shell`].
@@ -31,7 +32,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contacts") view=sections::ContactsPage />
                     <Route path=path!("campaigns") view=sections::CampaignsPage />
                     <Route path=path!("conversations") view=sections::ConversationsPage />
-                    <Route path=path!("settings") view=sections::SettingsPage />
+                    <Route path=path!("settings") view=SettingsPage />
+                    <Route path=path!("settings/webhooks") view=WebhookLogPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -58,18 +58,3 @@ pub fn ConversationsPage() -> impl IntoView {
         </EmptyState>
     }
 }
-
-/// `/settings`.
-#[component]
-pub fn SettingsPage() -> impl IntoView {
-    view! {
-        <Title text="Settings" />
-        <h1>"Settings"</h1>
-        <EmptyState title="Nothing to configure here yet">
-            <p>"WhatsApp connections (Meta Cloud API, 360dialog and the built-in sandbox), the "
-               "webhook log and account settings will live here. Server settings are read from "
-               "the command line, environment and config file; see " <code>"herald --help"</code>
-               "."</p>
-        </EmptyState>
-    }
-}

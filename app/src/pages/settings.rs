@@ -1,0 +1,385 @@
+//! `/settings`: WhatsApp connections — add (with the same live checks the server enforces), test,
+//! delete, send a test message and watch its delivery, and make simulated users write to the
+//! sandbox.
+
+use domain::whatsapp::connection::{draft_problems, ConnectionDraft, KINDS};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::whatsapp::{
+    list_connections, recent_inbound, recent_sent_messages, AddConnection, ConnectionSummary,
+    DeleteConnection, SendTestMessage, SimulateInbound, TestConnection,
+};
+use crate::components::settings_nav::SettingsNav;
+use crate::session::PageSession;
+
+/// How often live lists refresh in the browser.
+const REFRESH_MS: u64 = 1_000;
+
+/// A counter that ticks every [`REFRESH_MS`] in the browser (never on the server), for lists
+/// that follow webhooks as they arrive.
+fn refresh_tick() -> ReadSignal<u32> {
+    let (tick, set_tick) = signal(0u32);
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(
+            move || set_tick.update(|t| *t = t.wrapping_add(1)),
+            std::time::Duration::from_millis(REFRESH_MS),
+        );
+        if let Ok(handle) = handle {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    tick
+}
+
+/// `/settings`.
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let add = ServerAction::<AddConnection>::new();
+    let delete = ServerAction::<DeleteConnection>::new();
+    let connections = Resource::new(
+        move || (add.version().get(), delete.version().get()),
+        |_| list_connections(),
+    );
+    view! {
+        <Title text="Settings" />
+        <h1>"Settings"</h1>
+        <SettingsNav />
+        <h2>"WhatsApp connections"</h2>
+        <p class="muted">
+            "Each connection is one sender number. Secrets are stored in the data directory and "
+            "shown masked. Register the webhook URL of a connection at Meta (or 360dialog) so "
+            "delivery reports and replies reach Herald."
+        </p>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match connections.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="notice">"No connections yet. Add one below, or add a sandbox to try Herald without a Meta account."</p>
+                    }.into_any(),
+                    Ok(list) => list
+                        .into_iter()
+                        .map(|c| view! { <ConnectionCard connection=c delete=delete /> })
+                        .collect_view()
+                        .into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <AddConnectionForm add=add />
+    }
+}
+
+/// One connection with its actions.
+#[component]
+fn ConnectionCard(
+    connection: ConnectionSummary,
+    delete: ServerAction<DeleteConnection>,
+) -> impl IntoView {
+    let csrf = PageSession::current().csrf_token;
+    let id = connection.id.clone();
+    let test = ServerAction::<TestConnection>::new();
+    let test_request = {
+        let (csrf, id) = (csrf.clone(), id.clone());
+        move |_| {
+            test.dispatch(TestConnection {
+                csrf_token: csrf.clone(),
+                id: id.clone(),
+            });
+        }
+    };
+    let delete_request = {
+        let (csrf, id, name) = (csrf.clone(), id.clone(), connection.name.clone());
+        move |_| {
+            let sure = window()
+                .confirm_with_message(&format!(
+                    "Delete the connection \"{name}\"? Its message history stays."
+                ))
+                .unwrap_or(false);
+            if sure {
+                delete.dispatch(DeleteConnection {
+                    csrf_token: csrf.clone(),
+                    id: id.clone(),
+                });
+            }
+        }
+    };
+    let facts = connection
+        .facts
+        .iter()
+        .chain(connection.secrets.iter())
+        .map(|(label, value)| view! { <dt>{label.clone()}</dt><dd><code>{value.clone()}</code></dd> })
+        .collect_view();
+    view! {
+        <section class="card connection" data-testid="connection-card" data-kind=connection.kind.clone()>
+            <header class="connection-head">
+                <h3>{connection.name.clone()}</h3>
+                <span class=if connection.simulated { "badge badge-simulated" } else { "badge" }>
+                    {connection.kind_label.clone()}
+                </span>
+            </header>
+            {connection.simulated.then(|| view! {
+                <p class="notice">"Simulated: nothing here reaches WhatsApp. Messages go to made-up users whose replies and delivery reports Herald invents, through the same code paths as a real number."</p>
+            })}
+            <dl class="facts">
+                {facts}
+                <dt>"Webhook URL"</dt><dd><code data-testid="webhook-url">{connection.webhook_url.clone()}</code></dd>
+            </dl>
+            <div class="actions">
+                <button class="button" data-testid="test-connection" on:click=test_request
+                    disabled=move || test.pending().get()>
+                    {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
+                </button>
+                <button class="button button-quiet" on:click=delete_request>"Delete"</button>
+            </div>
+            <div aria-live="polite" data-testid="check-result">
+                {move || test.value().get().map(|result| match result {
+                    Ok(report) => {
+                        let facts = report.facts.into_iter()
+                            .map(|(l, v)| view! { <dt>{l}</dt><dd>{v}</dd> })
+                            .collect_view();
+                        view! {
+                            <div class=if report.ok { "notice" } else { "error" } data-ok=report.ok.to_string()>
+                                <p>{report.summary}</p>
+                                <dl class="facts">{facts}</dl>
+                            </div>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                })}
+            </div>
+            <TestMessagePanel connection_id=id.clone() simulated=connection.simulated />
+            {connection.simulated.then(|| view! { <SimulatedUserPanel connection_id=id.clone() /> })}
+        </section>
+    }
+}
+
+/// Send a text and follow its delivery reports.
+#[component]
+fn TestMessagePanel(connection_id: String, simulated: bool) -> impl IntoView {
+    let csrf = PageSession::current().csrf_token;
+    let to = RwSignal::new(String::new());
+    let text = RwSignal::new("Hello from Herald".to_string());
+    let send = ServerAction::<SendTestMessage>::new();
+    let tick = refresh_tick();
+    let sent = {
+        let id = connection_id.clone();
+        Resource::new(
+            move || (send.version().get(), tick.get()),
+            move |_| recent_sent_messages(id.clone()),
+        )
+    };
+    let submit = {
+        let id = connection_id.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            send.dispatch(SendTestMessage {
+                csrf_token: csrf.clone(),
+                id: id.clone(),
+                to: to.get_untracked(),
+                text: text.get_untracked(),
+            });
+        }
+    };
+    let hint = if simulated {
+        "Any number works. Numbers ending in 404 are \"not on WhatsApp\" (error 131026)."
+    } else {
+        "A free-form text reaches only a user who wrote to this number in the last 24 hours; otherwise WhatsApp answers error 131047."
+    };
+    view! {
+        <form class="inline-form" on:submit=submit data-testid="send-test-form">
+            <h4>"Send a test message"</h4>
+            <p class="muted">{hint}</p>
+            <label>"To" <input data-testid="send-to" placeholder="+1 555 010 1234" required
+                prop:value=to on:input=move |ev| to.set(event_target_value(&ev)) /></label>
+            <label>"Text" <input data-testid="send-text" required
+                prop:value=text on:input=move |ev| text.set(event_target_value(&ev)) /></label>
+            <button class="button button-primary" type="submit" data-testid="send-button"
+                disabled=move || send.pending().get()>"Send"</button>
+            {move || send.value().get().and_then(|r| r.err()).map(|e| view! {
+                <p class="error" role="alert">{e.to_string()}</p>
+            })}
+        </form>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let rows = sent.await.unwrap_or_default();
+                (!rows.is_empty()).then(|| {
+                    let rows = rows.into_iter().map(|m| {
+                        let status = m.delivery.clone().unwrap_or_else(|| m.state.clone());
+                        view! {
+                            <tr data-testid="sent-row" data-delivery=status.clone()>
+                                <td>{m.to}</td>
+                                <td>{m.summary}</td>
+                                <td><span class=format!("status status-{status}")>{status.clone()}</span></td>
+                                <td class="muted">{m.problem.unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    }).collect_view();
+                    view! {
+                        <table class="table" data-testid="sent-list">
+                            <thead><tr><th>"To"</th><th>"Message"</th><th>"Status"</th><th>"Details"</th></tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    }
+                })
+            })}
+        </Transition>
+    }
+}
+
+/// Make a simulated user write to a sandbox number.
+#[component]
+fn SimulatedUserPanel(connection_id: String) -> impl IntoView {
+    let csrf = PageSession::current().csrf_token;
+    let from = RwSignal::new("+15550101234".to_string());
+    let kind = RwSignal::new("text".to_string());
+    let text = RwSignal::new("Hi! Is my order on its way?".to_string());
+    let simulate = ServerAction::<SimulateInbound>::new();
+    let tick = refresh_tick();
+    let inbound = Resource::new(
+        move || (simulate.version().get(), tick.get()),
+        |_| recent_inbound(),
+    );
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        simulate.dispatch(SimulateInbound {
+            csrf_token: csrf.clone(),
+            id: connection_id.clone(),
+            from: from.get_untracked(),
+            kind: kind.get_untracked(),
+            text: text.get_untracked(),
+        });
+    };
+    view! {
+        <form class="inline-form" on:submit=submit data-testid="simulate-form">
+            <h4>"Simulate a user"</h4>
+            <label>"From" <input prop:value=from on:input=move |ev| from.set(event_target_value(&ev)) /></label>
+            <label>"Does"
+                <select on:change=move |ev| kind.set(event_target_value(&ev))>
+                    <option value="text">"writes a text (try STOP)"</option>
+                    <option value="button">"taps a quick-reply button (payload below)"</option>
+                    <option value="stop_marketing">"stops marketing messages in WhatsApp"</option>
+                    <option value="resume_marketing">"resumes marketing messages"</option>
+                </select>
+            </label>
+            <label>"Text or payload" <input prop:value=text on:input=move |ev| text.set(event_target_value(&ev)) /></label>
+            <button class="button" type="submit" disabled=move || simulate.pending().get()>"Send as the user"</button>
+            {move || simulate.value().get().map(|r| match r {
+                Ok(()) => view! { <p class="notice">"Delivered to Herald's webhook."</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </form>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let rows = inbound.await.unwrap_or_default();
+                (!rows.is_empty()).then(|| {
+                    let rows = rows.into_iter().map(|m| view! {
+                        <tr><td>{m.from}</td><td>{m.kind}</td><td>{m.text}</td></tr>
+                    }).collect_view();
+                    view! {
+                        <table class="table" data-testid="inbound-list">
+                            <thead><tr><th>"From"</th><th>"Type"</th><th>"Content"</th></tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    }
+                })
+            })}
+        </Transition>
+    }
+}
+
+/// The add-connection form with live validation.
+#[component]
+fn AddConnectionForm(add: ServerAction<AddConnection>) -> impl IntoView {
+    let csrf = PageSession::current().csrf_token;
+    let draft = RwSignal::new(ConnectionDraft {
+        kind: "cloud_api".into(),
+        base_url: "https://graph.facebook.com".into(),
+        api_version: "v23.0".into(),
+        ..ConnectionDraft::default()
+    });
+    let touched = RwSignal::new(false);
+    let problems = Memo::new(move |_| draft.with(draft_problems));
+    let field = move |label: &'static str,
+                      name: &'static str,
+                      secret: bool,
+                      get: fn(&ConnectionDraft) -> String,
+                      set: fn(&mut ConnectionDraft, String)| {
+        view! {
+            <label>
+                {label}
+                <input name=name type=if secret { "password" } else { "text" } autocomplete="off"
+                    prop:value=move || draft.with(get)
+                    on:input=move |ev| { touched.set(true); draft.update(|d| set(d, event_target_value(&ev))); } />
+            </label>
+        }
+    };
+    let kind = move || draft.with(|d| d.kind.clone());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        touched.set(true);
+        if problems.get_untracked().is_empty() {
+            add.dispatch(AddConnection {
+                csrf_token: csrf.clone(),
+                draft: draft.get_untracked(),
+            });
+        }
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = add.value().get() {
+            draft.update(|d| {
+                *d = ConnectionDraft {
+                    kind: d.kind.clone(),
+                    base_url: d.base_url.clone(),
+                    api_version: d.api_version.clone(),
+                    ..ConnectionDraft::default()
+                }
+            });
+            touched.set(false);
+        }
+    });
+    view! {
+        <form class="card add-connection" on:submit=submit data-testid="add-connection">
+            <h2>"Add a connection"</h2>
+            <label>"Kind"
+                <select name="kind" on:change=move |ev| {
+                    let kind = event_target_value(&ev);
+                    draft.update(|d| {
+                        d.base_url = match kind.as_str() {
+                            "dialog360" => "https://waba-v2.360dialog.io".into(),
+                            _ => "https://graph.facebook.com".into(),
+                        };
+                        d.kind = kind;
+                    });
+                }>
+                    {KINDS.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                </select>
+            </label>
+            {field("Name", "name", false, |d| d.name.clone(), |d, v| d.name = v)}
+            <Show when=move || kind() == "cloud_api">
+                {field("Graph base URL", "base_url", false, |d| d.base_url.clone(), |d, v| d.base_url = v)}
+                {field("API version", "api_version", false, |d| d.api_version.clone(), |d, v| d.api_version = v)}
+                {field("WhatsApp Business Account id", "waba_id", false, |d| d.waba_id.clone(), |d, v| d.waba_id = v)}
+                {field("Phone-number id", "phone_number_id", false, |d| d.phone_number_id.clone(), |d, v| d.phone_number_id = v)}
+                {field("Access token", "access_token", true, |d| d.access_token.clone(), |d, v| d.access_token = v)}
+                {field("App secret", "app_secret", true, |d| d.app_secret.clone(), |d, v| d.app_secret = v)}
+                {field("Webhook verify token", "verify_token", true, |d| d.verify_token.clone(), |d, v| d.verify_token = v)}
+            </Show>
+            <Show when=move || kind() == "dialog360">
+                {field("360dialog base URL", "base_url", false, |d| d.base_url.clone(), |d, v| d.base_url = v)}
+                {field("D360-API-KEY", "api_key", true, |d| d.api_key.clone(), |d, v| d.api_key = v)}
+                {field("Webhook header token (sent by 360dialog as x-herald-webhook-token)", "verify_token", true, |d| d.verify_token.clone(), |d, v| d.verify_token = v)}
+            </Show>
+            <ul class="rules" aria-live="polite" data-testid="connection-problems">
+                {move || touched.get().then(|| problems.get().into_iter()
+                    .map(|p| view! { <li class="rule-broken" data-rule=p.rule>{p.message}</li> })
+                    .collect_view())}
+            </ul>
+            {move || add.value().get().and_then(|r| r.err()).map(|e| view! {
+                <p class="error" role="alert">{e.to_string()}</p>
+            })}
+            <button class="button button-primary" type="submit"
+                disabled=move || touched.get() && !problems.get().is_empty()>"Add connection"</button>
+        </form>
+    }
+}
