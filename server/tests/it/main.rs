@@ -6,4 +6,5 @@ mod auth;
 mod helpers;
 mod operations;
 mod process;
+mod sandbox;
 mod webhooks;

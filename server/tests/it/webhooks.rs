@@ -31,6 +31,7 @@ fn cloud_connection(app: &TestApp) -> Connection {
             api_key: None,
         },
         created_at_ms: 0,
+        sandbox: None,
     };
     app.state.webhooks.connections.save(&connection).unwrap();
     connection
