@@ -177,7 +177,7 @@ impl MessageStore {
     ) -> Result<Vec<(String, InboundRecord)>, StorageError> {
         let mut all: Vec<(String, InboundRecord)> =
             self.inbound.iter().collect::<Result<_, _>>()?;
-        all.sort_by(|a, b| b.1.timestamp.cmp(&a.1.timestamp));
+        all.sort_by_key(|(_, r)| std::cmp::Reverse(r.timestamp));
         all.truncate(limit);
         Ok(all)
     }

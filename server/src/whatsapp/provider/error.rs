@@ -13,8 +13,8 @@ pub enum ApiError {
     Refused {
         /// HTTP status of the answer.
         status: u16,
-        /// The error body.
-        error: GraphError,
+        /// The error body (boxed to keep `Result`s small).
+        error: Box<GraphError>,
         /// What the code means for a sender.
         info: ErrorInfo,
     },
@@ -73,7 +73,7 @@ impl ApiError {
         let info = classify(error.code);
         Self::Refused {
             status,
-            error,
+            error: Box::new(error),
             info,
         }
     }

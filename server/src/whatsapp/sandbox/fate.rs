@@ -129,6 +129,12 @@ mod tests {
     }
 
     #[test]
+    fn the_number_the_ui_suggests_reads_its_messages_under_the_default_profile() {
+        let default = SandboxProfile::default();
+        assert_eq!(fate(&default, "15550101234", false), Fate::Delivered { read: true });
+    }
+
+    #[test]
     fn wa_ids_are_the_digits_of_the_number() {
         assert_eq!(wa_id("+1 (555) 010-0404"), "15550100404");
     }

@@ -110,8 +110,8 @@ pub enum MessageContent {
     },
     /// Reply buttons or a list.
     Interactive {
-        /// The interactive object.
-        interactive: Interactive,
+        /// The interactive object (boxed: by far the largest variant).
+        interactive: Box<Interactive>,
     },
     /// An approved template (the only kind allowed outside the window).
     Template {
