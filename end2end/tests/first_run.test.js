@@ -99,3 +99,47 @@ test('signing in works with JavaScript disabled', async () => {
     await page.waitForSelector('h1:text-is("Settings")');
   }, { javaScriptEnabled: false });
 });
+
+test('the sandbox connection sends a test message that goes sent → delivered → read', async () => {
+  await withPage(browser, 'sandbox-send', async (page, errors) => {
+    await page.goto(`${herald.base}/login`);
+    await page.fill('#username', OWNER);
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${herald.base}/`);
+    await page.goto(`${herald.base}/settings`);
+    await waitForHydration(page);
+
+    // A new Herald comes with a sandbox connection, labelled as simulated.
+    const card = page.locator('[data-testid=connection-card][data-kind=sandbox]');
+    assert.match(await card.locator('.badge').textContent(), /simulated/i);
+    await card.locator('[data-testid=test-connection]').click();
+    await card.locator('[data-testid=check-result] [data-ok=true]').waitFor();
+    assert.match(await card.locator('[data-testid=check-result]').textContent(), /Quality rating\s*GREEN/);
+
+    // Send a text and follow its delivery reports, driven by signed webhooks through the intake.
+    await card.locator('[data-testid=send-to]').fill('+1 555 010 1234');
+    await card.locator('[data-testid=send-text]').fill('Hello from the browser test');
+    await card.locator('[data-testid=send-button]').click();
+    const row = card.locator('[data-testid=sent-row]').first();
+    await row.waitFor();
+    const order = ['sending', 'accepted', 'sent', 'delivered', 'read'];
+    const seen = [];
+    for (let i = 0; i < 150 && seen.at(-1) !== 'read'; i += 1) {
+      const state = await row.getAttribute('data-delivery');
+      if (state !== seen.at(-1)) seen.push(state);
+      await page.waitForTimeout(100);
+    }
+    assert.equal(seen.at(-1), 'read', `states seen: ${seen.join(' → ')}`);
+    const ranks = seen.map((s) => order.indexOf(s));
+    assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), `never backwards: ${seen.join(' → ')}`);
+
+    // The webhooks that carried those reports are in the log, all applied.
+    await page.click('text=Webhook log');
+    await page.waitForSelector('[data-testid=webhook-log]');
+    const states = await page.$$eval('[data-testid=webhook-row]', (rows) => rows.map((r) => r.dataset.state));
+    assert.ok(states.length >= 3, `expected the sent, delivered and read webhooks, saw ${states.length}`);
+    assert.ok(states.every((s) => s === 'processed'), states.join(','));
+    assert.deepEqual(errors, []);
+  });
+});

@@ -1,6 +1,6 @@
-//! Herald's side of the WhatsApp wire: webhook authentication, the public webhook endpoint with
-//! its durable inbox, and the worker that applies webhook events. The platform's rules themselves
-//! live in `domain::whatsapp`. Provider clients and the sandbox are still to come (issue #3).
+//! Herald's side of the WhatsApp wire: the provider clients, webhook authentication, the public
+//! webhook endpoint with its durable inbox, the worker that applies webhook events, the built-in
+//! sandbox and the settings service. The platform's rules themselves live in `domain::whatsapp`.
 
 pub mod intake;
 pub mod provider;

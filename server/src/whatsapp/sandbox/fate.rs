@@ -131,7 +131,10 @@ mod tests {
     #[test]
     fn the_number_the_ui_suggests_reads_its_messages_under_the_default_profile() {
         let default = SandboxProfile::default();
-        assert_eq!(fate(&default, "15550101234", false), Fate::Delivered { read: true });
+        assert_eq!(
+            fate(&default, "15550101234", false),
+            Fate::Delivered { read: true }
+        );
     }
 
     #[test]
