@@ -10,7 +10,7 @@ use crate::api::whatsapp::{
     ConnectionCheckReport, ConnectionSummary, InboundView, SentMessageView, WebhookLogEntry,
 };
 use crate::api::InstallationOverview;
-use domain::whatsapp::connection::ConnectionDraft;
+use domain::whatsapp::connection::{ConnectionDraft, SandboxSettings};
 
 /// Facts about the running installation shown on the dashboard.
 #[async_trait::async_trait]
@@ -29,6 +29,8 @@ pub trait WhatsAppPort: Send + Sync {
     async fn add_connection(&self, draft: ConnectionDraft) -> Result<ConnectionSummary, String>;
     /// Deletes a connection.
     async fn delete_connection(&self, id: String) -> Result<(), String>;
+    /// Validates and stores a sandbox's simulation settings.
+    async fn configure_sandbox(&self, id: String, settings: SandboxSettings) -> Result<(), String>;
     /// Calls a harmless read endpoint and explains the result.
     async fn check_connection(&self, id: String) -> Result<ConnectionCheckReport, String>;
     /// Sends a text message, recording the attempt durably first.

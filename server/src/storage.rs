@@ -108,8 +108,15 @@ impl Store {
     }
 
     /// Waits until every write made before this call is on disk.
+    ///
+    /// Runs sled's blocking `flush` on the blocking pool: sled 0.34's `flush_async` never wakes
+    /// some of its callers when several flush at once (spacejam/sled#1241, #1308), which the
+    /// webhook intake benchmark hit within seconds.
     pub async fn flush(&self) -> Result<(), StorageError> {
-        self.db.flush_async().await?;
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StorageError::Background(e.to_string()))??;
         Ok(())
     }
 
@@ -126,5 +133,36 @@ impl Store {
     /// The data directory.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: sled's own `flush_async` left some of many concurrent callers waiting forever.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn many_concurrent_flushes_all_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let things = store.collection::<u64, u64>("things").unwrap();
+        let tasks: Vec<_> = (0..64u64)
+            .map(|i| {
+                let (store, things) = (store.clone(), things.clone());
+                tokio::spawn(async move {
+                    things.insert(&i, &i).unwrap();
+                    store.flush().await.unwrap();
+                })
+            })
+            .collect();
+        let all = async {
+            for task in tasks {
+                task.await.unwrap();
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(60), all)
+            .await
+            .expect("every flush completes");
+        assert_eq!(things.len(), 64);
     }
 }

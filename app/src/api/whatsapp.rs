@@ -4,7 +4,7 @@
 // item written here is documented.
 #![allow(missing_docs)]
 
-use domain::whatsapp::connection::ConnectionDraft;
+use domain::whatsapp::connection::{ConnectionDraft, SandboxSettings};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +27,8 @@ pub struct ConnectionSummary {
     pub secrets: Vec<(String, String)>,
     /// The URL to register at Meta or 360dialog.
     pub webhook_url: String,
+    /// The simulation knobs (sandbox only).
+    pub sandbox: Option<SandboxSettings>,
 }
 
 /// The result of "Test connection".
@@ -121,6 +123,20 @@ pub async fn delete_connection(csrf_token: String, id: String) -> Result<(), Ser
     let _ = csrf_token;
     port()?
         .delete_connection(id)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Changes how a sandbox's simulated users behave.
+#[server(endpoint = "whatsapp/sandbox/settings")]
+pub async fn configure_sandbox(
+    csrf_token: String,
+    id: String,
+    settings: SandboxSettings,
+) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .configure_sandbox(id, settings)
         .await
         .map_err(ServerFnError::new)
 }

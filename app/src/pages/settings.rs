@@ -2,13 +2,15 @@
 //! delete, send a test message and watch its delivery, and make simulated users write to the
 //! sandbox.
 
-use domain::whatsapp::connection::{draft_problems, ConnectionDraft, KINDS};
+use domain::whatsapp::connection::{
+    draft_problems, sandbox_problems, ConnectionDraft, SandboxSettings, KINDS,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::whatsapp::{
-    list_connections, recent_inbound, recent_sent_messages, AddConnection, ConnectionSummary,
-    DeleteConnection, SendTestMessage, SimulateInbound, TestConnection,
+    list_connections, recent_inbound, recent_sent_messages, AddConnection, ConfigureSandbox,
+    ConnectionSummary, DeleteConnection, SendTestMessage, SimulateInbound, TestConnection,
 };
 use crate::components::settings_nav::SettingsNav;
 use crate::session::PageSession;
@@ -150,6 +152,9 @@ fn ConnectionCard(
             </div>
             <TestMessagePanel connection_id=id.clone() simulated=connection.simulated />
             {connection.simulated.then(|| view! { <SimulatedUserPanel connection_id=id.clone() /> })}
+            {connection.sandbox.clone().map(|settings| view! {
+                <SandboxSettingsPanel connection_id=id.clone() settings=settings />
+            })}
         </section>
     }
 }
@@ -381,5 +386,83 @@ fn AddConnectionForm(add: ServerAction<AddConnection>) -> impl IntoView {
             <button class="button button-primary" type="submit"
                 disabled=move || touched.get() && !problems.get().is_empty()>"Add connection"</button>
         </form>
+    }
+}
+
+/// Saturates a form number into a narrower integer field.
+fn narrow<T: TryFrom<u64> + Bounded>(v: u64) -> T {
+    T::try_from(v).unwrap_or(T::MAX)
+}
+
+/// Integer types with a maximum, for [`narrow`].
+trait Bounded {
+    const MAX: Self;
+}
+impl Bounded for u16 {
+    const MAX: Self = u16::MAX;
+}
+impl Bounded for u32 {
+    const MAX: Self = u32::MAX;
+}
+
+/// The sandbox's simulation knobs.
+#[component]
+fn SandboxSettingsPanel(connection_id: String, settings: SandboxSettings) -> impl IntoView {
+    let csrf = PageSession::current().csrf_token;
+    let current = RwSignal::new(settings);
+    let save = ServerAction::<ConfigureSandbox>::new();
+    let problems = Memo::new(move |_| current.with(sandbox_problems));
+    let number = move |label: &'static str,
+                       get: fn(&SandboxSettings) -> u64,
+                       set: fn(&mut SandboxSettings, u64)| {
+        view! {
+            <label>
+                {label}
+                <input type="number" min="0" prop:value=move || current.with(get).to_string()
+                    on:input=move |ev| {
+                        if let Ok(v) = event_target_value(&ev).trim().parse::<u64>() {
+                            current.update(|s| set(s, v));
+                        }
+                    } />
+            </label>
+        }
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(ConfigureSandbox {
+            csrf_token: csrf.clone(),
+            id: connection_id.clone(),
+            settings: current.get_untracked(),
+        });
+    };
+    view! {
+        <details class="sandbox-settings">
+            <summary>"Simulation settings"</summary>
+            <form class="inline-form" on:submit=submit data-testid="sandbox-settings">
+                {number("Seed", |s| s.seed, |s, v| s.seed = v)}
+                {number("Messages per second", |s| u64::from(s.messages_per_second), |s, v| s.messages_per_second = narrow(v))}
+                {number("Template review delay (ms)", |s| s.review_delay_ms, |s, v| s.review_delay_ms = v)}
+                {number("Delay between statuses (ms)", |s| s.status_delay_ms, |s, v| s.status_delay_ms = v)}
+                {number("Not on WhatsApp (‰ of users)", |s| u64::from(s.undeliverable_per_mille), |s, v| s.undeliverable_per_mille = narrow(v))}
+                {number("Stopped marketing (‰)", |s| u64::from(s.marketing_stop_per_mille), |s, v| s.marketing_stop_per_mille = narrow(v))}
+                {number("Read their messages (‰)", |s| u64::from(s.read_per_mille), |s, v| s.read_per_mille = narrow(v))}
+                <label class="checkbox">
+                    <input type="checkbox" prop:checked=move || current.with(|s| s.enforce_service_window)
+                        on:change=move |ev| current.update(|s| s.enforce_service_window = event_target_checked(&ev)) />
+                    "Refuse free text outside the 24-hour window (131047), as Meta does"
+                </label>
+                <ul class="rules" aria-live="polite">
+                    {move || problems.get().into_iter()
+                        .map(|p| view! { <li class="rule-broken" data-rule=p.rule>{p.message}</li> })
+                        .collect_view()}
+                </ul>
+                <button class="button" type="submit"
+                    disabled=move || !problems.get().is_empty() || save.pending().get()>"Save"</button>
+                {move || save.value().get().map(|r| match r {
+                    Ok(()) => view! { <p class="notice">"Saved; new sends use these settings."</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </form>
+        </details>
     }
 }

@@ -16,6 +16,9 @@ pub enum StorageError {
         /// Why.
         source: std::io::Error,
     },
+    /// A storage task on the blocking pool did not finish (runtime shutting down).
+    #[error("storage task failed: {0}")]
+    Background(String),
     /// Another process holds the database open.
     #[error("data directory {0} is in use by another Herald process")]
     Locked(PathBuf),

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use app::api::whatsapp::{
     ConnectionCheckReport, ConnectionSummary, InboundView, SentMessageView, WebhookLogEntry,
 };
-use domain::whatsapp::connection::{draft_problems, ConnectionDraft};
+use domain::whatsapp::connection::{
+    draft_problems, sandbox_problems, ConnectionDraft, SandboxSettings,
+};
 use domain::whatsapp::graph::{validate, OutgoingMessage};
 use uuid::Uuid;
 
@@ -41,6 +43,18 @@ pub struct WhatsAppService {
 fn internal(error: StorageError) -> String {
     tracing::error!(%error, "storage failed");
     "Herald could not read or write its data; see the server log".to_string()
+}
+
+/// `Err` with every problem as `field: message`, or `Ok` when there are none.
+fn refuse_problems(problems: &[domain::Problem]) -> Result<(), String> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.field, p.message))
+        .collect();
+    Err(lines.join("; "))
 }
 
 fn parse_id(id: &str) -> Result<Uuid, String> {
@@ -128,6 +142,16 @@ impl WhatsAppService {
             facts,
             secrets,
             webhook_url: format!("{}/webhooks/whatsapp/{}", self.public_url, c.id),
+            sandbox: c.sandbox.as_ref().map(|p| SandboxSettings {
+                seed: p.seed,
+                messages_per_second: p.messages_per_second,
+                review_delay_ms: p.review_delay_ms,
+                status_delay_ms: p.status_delay_ms,
+                undeliverable_per_mille: p.undeliverable_per_mille,
+                marketing_stop_per_mille: p.marketing_stop_per_mille,
+                read_per_mille: p.read_per_mille,
+                enforce_service_window: p.enforce_service_window,
+            }),
         }
     }
 
@@ -174,14 +198,7 @@ impl app::ports::WhatsAppPort for WhatsAppService {
     }
 
     async fn add_connection(&self, draft: ConnectionDraft) -> Result<ConnectionSummary, String> {
-        let problems = draft_problems(&draft);
-        if !problems.is_empty() {
-            let lines: Vec<String> = problems
-                .iter()
-                .map(|p| format!("{}: {}", p.field, p.message))
-                .collect();
-            return Err(lines.join("; "));
-        }
+        refuse_problems(&draft_problems(&draft))?;
         let connection = match draft.kind.as_str() {
             "sandbox" => sandbox::new_connection(
                 draft.name.trim(),
@@ -233,6 +250,28 @@ impl app::ports::WhatsAppPort for WhatsAppService {
         self.connections.delete(&connection.id).map_err(internal)?;
         self.store.flush().await.map_err(internal)?;
         tracing::info!(connection = %connection.name, "connection deleted");
+        Ok(())
+    }
+
+    async fn configure_sandbox(&self, id: String, settings: SandboxSettings) -> Result<(), String> {
+        refuse_problems(&sandbox_problems(&settings))?;
+        let mut connection = self.connection(&id)?;
+        let Some(profile) = connection.sandbox.as_mut() else {
+            return Err("only sandbox connections have simulation settings".into());
+        };
+        *profile = SandboxProfile {
+            seed: settings.seed,
+            messages_per_second: settings.messages_per_second,
+            review_delay_ms: settings.review_delay_ms,
+            status_delay_ms: settings.status_delay_ms,
+            undeliverable_per_mille: settings.undeliverable_per_mille,
+            marketing_stop_per_mille: settings.marketing_stop_per_mille,
+            read_per_mille: settings.read_per_mille,
+            enforce_service_window: settings.enforce_service_window,
+            display_phone_number: profile.display_phone_number.clone(),
+        };
+        self.connections.save(&connection).map_err(internal)?;
+        self.store.flush().await.map_err(internal)?;
         Ok(())
     }
 

@@ -210,3 +210,96 @@ mod tests {
         assert_eq!(draft_problems(&ConnectionDraft::default())[0].field, "name");
     }
 }
+
+/// The editable knobs of a sandbox connection (see the README's sandbox section).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxSettings {
+    /// Seed of every simulated decision.
+    pub seed: u64,
+    /// Throughput before 130429.
+    pub messages_per_second: u32,
+    /// Template review delay, milliseconds.
+    pub review_delay_ms: u64,
+    /// Delay between status webhooks, milliseconds.
+    pub status_delay_ms: u64,
+    /// Users "not on WhatsApp", per mille.
+    pub undeliverable_per_mille: u16,
+    /// Users who stopped marketing, per mille.
+    pub marketing_stop_per_mille: u16,
+    /// Users who read, per mille.
+    pub read_per_mille: u16,
+    /// Refuse free-form messages outside the 24-hour window.
+    pub enforce_service_window: bool,
+}
+
+/// Every problem of `settings`.
+pub fn sandbox_problems(settings: &SandboxSettings) -> Vec<Problem> {
+    let mut p = Vec::new();
+    if !(1..=1000).contains(&settings.messages_per_second) {
+        p.push(Problem::new(
+            "messages_per_second",
+            "sandbox.throughput",
+            "throughput must be between 1 and 1000 messages per second",
+        ));
+    }
+    for (field, value) in [
+        ("review_delay_ms", settings.review_delay_ms),
+        ("status_delay_ms", settings.status_delay_ms),
+    ] {
+        if value > 600_000 {
+            p.push(Problem::new(
+                field,
+                "sandbox.delay",
+                "delays are at most 600000 ms (10 minutes)",
+            ));
+        }
+    }
+    for (field, value) in [
+        ("undeliverable_per_mille", settings.undeliverable_per_mille),
+        (
+            "marketing_stop_per_mille",
+            settings.marketing_stop_per_mille,
+        ),
+        ("read_per_mille", settings.read_per_mille),
+    ] {
+        if value > 1000 {
+            p.push(Problem::new(
+                field,
+                "sandbox.rate",
+                "rates are per mille: 0 to 1000",
+            ));
+        }
+    }
+    p
+}
+
+#[cfg(test)]
+mod sandbox_tests {
+    use super::*;
+
+    #[test]
+    fn sandbox_settings_are_bounded() {
+        let ok = SandboxSettings {
+            seed: 1,
+            messages_per_second: 80,
+            review_delay_ms: 5000,
+            status_delay_ms: 700,
+            undeliverable_per_mille: 0,
+            marketing_stop_per_mille: 0,
+            read_per_mille: 800,
+            enforce_service_window: false,
+        };
+        assert!(sandbox_problems(&ok).is_empty());
+        let bad = SandboxSettings {
+            messages_per_second: 0,
+            read_per_mille: 1001,
+            status_delay_ms: 600_001,
+            ..ok
+        };
+        let fields: Vec<_> = sandbox_problems(&bad).iter().map(|p| p.field).collect();
+        assert_eq!(
+            fields,
+            ["messages_per_second", "status_delay_ms", "read_per_mille"]
+        );
+    }
+}
