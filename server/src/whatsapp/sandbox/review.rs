@@ -2,22 +2,8 @@
 //! keyword rule demonstrates the category rejections — promotional wording in a UTILITY template
 //! is rejected as `INCORRECT_CATEGORY`, in an AUTHENTICATION template as `PROMOTIONAL`.
 
-use domain::template::lint::lint;
+use domain::template::lint::{has_errors, lint, promotional_word, Severity};
 use domain::whatsapp::graph::{TemplateDefinition, TemplateDetails};
-
-/// Words that make a message promotional for the category rule.
-const PROMOTIONAL: &[&str] = &[
-    "sale",
-    "discount",
-    "% off",
-    "offer",
-    "promo",
-    "coupon",
-    "deal",
-    "buy now",
-    "shop now",
-    "limited time",
-];
 
 /// The review outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,11 +29,12 @@ pub fn review(template: &TemplateDetails) -> Verdict {
         message_send_ttl_seconds: template.message_send_ttl_seconds,
         components: template.components.clone(),
     };
-    let problems = lint(&definition);
-    if !problems.is_empty() {
-        let recommendation = problems
+    let findings = lint(&definition);
+    if has_errors(&findings) {
+        let recommendation = findings
             .iter()
-            .map(|p| p.message.as_str())
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.message.as_str())
             .collect::<Vec<_>>()
             .join("; ");
         return Verdict::Rejected {
@@ -62,7 +49,7 @@ pub fn review(template: &TemplateDetails) -> Verdict {
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase();
-    let promotional = PROMOTIONAL.iter().find(|w| text.contains(*w));
+    let promotional = promotional_word(&text);
     match (template.category.as_str(), promotional) {
         ("UTILITY", Some(word)) => Verdict::Rejected {
             reason: "INCORRECT_CATEGORY",
