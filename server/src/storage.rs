@@ -21,6 +21,7 @@ pub mod key;
 pub mod messages;
 pub mod sandbox;
 mod schema;
+pub mod templates;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

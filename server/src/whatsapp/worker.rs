@@ -15,6 +15,7 @@ use super::intake::Webhooks;
 use crate::clock::Clock;
 use crate::storage::inbox::InboxState;
 use crate::storage::messages::{InboundRecord, MessageStore, StatusUpdate};
+use crate::storage::templates::{StatusChange, TemplateStore};
 use crate::storage::{StorageError, Store};
 
 /// How many inbox entries one pass takes.
@@ -27,6 +28,7 @@ const POLL: Duration = Duration::from_secs(5);
 pub struct WebhookWorker {
     webhooks: Webhooks,
     messages: MessageStore,
+    templates: TemplateStore,
     clock: Arc<dyn Clock>,
     /// Field names already reported as unknown, so each is logged once per run.
     unknown_fields: Arc<Mutex<HashSet<String>>>,
@@ -51,6 +53,7 @@ impl WebhookWorker {
         Ok(Self {
             webhooks,
             messages: MessageStore::open(store)?,
+            templates: TemplateStore::open(store)?,
             clock,
             unknown_fields: Arc::default(),
         })
@@ -185,8 +188,56 @@ impl WebhookWorker {
                     tracing::info!(%field, "webhook field not interpreted by Herald yet; kept raw in the inbox");
                 }
             }
-            // Template, number, account and preference events are stored in the inbox and will be
-            // applied by the features that own them (templates, campaigns, contacts).
+            EventKind::TemplateStatus(update) => {
+                let at_ms = self.clock.now_ms();
+                self.templates.apply(&update.template_id, |record| {
+                    record.status = Some(update.event.clone());
+                    if update.event == "REJECTED" {
+                        record.rejected_reason = update.reason.clone();
+                    }
+                    let detail = update
+                        .rejection_recommendation
+                        .clone()
+                        .or_else(|| update.info_description.clone())
+                        .or_else(|| update.info_title.clone());
+                    record.status_detail = detail.clone();
+                    StatusChange {
+                        at_ms,
+                        status: update.event.clone(),
+                        reason: update.reason.clone().filter(|r| r != "NONE"),
+                        detail,
+                    }
+                })?;
+            }
+            EventKind::TemplateQuality(update) => {
+                let at_ms = self.clock.now_ms();
+                self.templates.apply(&update.template_id, |record| {
+                    record.quality = Some(update.new.clone());
+                    StatusChange {
+                        at_ms,
+                        status: format!("quality {}", update.new),
+                        reason: update.previous.as_ref().map(|p| format!("was {p}")),
+                        detail: None,
+                    }
+                })?;
+            }
+            EventKind::TemplateCategory(update) => {
+                let at_ms = self.clock.now_ms();
+                self.templates.apply(&update.template_id, |record| {
+                    record.definition.category = update.new_category.clone();
+                    StatusChange {
+                        at_ms,
+                        status: format!("category {}", update.new_category),
+                        reason: update
+                            .previous_category
+                            .as_ref()
+                            .map(|p| format!("was {p}")),
+                        detail: None,
+                    }
+                })?;
+            }
+            // Number, account and preference events are stored in the inbox and will be applied
+            // by the features that own them (campaigns, contacts).
             _ => {}
         }
         Ok(())
