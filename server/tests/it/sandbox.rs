@@ -507,3 +507,52 @@ async fn a_send_whose_answer_is_lost_is_unknown_not_failed() {
         .unwrap_err();
     assert!(error.outcome_unknown(), "{error:?}");
 }
+
+#[tokio::test]
+async fn review_webhooks_update_the_stored_template_and_its_history() {
+    use server::storage::templates::{TemplateKind, TemplateRecord, TemplateStore};
+    let app = TestApp::spawn().await;
+    let (connection, client) = sandbox(&app, fast());
+    let definition = utility_template(
+        "promo_notice",
+        "Hello {{1}}, big sale on order {{2}} today only.",
+    );
+    let created = client.create_template(&definition).await.unwrap();
+    let templates = TemplateStore::open(&app.state.store).unwrap();
+    let id = uuid::Uuid::now_v7();
+    templates
+        .save(
+            id,
+            &TemplateRecord {
+                kind: TemplateKind::Approved,
+                connection_id: Some(connection.id),
+                definition,
+                meta_id: Some(created.id.clone()),
+                status: Some("PENDING".into()),
+                quality: None,
+                rejected_reason: None,
+                status_detail: None,
+                approved_edits_ms: Vec::new(),
+                history: Vec::new(),
+                created_at_ms: 0,
+                updated_at_ms: 0,
+            },
+        )
+        .unwrap();
+    for _ in 0..200 {
+        app.state.sandbox.review_due().await.unwrap();
+        app.webhook_worker.process_pending().unwrap();
+        if templates.get(&id).unwrap().unwrap().status.as_deref() == Some("REJECTED") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let record = templates.get(&id).unwrap().unwrap();
+    assert_eq!(record.status.as_deref(), Some("REJECTED"));
+    assert_eq!(
+        record.rejected_reason.as_deref(),
+        Some("INCORRECT_CATEGORY")
+    );
+    assert_eq!(record.history.len(), 1, "{:?}", record.history);
+    assert!(record.status_detail.unwrap().contains("MARKETING"));
+}
