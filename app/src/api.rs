@@ -35,4 +35,5 @@ pub async fn system_overview() -> Result<InstallationOverview, ServerFnError> {
     services.system.overview().await.map_err(ServerFnError::new)
 }
 
+pub mod templates;
 pub mod whatsapp;

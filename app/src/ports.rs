@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use crate::api::templates::{TemplateSummary, TemplateView};
 use crate::api::whatsapp::{
     ConnectionCheckReport, ConnectionSummary, InboundView, SentMessageView, WebhookLogEntry,
 };
 use crate::api::InstallationOverview;
 use domain::whatsapp::connection::{ConnectionDraft, SandboxSettings};
+use domain::whatsapp::graph::TemplateDefinition;
 
 /// Facts about the running installation shown on the dashboard.
 #[async_trait::async_trait]
@@ -58,6 +60,29 @@ pub trait WhatsAppPort: Send + Sync {
     async fn reprocess_webhook(&self, id: String) -> Result<(), String>;
 }
 
+/// Message templates: drafts, submission, sync with the WABA, deletion.
+#[async_trait::async_trait]
+pub trait TemplatesPort: Send + Sync {
+    /// Every template, newest change first.
+    async fn templates(&self) -> Result<Vec<TemplateSummary>, String>;
+    /// One template with its history.
+    async fn template(&self, id: String) -> Result<TemplateView, String>;
+    /// Saves a draft; returns its id.
+    async fn save(
+        &self,
+        id: Option<String>,
+        kind: String,
+        connection_id: Option<String>,
+        definition: TemplateDefinition,
+    ) -> Result<String, String>;
+    /// Submits for review (refused while the lint reports errors).
+    async fn submit(&self, id: String) -> Result<TemplateView, String>;
+    /// Imports and refreshes the WABA's templates; returns how many were read.
+    async fn sync(&self, connection_id: String) -> Result<usize, String>;
+    /// Deletes here and at Meta.
+    async fn delete(&self, id: String) -> Result<(), String>;
+}
+
 /// Every port, cloned into each request's context.
 #[derive(Clone)]
 pub struct Services {
@@ -65,6 +90,8 @@ pub struct Services {
     pub system: Arc<dyn SystemPort>,
     /// See [`WhatsAppPort`].
     pub whatsapp: Arc<dyn WhatsAppPort>,
+    /// See [`TemplatesPort`].
+    pub templates: Arc<dyn TemplatesPort>,
 }
 
 /// The request's [`Services`]; a typed error rather than a panic if the server forgot them.

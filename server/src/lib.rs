@@ -23,6 +23,7 @@ pub mod startup;
 pub mod storage;
 pub mod system;
 pub mod telemetry;
+pub mod templates;
 pub mod whatsapp;
 
 pub use startup::Application;

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::http::{self, metrics::HttpMetrics, throttle::LoginThrottle, AppState};
 use crate::storage::Store;
 use crate::system::SystemService;
+use crate::templates::TemplateService;
 use crate::whatsapp::intake::Webhooks;
 use crate::whatsapp::provider::Providers;
 use crate::whatsapp::sandbox::Sandbox;
@@ -67,6 +68,11 @@ impl Application {
         let services = app::ports::Services {
             system: Arc::new(SystemService::new(store.clone(), clock.clone())),
             whatsapp: Arc::new(whatsapp),
+            templates: Arc::new(TemplateService::new(
+                &store,
+                providers.clone(),
+                clock.clone(),
+            )?),
         };
         let state = AppState {
             leptos: LeptosOptions::builder()

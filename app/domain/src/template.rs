@@ -5,3 +5,4 @@
 pub mod lifecycle;
 pub mod lint;
 pub mod placeholders;
+pub mod preview;

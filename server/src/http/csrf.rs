@@ -2,7 +2,8 @@
 //!
 //! Double-submit token: each browser gets a random token in the HttpOnly `herald_csrf` cookie;
 //! pages embed the same token (see `app::session`), and every POST, PUT, PATCH or DELETE must echo
-//! it, either in the `x-csrf-token` header or as the `csrf_token` field of a url-encoded form.
+//! it: in the `x-csrf-token` header, or as the `csrf_token` field of a url-encoded form or of a
+//! JSON object body (server functions with JSON input).
 //! A cross-site page can make the browser send the cookie but cannot read it to echo it. Meta's
 //! webhooks are exempt: they authenticate by signature instead; so is the sandbox's Graph API,
 //! which authenticates by bearer token.
@@ -88,20 +89,33 @@ async fn supplied_token(
     if let Some(value) = parts.headers.get(HEADER).and_then(|v| v.to_str().ok()) {
         return Ok((Some(value.to_string()), body));
     }
-    let is_form = parts
+    let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    let is_json = content_type.starts_with("application/json");
+    if !is_form && !is_json {
         return Ok((None, body));
     }
     let bytes = to_bytes(body, FORM_LIMIT_BYTES)
         .await
         .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "form body too large").into_response())?;
-    let token = form_urlencoded::parse(&bytes)
-        .find(|(key, _)| key == app::session::CSRF_FIELD)
-        .map(|(_, value)| value.into_owned());
+    let token = if is_form {
+        form_urlencoded::parse(&bytes)
+            .find(|(key, _)| key == app::session::CSRF_FIELD)
+            .map(|(_, value)| value.into_owned())
+    } else {
+        // JSON server functions carry the token as their top-level `csrf_token` argument.
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| {
+                v.get(app::session::CSRF_FIELD)?
+                    .as_str()
+                    .map(str::to_string)
+            })
+    };
     Ok((token, Body::from(bytes)))
 }
 

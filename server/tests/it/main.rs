@@ -7,4 +7,5 @@ mod helpers;
 mod operations;
 mod process;
 mod sandbox;
+mod templates;
 mod webhooks;

@@ -15,16 +15,16 @@ pub struct StatusLabel {
     /// Short label, e.g. "Active – quality high".
     pub label: String,
     /// `ok`, `pending`, `warning`, `error` or `neutral`, for colour.
-    pub tone: &'static str,
+    pub tone: String,
     /// Whether campaigns may send it.
     pub sendable: bool,
 }
 
 /// Maps Meta's status (`None` for a draft never submitted) and quality score to a label.
 pub fn label(status: Option<&str>, quality: Option<&str>) -> StatusLabel {
-    let make = |label: &str, tone, sendable| StatusLabel {
+    let make = |label: &str, tone: &str, sendable| StatusLabel {
         label: label.to_string(),
-        tone,
+        tone: tone.to_string(),
         sendable,
     };
     match status {
