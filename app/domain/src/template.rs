@@ -2,6 +2,7 @@
 //! The template editor shows these problems live, the server refuses to submit a template that
 //! has any, and the sandbox's reviewer rejects with them — one definition for all three.
 
+pub mod form;
 pub mod lifecycle;
 pub mod lint;
 pub mod placeholders;
