@@ -3,5 +3,6 @@
 pub mod clock;
 pub mod empty_state;
 pub mod layout;
+pub mod refresh;
 pub mod settings_nav;
 pub mod theme_toggle;

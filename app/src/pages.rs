@@ -6,4 +6,6 @@ pub mod not_found;
 pub mod sections;
 pub mod settings;
 pub mod setup;
+pub mod template_editor;
+pub mod templates;
 pub mod webhook_log;

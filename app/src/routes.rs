@@ -10,7 +10,8 @@ use leptos_router::{
 use crate::components::layout::Layout;
 use crate::pages::{
     dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage, sections,
-    settings::SettingsPage, setup::SetupPage, webhook_log::WebhookLogPage,
+    settings::SettingsPage, setup::SetupPage, template_editor::TemplateEditorPage,
+    templates::TemplatesPage, webhook_log::WebhookLogPage,
 };
 
 /// The whole application; rendered inside [`crate::shell`].
@@ -28,7 +29,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage />
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=DashboardPage />
-                    <Route path=path!("templates") view=sections::TemplatesPage />
+                    <Route path=path!("templates") view=TemplatesPage />
+                    <Route path=path!("templates/new") view=TemplateEditorPage />
+                    <Route path=path!("templates/:id") view=TemplateEditorPage />
                     <Route path=path!("contacts") view=sections::ContactsPage />
                     <Route path=path!("campaigns") view=sections::CampaignsPage />
                     <Route path=path!("conversations") view=sections::ConversationsPage />

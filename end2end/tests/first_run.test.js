@@ -143,3 +143,61 @@ test('the sandbox connection sends a test message that goes sent â†’ delivered â
     assert.deepEqual(errors, []);
   });
 });
+
+test('a template is linted live, previewed, submitted to the sandbox and approved by webhook', async () => {
+  await withPage(browser, 'template-editor', async (page, errors) => {
+    await page.goto(`${herald.base}/login`);
+    await page.fill('#username', OWNER);
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${herald.base}/`);
+    await page.goto(`${herald.base}/templates/new`);
+    await waitForHydration(page);
+
+    await page.fill('[data-testid=template-name]', 'order_update');
+    await page.selectOption('[data-testid=template-connection]', { label: 'Sandbox (simulated)' });
+    // A gap in the numbering is caught while typing, in the browser.
+    await page.fill('[data-testid=template-body]', 'Hello {{1}}, your order {{3}} has *shipped* today.');
+    await page.waitForSelector('[data-rule="template.variable.sequence"]');
+    assert.ok(await page.isDisabled('[data-testid=submit-template]'));
+    await page.fill('[data-testid=template-body]', 'Hello {{1}}, your order {{2}} has *shipped* today.');
+    await page.waitForSelector('[data-rule="template.variable.sequence"]', { state: 'detached' });
+
+    // Examples fill the preview, with WhatsApp formatting.
+    const examples = page.locator('[data-testid=body-example]');
+    await examples.nth(0).fill('Pablo');
+    await examples.nth(1).fill('#42');
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=preview-body]')?.textContent.includes('Hello Pablo, your order #42'));
+    assert.equal(await page.locator('[data-testid=preview-body] .b').textContent(), 'shipped');
+    await page.waitForSelector('[data-rule]', { state: 'detached' });
+
+    await page.click('[data-testid=submit-template]');
+    await page.waitForURL(/\/templates\/[0-9a-f-]{36}$/);
+    // The sandbox reviews after five seconds and tells Herald by a signed webhook.
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=template-status]')?.textContent.startsWith('Active'),
+      null,
+      { timeout: 20_000 },
+    );
+
+    // A template designed to be rejected shows Meta's reason.
+    await page.goto(`${herald.base}/templates/new`);
+    await waitForHydration(page);
+    await page.fill('[data-testid=template-name]', 'weekend_sale');
+    await page.selectOption('[data-testid=template-connection]', { label: 'Sandbox (simulated)' });
+    await page.fill('[data-testid=template-body]', 'Hello {{1}}, our big sale on {{2}} starts this weekend.');
+    await page.waitForSelector('[data-rule="template.category_hint"]');
+    await examples.nth(0).fill('Ann');
+    await examples.nth(1).fill('shoes');
+    await page.click('[data-testid=submit-template]');
+    await page.waitForURL(/\/templates\/[0-9a-f-]{36}$/);
+    await page.waitForSelector('[data-testid=rejection]', { timeout: 20_000 });
+    assert.match(await page.textContent('[data-testid=rejection]'), /INCORRECT_CATEGORY/);
+
+    await page.goto(`${herald.base}/templates`);
+    await waitForHydration(page);
+    assert.equal(await page.locator('[data-testid=template-row]').count(), 2);
+    assert.deepEqual(errors, []);
+  });
+});

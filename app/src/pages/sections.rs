@@ -6,20 +6,6 @@ use leptos_meta::Title;
 
 use crate::components::empty_state::EmptyState;
 
-/// `/templates`.
-#[component]
-pub fn TemplatesPage() -> impl IntoView {
-    view! {
-        <Title text="Templates" />
-        <h1>"Templates"</h1>
-        <EmptyState title="No templates yet">
-            <p>"Write WhatsApp message templates here, with a live preview and a checker that "
-               "catches Meta's rejection reasons before you submit. Approved templates and "
-               "session replies will be listed with their review status and quality rating."</p>
-        </EmptyState>
-    }
-}
-
 /// `/contacts`.
 #[component]
 pub fn ContactsPage() -> impl IntoView {

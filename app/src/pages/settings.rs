@@ -12,27 +12,12 @@ use crate::api::whatsapp::{
     list_connections, recent_inbound, recent_sent_messages, AddConnection, ConfigureSandbox,
     ConnectionSummary, DeleteConnection, SendTestMessage, SimulateInbound, TestConnection,
 };
+use crate::components::refresh::refresh_tick;
 use crate::components::settings_nav::SettingsNav;
 use crate::session::PageSession;
 
-/// How often live lists refresh in the browser.
+/// How often live lists refresh in the browser, in milliseconds.
 const REFRESH_MS: u64 = 1_000;
-
-/// A counter that ticks every [`REFRESH_MS`] in the browser (never on the server), for lists
-/// that follow webhooks as they arrive.
-fn refresh_tick() -> ReadSignal<u32> {
-    let (tick, set_tick) = signal(0u32);
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(
-            move || set_tick.update(|t| *t = t.wrapping_add(1)),
-            std::time::Duration::from_millis(REFRESH_MS),
-        );
-        if let Ok(handle) = handle {
-            on_cleanup(move || handle.clear());
-        }
-    });
-    tick
-}
 
 /// `/settings`.
 #[component]
@@ -166,7 +151,7 @@ fn TestMessagePanel(connection_id: String, simulated: bool) -> impl IntoView {
     let to = RwSignal::new(String::new());
     let text = RwSignal::new("Hello from Herald".to_string());
     let send = ServerAction::<SendTestMessage>::new();
-    let tick = refresh_tick();
+    let tick = refresh_tick(REFRESH_MS);
     let sent = {
         let id = connection_id.clone();
         Resource::new(
@@ -240,7 +225,7 @@ fn SimulatedUserPanel(connection_id: String) -> impl IntoView {
     let kind = RwSignal::new("text".to_string());
     let text = RwSignal::new("Hi! Is my order on its way?".to_string());
     let simulate = ServerAction::<SimulateInbound>::new();
-    let tick = refresh_tick();
+    let tick = refresh_tick(REFRESH_MS);
     let inbound = Resource::new(
         move || (simulate.version().get(), tick.get()),
         |_| recent_inbound(),
