@@ -35,5 +35,6 @@ pub async fn system_overview() -> Result<InstallationOverview, ServerFnError> {
     services.system.overview().await.map_err(ServerFnError::new)
 }
 
+pub mod contacts;
 pub mod templates;
 pub mod whatsapp;

@@ -6,11 +6,14 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use crate::api::contacts::{ContactDetail, ContactEdit, ContactPage, ImportView, SegmentSummary};
 use crate::api::templates::{TemplateSummary, TemplateView};
 use crate::api::whatsapp::{
     ConnectionCheckReport, ConnectionSummary, InboundView, SentMessageView, WebhookLogEntry,
 };
 use crate::api::InstallationOverview;
+use domain::contacts::import::ImportSettings;
+use domain::contacts::segment::SegmentDefinition;
 use domain::whatsapp::connection::{ConnectionDraft, SandboxSettings};
 use domain::whatsapp::graph::TemplateDefinition;
 
@@ -77,10 +80,52 @@ pub trait TemplatesPort: Send + Sync {
     ) -> Result<String, String>;
     /// Submits for review (refused while the lint reports errors).
     async fn submit(&self, id: String) -> Result<TemplateView, String>;
+    /// Copies a template into a new draft; returns its id.
+    async fn clone_template(&self, id: String) -> Result<String, String>;
     /// Imports and refreshes the WABA's templates; returns how many were read.
     async fn sync(&self, connection_id: String) -> Result<usize, String>;
     /// Deletes here and at Meta.
     async fn delete(&self, id: String) -> Result<(), String>;
+}
+
+/// Contacts, consent, imports and segments. `by` is the signed-in account, recorded in consent
+/// history.
+#[async_trait::async_trait]
+pub trait ContactsPort: Send + Sync {
+    /// A page of contacts matching `query` (number or name prefix; empty: all) after `after`.
+    async fn page(&self, query: String, after: Option<String>) -> Result<ContactPage, String>;
+    /// One contact.
+    async fn contact(&self, phone: String) -> Result<ContactDetail, String>;
+    /// Creates or updates a contact; returns its E.164 number.
+    async fn save(&self, by: String, existing: bool, edit: ContactEdit) -> Result<String, String>;
+    /// Records a user's opt-in or opt-out for the contact.
+    async fn set_consent(
+        &self,
+        by: String,
+        phone: String,
+        action: String,
+        categories: Vec<String>,
+    ) -> Result<(), String>;
+    /// Erases the contact, keeping an anonymous consent tombstone.
+    async fn delete(&self, phone: String) -> Result<(), String>;
+    /// Imports, newest first.
+    async fn imports(&self) -> Result<Vec<ImportView>, String>;
+    /// One import.
+    async fn import(&self, id: String) -> Result<ImportView, String>;
+    /// Validates the mapping and queues the import.
+    async fn start_import(&self, id: String, settings: ImportSettings) -> Result<(), String>;
+    /// Saved segments.
+    async fn segments(&self) -> Result<Vec<SegmentSummary>, String>;
+    /// Validates and saves a segment; returns its id.
+    async fn save_segment(
+        &self,
+        id: Option<String>,
+        definition: SegmentDefinition,
+    ) -> Result<String, String>;
+    /// Deletes a segment.
+    async fn delete_segment(&self, id: String) -> Result<(), String>;
+    /// Contacts the definition selects now.
+    async fn count_segment(&self, definition: SegmentDefinition) -> Result<u64, String>;
 }
 
 /// Every port, cloned into each request's context.
@@ -92,6 +137,8 @@ pub struct Services {
     pub whatsapp: Arc<dyn WhatsAppPort>,
     /// See [`TemplatesPort`].
     pub templates: Arc<dyn TemplatesPort>,
+    /// See [`ContactsPort`].
+    pub contacts: Arc<dyn ContactsPort>,
 }
 
 /// The request's [`Services`]; a typed error rather than a panic if the server forgot them.

@@ -31,6 +31,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::accounts::Accounts;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::contacts;
 use crate::storage::Store;
 use crate::whatsapp::intake;
 
@@ -61,6 +62,8 @@ pub struct AppState {
     pub providers: crate::whatsapp::provider::Providers,
     /// The built-in fake Graph API.
     pub sandbox: crate::whatsapp::sandbox::Sandbox,
+    /// Contacts, imports and segments.
+    pub contacts: crate::contacts::ContactsService,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -101,6 +104,14 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(intake::MAX_BODY_BYTES)),
         )
         .nest_service("/sandbox", state.sandbox.router())
+        .route(
+            "/contacts/imports/upload",
+            post(contacts::files::upload).layer(DefaultBodyLimit::max(contacts::files::MAX_UPLOAD_BYTES)),
+        )
+        .route("/contacts/imports/{id}/report.csv", get(contacts::files::import_report))
+        .route("/contacts/export.csv", get(contacts::files::export_contacts))
+        .route("/contacts/template.csv", get(contacts::files::template_csv))
+        .route("/contacts/template.xlsx", get(contacts::files::template_xlsx))
         .leptos_routes_with_context(&state, routes, context, shell)
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .fallback(move |req: Request| {

@@ -18,6 +18,7 @@
 pub mod accounts;
 pub mod clock;
 pub mod config;
+pub mod contacts;
 pub mod http;
 pub mod startup;
 pub mod storage;

@@ -13,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 use crate::accounts::Accounts;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::contacts::importer::Importer;
+use crate::contacts::ContactsService;
 use crate::http::{self, metrics::HttpMetrics, throttle::LoginThrottle, AppState};
 use crate::storage::Store;
 use crate::system::SystemService;
@@ -22,6 +24,10 @@ use crate::whatsapp::provider::Providers;
 use crate::whatsapp::sandbox::Sandbox;
 use crate::whatsapp::settings::WhatsAppService;
 use crate::whatsapp::worker::WebhookWorker;
+
+/// How often every connection's templates are read back from its WhatsApp Business Account
+/// (webhooks deliver changes at once; this catches missed ones and templates made elsewhere).
+const TEMPLATE_SYNC_INTERVAL: Duration = Duration::from_secs(15 * 60);
 
 /// How often expired sessions and idle throttle keys are cleared.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
@@ -65,7 +71,10 @@ impl Application {
             clock.clone(),
             config.public_url.as_deref(),
         )?;
+        let importer = Importer::new(&store, clock.clone())?;
+        let contacts = ContactsService::new(&store, importer, clock.clone())?;
         let services = app::ports::Services {
+            contacts: Arc::new(contacts.clone()),
             system: Arc::new(SystemService::new(store.clone(), clock.clone())),
             whatsapp: Arc::new(whatsapp),
             templates: Arc::new(TemplateService::new(
@@ -90,6 +99,7 @@ impl Application {
             webhooks,
             providers,
             sandbox,
+            contacts,
         };
         Ok(Self {
             listener,
@@ -132,6 +142,8 @@ impl Application {
         let sweeper = tokio::spawn(sweep(state.clone(), stop.clone()));
         let webhook_worker = tokio::spawn(worker.run(stop.clone()));
         let sandbox_reviews = tokio::spawn(state.sandbox.clone().run_reviews(stop.clone()));
+        let template_sync = tokio::spawn(sync_templates(state.clone(), stop.clone()));
+        let importer = tokio::spawn(state.contacts.importer().clone().run(stop.clone()));
         let router = http::router(state.clone());
         axum::serve(
             listener,
@@ -144,6 +156,8 @@ impl Application {
         let _ = sweeper.await;
         let _ = webhook_worker.await;
         let _ = sandbox_reviews.await;
+        let _ = template_sync.await;
+        let _ = importer.await;
         state
             .store
             .flush()
@@ -163,6 +177,34 @@ fn self_url(bound: SocketAddr) -> String {
         ip => ip,
     };
     format!("http://{}", SocketAddr::new(ip, bound.port()))
+}
+
+/// Background job: reads every connection's templates every [`TEMPLATE_SYNC_INTERVAL`].
+async fn sync_templates(state: AppState, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(TEMPLATE_SYNC_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // The first tick fires at once; let the server come up first.
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {
+                let connections = match state.webhooks.connections.list() {
+                    Ok(all) => all,
+                    Err(error) => {
+                        tracing::error!(%error, "template sync cannot read connections");
+                        continue;
+                    }
+                };
+                for connection in connections {
+                    match state.services.templates.sync(connection.id.to_string()).await {
+                        Ok(read) => tracing::debug!(connection = %connection.name, read, "templates synced"),
+                        Err(error) => tracing::warn!(connection = %connection.name, %error, "template sync failed"),
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Background job: hourly removal of expired sessions and idle throttle keys.

@@ -15,12 +15,15 @@ pub mod accounts;
 mod codec;
 mod collection;
 pub mod connections;
+pub mod contacts;
 mod error;
+pub mod imports;
 pub mod inbox;
 pub mod key;
 pub mod messages;
 pub mod sandbox;
 mod schema;
+pub mod segments;
 pub mod templates;
 
 use std::path::{Path, PathBuf};

@@ -384,6 +384,28 @@ impl app::ports::TemplatesPort for TemplateService {
         Ok(self.view(id, record))
     }
 
+    async fn clone_template(&self, id: String) -> Result<String, String> {
+        let (_, original) = self.record(&id)?;
+        let mut definition = original.definition;
+        let mut name = format!("{}_copy", definition.name);
+        let taken: Vec<String> = self
+            .templates
+            .list()
+            .map_err(internal)?
+            .into_iter()
+            .map(|(_, r)| r.definition.name)
+            .collect();
+        let mut n = 2;
+        while taken.contains(&name) {
+            name = format!("{}_copy{n}", definition.name);
+            n += 1;
+        }
+        definition.name = name;
+        let kind = kind_name(original.kind).to_string();
+        let connection = original.connection_id.map(|c| c.to_string());
+        self.save(None, kind, connection, definition).await
+    }
+
     async fn sync(&self, connection_id: String) -> Result<usize, String> {
         let connection = parse(&connection_id, "connection")?;
         let client = self.client(Some(connection))?;

@@ -33,9 +33,32 @@ pub fn format_offset(utc_offset_s: i32) -> String {
     format!("UTC{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60)
 }
 
+/// The UTC calendar date of `epoch_ms` as `YYYY-MM-DD` (Howard Hinnant's civil-from-days).
+pub fn iso_date(epoch_ms: i64) -> String {
+    let days = epoch_ms.div_euclid(86_400_000);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_dates_of_instants() {
+        assert_eq!(iso_date(0), "1970-01-01");
+        assert_eq!(iso_date(1_795_995_005_000), "2026-11-29");
+        assert_eq!(iso_date(951_868_800_000), "2000-03-01");
+        assert_eq!(iso_date(-1), "1969-12-31");
+    }
 
     #[test]
     fn time_of_day_applies_the_offset_and_wraps_midnight() {

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod clock;
+pub mod contacts;
 pub mod problem;
 pub mod template;
 pub mod whatsapp;

@@ -118,6 +118,13 @@ pub async fn submit_template(
     port()?.submit(id).await.map_err(ServerFnError::new)
 }
 
+/// Copies a template into a new draft named `<name>_copy`; returns the copy's id.
+#[server(endpoint = "templates/clone", input = Json)]
+pub async fn clone_template(csrf_token: String, id: String) -> Result<String, ServerFnError> {
+    let _ = csrf_token;
+    port()?.clone_template(id).await.map_err(ServerFnError::new)
+}
+
 /// Reads every template of a connection's WABA, importing those created elsewhere.
 #[server(endpoint = "templates/sync", input = Json)]
 pub async fn sync_templates(

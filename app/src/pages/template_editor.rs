@@ -8,10 +8,10 @@ use domain::template::lint::{lint, Finding, Severity};
 use domain::template::preview::{fill, format};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 
 use crate::api::templates::{
-    delete_template, get_template, save_template, submit_template, TemplateView,
+    clone_template, delete_template, get_template, save_template, submit_template, TemplateView,
 };
 use crate::api::whatsapp::list_connections;
 use crate::components::refresh::refresh_tick;
@@ -111,13 +111,14 @@ fn Editor(existing: Option<TemplateView>) -> impl IntoView {
     );
     let findings = Memo::new(move |_| form.with(|f| lint(&f.to_definition())));
     let connections = Resource::new(|| (), |_| list_connections());
-    let navigate = use_navigate();
 
-    let action = Action::new_local({
+    // `Action::new`, not `new_local`: a local action holds a `SendWrapper` that panics when the
+    // server drops the rendered page on another worker thread (leptos#3746), which cut the
+    // response short. Server-function futures are `Send` in the browser too.
+    let action = Action::new({
         let (csrf, id) = (csrf.clone(), id.clone());
         move |submit: &bool| {
             let (csrf, id, submit) = (csrf.clone(), id.clone(), *submit);
-            let navigate = navigate.clone();
             async move {
                 let conn = connection.get_untracked();
                 let saved = save_template(
@@ -135,7 +136,7 @@ fn Editor(existing: Option<TemplateView>) -> impl IntoView {
                         .map_err(|e| e.to_string())?;
                 }
                 if id.is_none() {
-                    navigate(&format!("/templates/{saved}"), Default::default());
+                    go_to(&format!("/templates/{saved}"));
                 } else if submit {
                     // The template is now in review and read-only: show it as such.
                     if let Some(window) = web_sys_window() {
@@ -150,7 +151,19 @@ fn Editor(existing: Option<TemplateView>) -> impl IntoView {
             }
         }
     });
-    let remove = Action::new_local({
+    let copy = Action::new({
+        let (csrf, id) = (csrf.clone(), id.clone());
+        move |_: &()| {
+            let (csrf, id) = (csrf.clone(), id.clone());
+            async move {
+                let Some(id) = id else { return Ok(()) };
+                let copy = clone_template(csrf, id).await.map_err(|e| e.to_string())?;
+                go_to(&format!("/templates/{copy}"));
+                Ok::<_, String>(())
+            }
+        }
+    });
+    let remove = Action::new({
         let (csrf, id) = (csrf.clone(), id.clone());
         move |_: &()| {
             let (csrf, id) = (csrf.clone(), id.clone());
@@ -158,9 +171,7 @@ fn Editor(existing: Option<TemplateView>) -> impl IntoView {
                 if let Some(id) = id {
                     delete_template(csrf, id).await.map_err(|e| e.to_string())?;
                 }
-                if let Some(window) = web_sys_window() {
-                    let _ = window.location().set_href("/templates");
-                }
+                go_to("/templates");
                 Ok::<_, String>(())
             }
         }
@@ -266,7 +277,7 @@ fn Editor(existing: Option<TemplateView>) -> impl IntoView {
     };
 
     let has_errors = move || findings.with(|f| f.iter().any(|x| x.severity == Severity::Error));
-    let busy = move || action.pending().get() || remove.pending().get();
+    let busy = move || action.pending().get() || remove.pending().get() || copy.pending().get();
     let settings_fields = view! {
                     <label>"Kind"
                         <select prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev))>
@@ -357,16 +368,20 @@ fn Editor(existing: Option<TemplateView>) -> impl IntoView {
                 {fields}
                 <div class="actions">
                     <button type="button" class="button" data-testid="save-template" disabled=move || busy() || !editable
-                        on:click=move |_| { action.dispatch_local(false); }>"Save draft"</button>
+                        on:click=move |_| { action.dispatch(false); }>"Save draft"</button>
                     <button type="button" class="button button-primary" data-testid="submit-template"
                         disabled=move || busy() || !editable || has_errors() || kind.get() != "approved"
-                        on:click=move |_| { action.dispatch_local(true); }>"Submit for review"</button>
+                        on:click=move |_| { action.dispatch(true); }>"Submit for review"</button>
+                    {id.is_some().then(|| view! {
+                        <button type="button" class="button" data-testid="clone-template" disabled=busy
+                            on:click=move |_| { copy.dispatch(()); }>"Clone"</button>
+                    })}
                     {id.is_some().then(|| view! {
                         <button type="button" class="button button-quiet" disabled=busy on:click=move |_| {
                             let sure = web_sys_window()
                                 .and_then(|w| w.confirm_with_message("Delete this template? At Meta, the name of a deleted approved template cannot be reused for 30 days.").ok())
                                 .unwrap_or(false);
-                            if sure { remove.dispatch_local(()); }
+                            if sure { remove.dispatch(()); }
                         }>"Delete"</button>
                     })}
                 </div>
@@ -375,9 +390,17 @@ fn Editor(existing: Option<TemplateView>) -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
                 })}
                 {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                {move || copy.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </form>
             {view! { <Preview form=form /> }.into_any()}
         </div>
+    }
+}
+
+/// Loads `path` as a new page (the editor's state is per template, so a fresh render is simplest).
+fn go_to(path: &str) {
+    if let Some(window) = web_sys_window() {
+        let _ = window.location().set_href(path);
     }
 }
 

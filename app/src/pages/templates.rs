@@ -18,6 +18,7 @@ pub fn TemplatesPage() -> impl IntoView {
     let search = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
     let kind = RwSignal::new(String::new());
+    let category = RwSignal::new(String::new());
     view! {
         <Title text="Templates" />
         <h1>"Templates"</h1>
@@ -48,7 +49,7 @@ pub fn TemplatesPage() -> impl IntoView {
             Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
         })}
         <div class="inline-form">
-            <label>"Search" <input type="search" placeholder="name or language"
+            <label>"Search" <input type="search" placeholder="name, language or connection"
                 on:input=move |ev| search.set(event_target_value(&ev)) /></label>
             <label>"Status"
                 <select on:change=move |ev| status.set(event_target_value(&ev))>
@@ -59,6 +60,14 @@ pub fn TemplatesPage() -> impl IntoView {
                     <option value="Rejected">"rejected"</option>
                     <option value="Paused">"paused"</option>
                     <option value="Disabled">"disabled"</option>
+                </select>
+            </label>
+            <label>"Category"
+                <select on:change=move |ev| category.set(event_target_value(&ev))>
+                    <option value="">"any"</option>
+                    <option value="MARKETING">"marketing"</option>
+                    <option value="UTILITY">"utility"</option>
+                    <option value="AUTHENTICATION">"authentication"</option>
                 </select>
             </label>
             <label>"Kind"
@@ -77,9 +86,15 @@ pub fn TemplatesPage() -> impl IntoView {
                     }.into_any(),
                     Ok(all) => {
                         let rows = move || {
-                            let (q, s, k) = (search.get().to_lowercase(), status.get(), kind.get());
+                            let (q, s, k, c) = (search.get().to_lowercase(), status.get(), kind.get(), category.get());
                             all.iter()
-                                .filter(|t| q.is_empty() || t.name.contains(&q) || t.language.to_lowercase().contains(&q))
+                                .filter(|t| {
+                                    q.is_empty()
+                                        || t.name.contains(&q)
+                                        || t.language.to_lowercase().contains(&q)
+                                        || t.connection.as_deref().is_some_and(|n| n.to_lowercase().contains(&q))
+                                })
+                                .filter(|t| c.is_empty() || t.category == c)
                                 .filter(|t| s.is_empty() || t.status.label.starts_with(&s))
                                 .filter(|t| k.is_empty() || t.kind == k)
                                 .map(|t| view! {

@@ -101,6 +101,17 @@ async fn a_draft_is_submitted_reviewed_by_webhook_and_deleted() {
     );
     assert!(rejected.status_detail.unwrap().contains("MARKETING"));
 
+    // A clone is a new draft with a free name, ready to be changed and submitted.
+    let copy = templates.clone_template(id.clone()).await.unwrap();
+    let copied = templates.template(copy.clone()).await.unwrap();
+    assert_eq!(copied.definition.name, "order_update_copy");
+    assert_eq!(copied.status.label, "Draft");
+    let second = templates.clone_template(id.clone()).await.unwrap();
+    assert_eq!(
+        templates.template(second).await.unwrap().definition.name,
+        "order_update_copy2"
+    );
+
     templates.delete(id.clone()).await.unwrap();
     assert!(templates.template(id).await.is_err());
 }

@@ -1,0 +1,256 @@
+//! Server functions of the Contacts section: the contact table, a contact's page, imports (the
+//! file itself is uploaded by `POST /contacts/imports/upload`, reports and exports download from
+//! plain GET routes), and segments with their live count.
+// `#[server]` generates an argument struct per function whose fields cannot carry docs; every
+// item written here is documented.
+#![allow(missing_docs)]
+
+use domain::contacts::import::{ColumnTarget, ImportSettings};
+use domain::contacts::segment::SegmentDefinition;
+use domain::contacts::Contact;
+use leptos::prelude::*;
+use leptos::server_fn::codec::{GetUrl, Json};
+use serde::{Deserialize, Serialize};
+
+/// A row of the contact table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactRow {
+    /// E.164.
+    pub phone: String,
+    /// Full name (may be empty).
+    pub name: String,
+    /// ISO country of the number.
+    pub country: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// `opted_in`, `opted_out` or empty.
+    pub marketing: String,
+    /// `opted_in`, `opted_out` or empty.
+    pub utility: String,
+}
+
+/// One page of the contact table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactPage {
+    /// The rows.
+    pub rows: Vec<ContactRow>,
+    /// Cursor of the next page.
+    pub next_after: Option<String>,
+}
+
+/// Fields the contact form edits; empty strings clear optional fields.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContactEdit {
+    /// The number as typed (new contacts) or the E.164 key (existing ones).
+    pub phone: String,
+    /// Country for a number typed without `+`.
+    pub default_country: String,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Language code.
+    pub language: String,
+    /// IANA time zone.
+    pub time_zone: String,
+    /// Comma-separated tags.
+    pub tags: String,
+    /// Categories the contact agreed to when added by hand (new contacts only).
+    pub consent: Vec<String>,
+}
+
+/// A consent event as the contact page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentLine {
+    /// Unix ms.
+    pub at_ms: i64,
+    /// `opted in` or `opted out`.
+    pub action: String,
+    /// `marketing, utility`.
+    pub categories: String,
+    /// Where it came from.
+    pub source: String,
+}
+
+/// A contact page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactDetail {
+    /// The record.
+    pub contact: Contact,
+    /// Consent history, newest first.
+    pub consent: Vec<ConsentLine>,
+}
+
+/// An import as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportView {
+    /// Id.
+    pub id: String,
+    /// Uploaded file name.
+    pub file_name: String,
+    /// `uploaded`, `queued`, `running`, `done` or `failed`.
+    pub state: String,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Data rows in the file.
+    pub total_rows: u64,
+    /// Rows read so far.
+    pub read: u64,
+    /// New contacts.
+    pub created: u64,
+    /// Changed contacts.
+    pub updated: u64,
+    /// Rows that changed nothing.
+    pub unchanged: u64,
+    /// Rejected rows.
+    pub rejected: u64,
+    /// Header cells.
+    pub headers: Vec<String>,
+    /// Sample rows.
+    pub samples: Vec<Vec<String>>,
+    /// Guessed (before start) or chosen mapping.
+    pub columns: Vec<ColumnTarget>,
+    /// First rejected rows: line, number as written, reason.
+    pub rejects: Vec<(u64, String, String)>,
+    /// Unix ms.
+    pub created_at_ms: i64,
+}
+
+/// A segment in lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentSummary {
+    /// Id.
+    pub id: String,
+    /// Definition.
+    pub definition: SegmentDefinition,
+}
+
+#[cfg(feature = "ssr")]
+fn port() -> Result<std::sync::Arc<dyn crate::ports::ContactsPort>, ServerFnError> {
+    Ok(crate::ports::services()?.contacts)
+}
+
+#[cfg(feature = "ssr")]
+fn username() -> String {
+    crate::session::PageSession::current()
+        .username
+        .unwrap_or_else(|| "unknown user".into())
+}
+
+/// A page of contacts; `query` is a number (prefix) or a name (prefix).
+#[server(endpoint = "contacts/list", input = GetUrl)]
+pub async fn list_contacts(
+    query: String,
+    after: Option<String>,
+) -> Result<ContactPage, ServerFnError> {
+    port()?.page(query, after).await.map_err(ServerFnError::new)
+}
+
+/// One contact with its consent history.
+#[server(endpoint = "contacts/get", input = GetUrl)]
+pub async fn get_contact(phone: String) -> Result<ContactDetail, ServerFnError> {
+    port()?.contact(phone).await.map_err(ServerFnError::new)
+}
+
+/// Creates (`existing == false`) or updates a contact; returns its E.164 number.
+#[server(endpoint = "contacts/save", input = Json)]
+pub async fn save_contact(
+    csrf_token: String,
+    existing: bool,
+    edit: ContactEdit,
+) -> Result<String, ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .save(username(), existing, edit)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Records an opt-in or opt-out (`action`: `opt_in` / `opt_out`) made by the signed-in user.
+#[server(endpoint = "contacts/consent", input = Json)]
+pub async fn set_consent(
+    csrf_token: String,
+    phone: String,
+    action: String,
+    categories: Vec<String>,
+) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .set_consent(username(), phone, action, categories)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Deletes a contact's personal data (an anonymous consent record stays).
+#[server(endpoint = "contacts/delete", input = Json)]
+pub async fn delete_contact(csrf_token: String, phone: String) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    port()?.delete(phone).await.map_err(ServerFnError::new)
+}
+
+/// Every import, newest first.
+#[server(endpoint = "contacts/imports", input = GetUrl)]
+pub async fn list_imports() -> Result<Vec<ImportView>, ServerFnError> {
+    port()?.imports().await.map_err(ServerFnError::new)
+}
+
+/// One import with its progress and first rejected rows.
+#[server(endpoint = "contacts/import", input = GetUrl)]
+pub async fn get_import(id: String) -> Result<ImportView, ServerFnError> {
+    port()?.import(id).await.map_err(ServerFnError::new)
+}
+
+/// Confirms the mapping and queues the import.
+#[server(endpoint = "contacts/import/start", input = Json)]
+pub async fn start_import(
+    csrf_token: String,
+    id: String,
+    settings: ImportSettings,
+) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .start_import(id, settings)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Every segment.
+#[server(endpoint = "contacts/segments", input = GetUrl)]
+pub async fn list_segments() -> Result<Vec<SegmentSummary>, ServerFnError> {
+    port()?.segments().await.map_err(ServerFnError::new)
+}
+
+/// Saves a segment (new when `id` is `None`); returns its id.
+#[server(endpoint = "contacts/segments/save", input = Json)]
+pub async fn save_segment(
+    csrf_token: String,
+    id: Option<String>,
+    definition: SegmentDefinition,
+) -> Result<String, ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .save_segment(id, definition)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Deletes a segment.
+#[server(endpoint = "contacts/segments/delete", input = Json)]
+pub async fn delete_segment(csrf_token: String, id: String) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    port()?.delete_segment(id).await.map_err(ServerFnError::new)
+}
+
+/// How many contacts a (possibly unsaved) definition selects right now. A read, but its
+/// argument is nested, so it travels as JSON in a POST.
+#[server(endpoint = "contacts/segments/count", input = Json)]
+pub async fn count_segment(
+    csrf_token: String,
+    definition: SegmentDefinition,
+) -> Result<u64, ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .count_segment(definition)
+        .await
+        .map_err(ServerFnError::new)
+}

@@ -1,0 +1,257 @@
+//! Runs queued imports in the background, batch by batch, each batch committed atomically with
+//! the job's progress ([`ImportStore::commit_batch`]). After a crash the job is still `Queued`
+//! with the line it reached, and the next run resumes there: rows before it are read again only
+//! to rebuild the "duplicate in file" set, never written twice.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::contacts::consent::{ConsentAction, ConsentEvent, ConsentSource};
+use domain::contacts::import::{map_row, ColumnTarget, RowRejection};
+use domain::contacts::phone;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::sheet::{self, SheetRow};
+use crate::clock::Clock;
+use crate::storage::contacts::ContactStore;
+use crate::storage::imports::{ImportState, ImportStore, Merge, Rejected, RowOutcome};
+use crate::storage::{StorageError, Store};
+
+/// Rows per transaction: large enough to amortise sled's commit, small enough that progress
+/// moves several times a second.
+pub const BATCH_ROWS: usize = 2_000;
+
+/// Runs imports; cheap to clone.
+#[derive(Clone)]
+pub struct Importer {
+    store: Store,
+    imports: ImportStore,
+    contacts: ContactStore,
+    dir: PathBuf,
+    clock: Arc<dyn Clock>,
+    /// Woken when an import is queued.
+    pub wake: Arc<Notify>,
+}
+
+/// Where uploaded files are kept: `<data dir>/imports/<id>`.
+pub fn upload_dir(store: &Store) -> PathBuf {
+    store.path().join("imports")
+}
+
+impl Importer {
+    /// An importer over `store`.
+    pub fn new(store: &Store, clock: Arc<dyn Clock>) -> Result<Self, StorageError> {
+        Ok(Self {
+            store: store.clone(),
+            imports: ImportStore::open(store)?,
+            contacts: ContactStore::open(store)?,
+            dir: upload_dir(store),
+            clock,
+            wake: Arc::default(),
+        })
+    }
+
+    /// The stored upload of import `id`.
+    pub fn file_of(&self, id: &Uuid) -> PathBuf {
+        self.dir.join(id.to_string())
+    }
+
+    /// Runs until `stop`: every queued import, on wake-up and every few seconds.
+    pub async fn run(self, stop: CancellationToken) {
+        loop {
+            let this = self.clone();
+            let cancel = stop.clone();
+            match tokio::task::spawn_blocking(move || this.run_queued(&cancel)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(%error, "contact import failed; will retry"),
+                Err(error) => tracing::error!(%error, "contact import task died; will retry"),
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+        }
+    }
+
+    /// Runs every queued import to its end (or until `stop`); tests call it directly.
+    pub fn run_queued(&self, stop: &CancellationToken) -> Result<(), StorageError> {
+        for id in self.imports.runnable()? {
+            if stop.is_cancelled() {
+                return Ok(());
+            }
+            self.run_one(&id, stop)?;
+        }
+        Ok(())
+    }
+
+    fn run_one(&self, id: &Uuid, stop: &CancellationToken) -> Result<(), StorageError> {
+        let Some(job) = self.imports.get(id)? else {
+            return Ok(());
+        };
+        let Some(settings) = job.settings.clone() else {
+            return Ok(());
+        };
+        let fail = |error: String| -> Result<(), StorageError> {
+            tracing::warn!(import = %id, %error, "contact import stopped");
+            let mut job = self.imports.get(id)?.unwrap_or(job.clone());
+            job.state = ImportState::Failed {
+                at_ms: self.clock.now_ms(),
+                error,
+            };
+            self.imports.put(id, &job)
+        };
+        let default_country = match phone::country_id(&settings.default_country) {
+            Ok(c) => Some(c),
+            Err(e) => return fail(e.to_string()),
+        };
+        let mut rows = match sheet::rows(&self.file_of(id), job.format) {
+            Ok(rows) => rows,
+            Err(e) => return fail(e.0),
+        };
+        if settings.has_header {
+            rows.next();
+        }
+        let phone_column = settings
+            .columns
+            .iter()
+            .position(|c| *c == ColumnTarget::Phone);
+        let consent = (!settings.consent.is_empty()).then(|| ConsentEvent {
+            at_ms: job.created_at_ms,
+            action: ConsentAction::OptIn,
+            categories: settings.consent.clone(),
+            source: ConsentSource::Import {
+                file: job.file_name.clone(),
+            },
+        });
+        let mut seen: HashMap<String, u64> = HashMap::new();
+        let mut row_index = 0u64;
+        let resume_at = job.progress.next_row;
+        if resume_at > 0 {
+            tracing::info!(import = %id, row = resume_at, "resuming contact import");
+        }
+        let mut batch: Vec<RowOutcome> = Vec::with_capacity(BATCH_ROWS);
+        let mut rows_in_batch = 0u64;
+        loop {
+            let row = match rows.next() {
+                None => break,
+                Some(Ok(row)) => row,
+                Some(Err(e)) => {
+                    self.commit(id, &mut batch, row_index, &mut rows_in_batch)?;
+                    return fail(e.0);
+                }
+            };
+            let outcome = self.classify(
+                &row,
+                &settings.columns,
+                default_country,
+                phone_column,
+                &mut seen,
+                consent.as_ref(),
+            );
+            row_index += 1;
+            if row_index <= resume_at {
+                continue;
+            }
+            if let Some(outcome) = outcome? {
+                batch.push(outcome);
+            }
+            rows_in_batch += 1;
+            if batch.len() >= BATCH_ROWS {
+                self.commit(id, &mut batch, row_index, &mut rows_in_batch)?;
+                if stop.is_cancelled() {
+                    return Ok(());
+                }
+            }
+        }
+        self.commit(id, &mut batch, row_index, &mut rows_in_batch)?;
+        let mut done = self.imports.get(id)?.unwrap_or(job);
+        done.state = ImportState::Done {
+            at_ms: self.clock.now_ms(),
+        };
+        self.imports.put(id, &done)?;
+        tracing::info!(import = %id, read = done.progress.read, created = done.progress.created,
+            updated = done.progress.updated, rejected = done.progress.rejected, "contact import finished");
+        Ok(())
+    }
+
+    /// Maps one row and checks it against the numbers seen earlier in the file.
+    fn classify(
+        &self,
+        row: &SheetRow,
+        columns: &[ColumnTarget],
+        default_country: Option<phone::CountryId>,
+        phone_column: Option<usize>,
+        seen: &mut HashMap<String, u64>,
+        consent: Option<&ConsentEvent>,
+    ) -> Result<Option<RowOutcome>, StorageError> {
+        let written = || {
+            phone_column
+                .and_then(|i| row.cells.get(i))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let rejected = |rejection: RowRejection| {
+            Ok(Some(RowOutcome::Rejected(
+                row.line,
+                Rejected {
+                    phone: written(),
+                    rejection,
+                },
+            )))
+        };
+        let patch = match map_row(&row.cells, columns, default_country) {
+            Ok(patch) => patch,
+            Err(rejection) => return rejected(rejection),
+        };
+        if let Some(first) = seen.get(&patch.phone) {
+            return rejected(RowRejection::duplicate(&patch.phone, *first));
+        }
+        seen.insert(patch.phone.clone(), row.line);
+        let tombstone = self.contacts.tombstone(&patch.phone)?.map(|t| t.consent);
+        Ok(Some(RowOutcome::Merge(Box::new(Merge {
+            patch,
+            consent: consent.cloned(),
+            tombstone,
+        }))))
+    }
+
+    fn commit(
+        &self,
+        id: &Uuid,
+        batch: &mut Vec<RowOutcome>,
+        next_row: u64,
+        rows_in_batch: &mut u64,
+    ) -> Result<(), StorageError> {
+        if *rows_in_batch == 0 {
+            return Ok(());
+        }
+        self.imports.commit_batch(
+            &self.contacts,
+            id,
+            batch,
+            next_row,
+            *rows_in_batch,
+            self.clock.now_ms(),
+        )?;
+        batch.clear();
+        *rows_in_batch = 0;
+        Ok(())
+    }
+
+    /// Flushes the store (imports commit without flushing each batch: a lost tail is simply
+    /// re-run from the last durable progress).
+    pub async fn flush(&self) -> Result<(), StorageError> {
+        self.store.flush().await
+    }
+
+    /// The import directory, created if needed.
+    pub fn ensure_dir(&self) -> std::io::Result<&Path> {
+        std::fs::create_dir_all(&self.dir)?;
+        Ok(&self.dir)
+    }
+}

@@ -1,0 +1,463 @@
+//! Implements `app::ports::ContactsPort` over the contact, import and segment stores.
+
+use std::sync::Arc;
+
+use app::api::contacts::{
+    ConsentLine, ContactDetail, ContactEdit, ContactPage, ContactRow, ImportView, SegmentSummary,
+};
+use domain::contacts::consent::{
+    standing, Category, ConsentAction, ConsentEvent, ConsentSource, Standing,
+};
+use domain::contacts::import::{validate_settings, ImportSettings};
+use domain::contacts::model::ContactPatch;
+use domain::contacts::segment::{compile, Matcher, SegmentDefinition};
+use domain::contacts::{phone, Contact};
+use uuid::Uuid;
+
+use super::importer::Importer;
+use crate::clock::Clock;
+use crate::storage::contacts::ContactStore;
+use crate::storage::imports::{ImportJob, ImportState, ImportStore};
+use crate::storage::segments::{SegmentRecord, SegmentStore};
+use crate::storage::{StorageError, Store};
+
+/// Rows per page of the contact table.
+pub const PAGE_ROWS: usize = 50;
+/// Rejected rows shown on an import's page (the CSV report has them all).
+const REJECTS_SHOWN: usize = 100;
+
+/// The contacts use cases.
+#[derive(Clone)]
+pub struct ContactsService {
+    store: Store,
+    contacts: ContactStore,
+    imports: ImportStore,
+    segments: SegmentStore,
+    importer: Importer,
+    clock: Arc<dyn Clock>,
+}
+
+fn internal(e: StorageError) -> String {
+    tracing::error!(error = %e, "contacts storage failed");
+    "Herald could not read or write its data; see the server log.".into()
+}
+
+fn parse_id(id: &str, what: &str) -> Result<Uuid, String> {
+    Uuid::parse_str(id).map_err(|_| format!("no such {what}"))
+}
+
+fn standing_label(c: &Contact, category: Category) -> String {
+    match standing(&c.consent, category) {
+        Standing::OptedIn => "opted_in",
+        Standing::OptedOut => "opted_out",
+        Standing::Unknown => "",
+    }
+    .into()
+}
+
+fn row(c: &Contact) -> ContactRow {
+    ContactRow {
+        phone: c.phone.clone(),
+        name: format!("{} {}", c.first_name, c.last_name)
+            .trim()
+            .to_string(),
+        country: c.country.clone().unwrap_or_default(),
+        tags: c.tags.iter().cloned().collect(),
+        marketing: standing_label(c, Category::Marketing),
+        utility: standing_label(c, Category::Utility),
+    }
+}
+
+fn categories(names: &[String]) -> Result<Vec<Category>, String> {
+    names
+        .iter()
+        .map(|n| {
+            Category::parse(n)
+                .ok_or_else(|| format!("{n:?} is not a category; use marketing or utility"))
+        })
+        .collect()
+}
+
+impl ContactsService {
+    /// The service over `store`; `importer` runs queued imports.
+    pub fn new(
+        store: &Store,
+        importer: Importer,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StorageError> {
+        Ok(Self {
+            store: store.clone(),
+            contacts: ContactStore::open(store)?,
+            imports: ImportStore::open(store)?,
+            segments: SegmentStore::open(store)?,
+            importer,
+            clock,
+        })
+    }
+
+    /// The contact store (the webhook worker records consent and replies through it).
+    pub fn store(&self) -> &ContactStore {
+        &self.contacts
+    }
+
+    /// The import store.
+    pub fn imports(&self) -> &ImportStore {
+        &self.imports
+    }
+
+    /// The importer.
+    pub fn importer(&self) -> &Importer {
+        &self.importer
+    }
+
+    /// Contacts a segment selects, in number order (for exports and campaigns).
+    pub fn evaluate<'a>(
+        &'a self,
+        matcher: &'a Matcher,
+    ) -> impl Iterator<Item = Result<Contact, StorageError>> + 'a {
+        self.contacts
+            .all()
+            .filter(move |c| c.as_ref().map_or(true, |c| matcher.matches(c)))
+    }
+
+    /// The saved segment `id`, compiled.
+    pub fn segment_matcher(&self, id: &str) -> Result<(SegmentDefinition, Matcher), String> {
+        let record = self
+            .segments
+            .get(&parse_id(id, "segment")?)
+            .map_err(internal)?
+            .ok_or("no such segment")?;
+        let matcher = compile(&record.definition).map_err(|p| p[0].message.clone())?;
+        Ok((record.definition, matcher))
+    }
+
+    fn view(&self, id: Uuid, job: ImportJob) -> Result<ImportView, String> {
+        let (state, error) = match &job.state {
+            ImportState::Uploaded => ("uploaded", None),
+            ImportState::Queued if job.progress.read > 0 => ("running", None),
+            ImportState::Queued => ("queued", None),
+            ImportState::Done { .. } => ("done", None),
+            ImportState::Failed { error, .. } => ("failed", Some(error.clone())),
+        };
+        let rejects = self
+            .imports
+            .rejects(&id)
+            .take(REJECTS_SHOWN)
+            .map(|r| r.map(|(line, r)| (line, r.phone, r.rejection.reason)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+        Ok(ImportView {
+            id: id.to_string(),
+            file_name: job.file_name,
+            state: state.into(),
+            error,
+            total_rows: job.total_rows.saturating_sub(u64::from(
+                job.settings.as_ref().is_none_or(|s| s.has_header),
+            )),
+            read: job.progress.read,
+            created: job.progress.created,
+            updated: job.progress.updated,
+            unchanged: job.progress.unchanged,
+            rejected: job.progress.rejected,
+            headers: job.headers,
+            samples: job.samples,
+            columns: job.settings.map_or(job.suggested, |s| s.columns),
+            rejects,
+            created_at_ms: job.created_at_ms,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl app::ports::ContactsPort for ContactsService {
+    async fn page(&self, query: String, after: Option<String>) -> Result<ContactPage, String> {
+        let q = query.trim();
+        let looks_like_number =
+            !q.is_empty() && q.chars().all(|c| c.is_ascii_digit() || "+ -()".contains(c));
+        let page = if q.is_empty() {
+            self.contacts.page(after.as_deref(), "", PAGE_ROWS)
+        } else if looks_like_number {
+            let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+            self.contacts
+                .page(after.as_deref(), &format!("+{digits}"), PAGE_ROWS)
+        } else {
+            self.contacts.search_name(q, after.as_deref(), PAGE_ROWS)
+        }
+        .map_err(internal)?;
+        Ok(ContactPage {
+            rows: page.items.iter().map(row).collect(),
+            next_after: page.next_after,
+        })
+    }
+
+    async fn contact(&self, phone: String) -> Result<ContactDetail, String> {
+        let contact = self
+            .contacts
+            .get(&phone)
+            .map_err(internal)?
+            .ok_or("no such contact")?;
+        let consent = contact
+            .consent
+            .iter()
+            .rev()
+            .map(|e| ConsentLine {
+                at_ms: e.at_ms,
+                action: match e.action {
+                    ConsentAction::OptIn => "opted in",
+                    ConsentAction::OptOut => "opted out",
+                }
+                .into(),
+                categories: e
+                    .categories
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                source: e.source.describe(),
+            })
+            .collect();
+        Ok(ContactDetail { contact, consent })
+    }
+
+    async fn save(&self, by: String, existing: bool, edit: ContactEdit) -> Result<String, String> {
+        let now = self.clock.now_ms();
+        let tags: Vec<String> = edit
+            .tags
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect();
+        let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        if existing {
+            let updated = self
+                .contacts
+                .update(&edit.phone, |current| {
+                    let mut c = current?;
+                    c.first_name = edit.first_name.trim().to_string();
+                    c.last_name = edit.last_name.trim().to_string();
+                    c.language = opt(&edit.language);
+                    c.time_zone = opt(&edit.time_zone);
+                    c.tags = tags.iter().cloned().collect();
+                    c.updated_at_ms = now;
+                    Some(c)
+                })
+                .map_err(internal)?;
+            return updated
+                .map(|c| c.phone)
+                .ok_or_else(|| "no such contact".into());
+        }
+        let country = phone::country_id(&edit.default_country).ok();
+        let normalized =
+            phone::normalize(&edit.phone, country).map_err(|e| format!("phone: {e}"))?;
+        if self
+            .contacts
+            .get(&normalized.e164)
+            .map_err(internal)?
+            .is_some()
+        {
+            return Err(format!("phone: {} is already a contact", normalized.e164));
+        }
+        let patch = ContactPatch {
+            phone: normalized.e164.clone(),
+            country: normalized.country,
+            first_name: opt(&edit.first_name),
+            last_name: opt(&edit.last_name),
+            language: opt(&edit.language),
+            time_zone: opt(&edit.time_zone),
+            tags,
+            ..ContactPatch::default()
+        };
+        let wanted = categories(&edit.consent)?;
+        let base = self
+            .contacts
+            .tombstone(&patch.phone)
+            .map_err(internal)?
+            .map(|t| Contact {
+                consent: t.consent,
+                ..Contact::default()
+            });
+        let event = (!wanted.is_empty()).then_some(ConsentEvent {
+            at_ms: now,
+            action: ConsentAction::OptIn,
+            categories: wanted,
+            source: ConsentSource::User { by },
+        });
+        let (mut contact, _) = Contact::merge(base, &patch, event, now);
+        contact.phone = patch.phone.clone();
+        contact.country = patch.country.clone();
+        contact.created_at_ms = now;
+        self.contacts.put(&contact, None).map_err(internal)?;
+        self.store.flush().await.map_err(internal)?;
+        Ok(contact.phone)
+    }
+
+    async fn set_consent(
+        &self,
+        by: String,
+        phone: String,
+        action: String,
+        names: Vec<String>,
+    ) -> Result<(), String> {
+        let action = match action.as_str() {
+            "opt_in" => ConsentAction::OptIn,
+            "opt_out" => ConsentAction::OptOut,
+            other => return Err(format!("{other:?} is neither opt_in nor opt_out")),
+        };
+        let wanted = categories(&names)?;
+        if wanted.is_empty() {
+            return Err("categories: choose marketing, utility or both".into());
+        }
+        if self.contacts.get(&phone).map_err(internal)?.is_none() {
+            return Err("no such contact".into());
+        }
+        self.contacts
+            .record_consent(
+                &phone,
+                ConsentEvent {
+                    at_ms: self.clock.now_ms(),
+                    action,
+                    categories: wanted,
+                    source: ConsentSource::User { by },
+                },
+            )
+            .map_err(internal)?;
+        self.store.flush().await.map_err(internal)
+    }
+
+    async fn delete(&self, phone: String) -> Result<(), String> {
+        if !self
+            .contacts
+            .delete(&phone, self.clock.now_ms())
+            .map_err(internal)?
+        {
+            return Err("no such contact".into());
+        }
+        self.store.flush().await.map_err(internal)
+    }
+
+    async fn imports(&self) -> Result<Vec<ImportView>, String> {
+        self.imports
+            .list()
+            .map_err(internal)?
+            .into_iter()
+            .map(|(id, job)| self.view(id, job))
+            .collect()
+    }
+
+    async fn import(&self, id: String) -> Result<ImportView, String> {
+        let id = parse_id(&id, "import")?;
+        let job = self
+            .imports
+            .get(&id)
+            .map_err(internal)?
+            .ok_or("no such import")?;
+        self.view(id, job)
+    }
+
+    async fn start_import(&self, id: String, settings: ImportSettings) -> Result<(), String> {
+        let problems = validate_settings(&settings);
+        if let Some(p) = problems.first() {
+            return Err(format!("{}: {}", p.field, p.message));
+        }
+        let id = parse_id(&id, "import")?;
+        let mut job = self
+            .imports
+            .get(&id)
+            .map_err(internal)?
+            .ok_or("no such import")?;
+        if job.state != ImportState::Uploaded {
+            return Err("this import has already been started".into());
+        }
+        job.settings = Some(settings);
+        job.state = ImportState::Queued;
+        self.imports.put(&id, &job).map_err(internal)?;
+        self.store.flush().await.map_err(internal)?;
+        self.importer.wake.notify_one();
+        Ok(())
+    }
+
+    async fn segments(&self) -> Result<Vec<SegmentSummary>, String> {
+        Ok(self
+            .segments
+            .list()
+            .map_err(internal)?
+            .into_iter()
+            .map(|(id, r)| SegmentSummary {
+                id: id.to_string(),
+                definition: r.definition,
+            })
+            .collect())
+    }
+
+    async fn save_segment(
+        &self,
+        id: Option<String>,
+        definition: SegmentDefinition,
+    ) -> Result<String, String> {
+        if let Err(problems) = compile(&definition) {
+            return Err(problems
+                .iter()
+                .map(|p| p.message.clone())
+                .collect::<Vec<_>>()
+                .join(" "));
+        }
+        let now = self.clock.now_ms();
+        let (id, created_at_ms) = match id {
+            Some(id) => {
+                let id = parse_id(&id, "segment")?;
+                let old = self
+                    .segments
+                    .get(&id)
+                    .map_err(internal)?
+                    .ok_or("no such segment")?;
+                (id, old.created_at_ms)
+            }
+            None => (Uuid::now_v7(), now),
+        };
+        self.segments
+            .put(
+                &id,
+                &SegmentRecord {
+                    definition,
+                    created_at_ms,
+                    updated_at_ms: now,
+                },
+            )
+            .map_err(internal)?;
+        self.store.flush().await.map_err(internal)?;
+        Ok(id.to_string())
+    }
+
+    async fn delete_segment(&self, id: String) -> Result<(), String> {
+        self.segments
+            .delete(&parse_id(&id, "segment")?)
+            .map_err(internal)?;
+        self.store.flush().await.map_err(internal)
+    }
+
+    async fn count_segment(&self, definition: SegmentDefinition) -> Result<u64, String> {
+        // The name is not needed to count, and the editor counts before one is typed.
+        let named = SegmentDefinition {
+            name: "count".into(),
+            ..definition
+        };
+        let matcher = compile(&named).map_err(|p| {
+            p.iter()
+                .map(|p| p.message.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })?;
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut n = 0u64;
+            for c in this.evaluate(&matcher) {
+                c.map_err(internal)?;
+                n += 1;
+            }
+            Ok(n)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+}
