@@ -1,6 +1,7 @@
 //! Widgets shared by several pages.
 
 pub mod clock;
+pub mod contacts_nav;
 pub mod empty_state;
 pub mod layout;
 pub mod refresh;

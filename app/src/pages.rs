@@ -1,9 +1,13 @@
 //! One module per route.
 
+pub mod contact;
+pub mod contact_import;
+pub mod contacts;
 pub mod dashboard;
 pub mod login;
 pub mod not_found;
 pub mod sections;
+pub mod segments;
 pub mod settings;
 pub mod setup;
 pub mod template_editor;

@@ -9,9 +9,19 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage, sections,
-    settings::SettingsPage, setup::SetupPage, template_editor::TemplateEditorPage,
-    templates::TemplatesPage, webhook_log::WebhookLogPage,
+    contact::ContactPage,
+    contact_import::{ImportDetailPage, ImportPage},
+    contacts::ContactsPage,
+    dashboard::DashboardPage,
+    login::LoginPage,
+    not_found::NotFoundPage,
+    sections,
+    segments::SegmentsPage,
+    settings::SettingsPage,
+    setup::SetupPage,
+    template_editor::TemplateEditorPage,
+    templates::TemplatesPage,
+    webhook_log::WebhookLogPage,
 };
 
 /// The whole application; rendered inside [`crate::shell`].
@@ -32,7 +42,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("templates") view=TemplatesPage />
                     <Route path=path!("templates/new") view=TemplateEditorPage />
                     <Route path=path!("templates/:id") view=TemplateEditorPage />
-                    <Route path=path!("contacts") view=sections::ContactsPage />
+                    <Route path=path!("contacts") view=ContactsPage />
+                    <Route path=path!("contacts/new") view=ContactPage />
+                    <Route path=path!("contacts/import") view=ImportPage />
+                    <Route path=path!("contacts/imports/:id") view=ImportDetailPage />
+                    <Route path=path!("contacts/segments") view=SegmentsPage />
+                    <Route path=path!("contacts/:phone") view=ContactPage />
                     <Route path=path!("campaigns") view=sections::CampaignsPage />
                     <Route path=path!("conversations") view=sections::ConversationsPage />
                     <Route path=path!("settings") view=SettingsPage />

@@ -2,6 +2,7 @@
 //! webhook endpoint with its durable inbox, the worker that applies webhook events, the built-in
 //! sandbox and the settings service. The platform's rules themselves live in `domain::whatsapp`.
 
+pub mod consent_effects;
 pub mod intake;
 pub mod provider;
 pub mod sandbox;

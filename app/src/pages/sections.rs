@@ -6,19 +6,6 @@ use leptos_meta::Title;
 
 use crate::components::empty_state::EmptyState;
 
-/// `/contacts`.
-#[component]
-pub fn ContactsPage() -> impl IntoView {
-    view! {
-        <Title text="Contacts" />
-        <h1>"Contacts"</h1>
-        <EmptyState title="No contacts yet">
-            <p>"Import customer lists from CSV or Excel, keep each person's opt-in and opt-out "
-               "history, and build segments for campaigns here."</p>
-        </EmptyState>
-    }
-}
-
 /// `/campaigns`.
 #[component]
 pub fn CampaignsPage() -> impl IntoView {

@@ -68,24 +68,12 @@ fn LogRow(entry: WebhookLogEntry, reprocess: ServerAction<ReprocessWebhook>) -> 
 }
 
 /// Unix ms → `2026-11-23 14:05:09 UTC`, identical on server and browser.
-fn format_utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+/// `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn format_utc(ms: i64) -> String {
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{} {} UTC",
+        domain::clock::iso_date(ms),
+        domain::clock::format_time_of_day(ms, 0)
     )
 }
 

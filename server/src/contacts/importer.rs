@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use domain::contacts::consent::{ConsentAction, ConsentEvent, ConsentSource};
@@ -33,6 +33,8 @@ pub struct Importer {
     contacts: ContactStore,
     dir: PathBuf,
     clock: Arc<dyn Clock>,
+    /// Held while imports run: one runner per process, so a job is never run twice at once.
+    running: Arc<Mutex<()>>,
     /// Woken when an import is queued.
     pub wake: Arc<Notify>,
 }
@@ -51,6 +53,7 @@ impl Importer {
             contacts: ContactStore::open(store)?,
             dir: upload_dir(store),
             clock,
+            running: Arc::default(),
             wake: Arc::default(),
         })
     }
@@ -80,6 +83,7 @@ impl Importer {
 
     /// Runs every queued import to its end (or until `stop`); tests call it directly.
     pub fn run_queued(&self, stop: &CancellationToken) -> Result<(), StorageError> {
+        let _one_runner = self.running.lock().unwrap_or_else(|e| e.into_inner());
         for id in self.imports.runnable()? {
             if stop.is_cancelled() {
                 return Ok(());
@@ -253,5 +257,123 @@ impl Importer {
     pub fn ensure_dir(&self) -> std::io::Result<&Path> {
         std::fs::create_dir_all(&self.dir)?;
         Ok(&self.dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::storage::imports::{ImportFormat, ImportJob, Progress};
+    use domain::contacts::import::ImportSettings;
+    use domain::contacts::Category;
+
+    fn queue(importer: &Importer, rows: usize) -> Uuid {
+        let id = Uuid::now_v7();
+        importer.ensure_dir().unwrap();
+        let mut csv = String::from("phone,name,score\n");
+        for i in 0..rows {
+            // Every 10th row repeats the previous number; every 25th is not a number.
+            let n = if i % 10 == 9 { i - 1 } else { i };
+            if i % 25 == 24 {
+                csv.push_str("call me,Nobody,1\n");
+            } else {
+                csv.push_str(&format!("+90532{n:07},Person {i},{i}\n"));
+            }
+        }
+        std::fs::write(importer.file_of(&id), csv).unwrap();
+        let job = ImportJob {
+            file_name: "list.csv".into(),
+            format: ImportFormat::Csv,
+            size: 0,
+            total_rows: rows as u64 + 1,
+            headers: vec![],
+            samples: vec![],
+            suggested: vec![],
+            settings: Some(ImportSettings {
+                columns: vec![
+                    ColumnTarget::Phone,
+                    ColumnTarget::FirstName,
+                    ColumnTarget::Attribute {
+                        name: "score".into(),
+                        kind: domain::contacts::AttributeKind::Number,
+                    },
+                ],
+                default_country: "TR".into(),
+                consent: vec![Category::Marketing],
+                has_header: true,
+            }),
+            by: "owner".into(),
+            created_at_ms: 1,
+            state: ImportState::Queued,
+            progress: Progress::default(),
+        };
+        importer.imports.put(&id, &job).unwrap();
+        id
+    }
+
+    fn importer(dir: &Path) -> Importer {
+        let store = Store::open(dir).unwrap();
+        Importer::new(&store, Arc::new(ManualClock::new(1_000))).unwrap()
+    }
+
+    #[test]
+    fn an_interrupted_import_resumes_to_the_same_report_as_an_uninterrupted_one() {
+        let rows = BATCH_ROWS * 2 + 500;
+        let whole = tempfile::tempdir().unwrap();
+        let straight = importer(whole.path());
+        let id = queue(&straight, rows);
+        straight.run_queued(&CancellationToken::new()).unwrap();
+        let expected = straight.imports.get(&id).unwrap().unwrap();
+        assert!(matches!(expected.state, ImportState::Done { .. }));
+        assert_eq!(expected.progress.read, rows as u64);
+        assert_eq!(
+            expected.progress.rejected,
+            expected.progress.read - expected.progress.created
+        );
+        assert!(expected.progress.rejected > 0 && expected.progress.created > 0);
+
+        let split = tempfile::tempdir().unwrap();
+        let interrupted = importer(split.path());
+        let id2 = queue(&interrupted, rows);
+        // A cancelled token stops the run after each committed batch, like a crash between two.
+        let stop = CancellationToken::new();
+        stop.cancel();
+        interrupted.run_one(&id2, &stop).unwrap();
+        let partial = interrupted.imports.get(&id2).unwrap().unwrap();
+        assert_eq!(partial.state, ImportState::Queued);
+        assert!(partial.progress.read > 0 && partial.progress.read < rows as u64);
+        interrupted.run_one(&id2, &stop).unwrap();
+        interrupted.run_queued(&CancellationToken::new()).unwrap();
+        let resumed = interrupted.imports.get(&id2).unwrap().unwrap();
+        assert_eq!(
+            resumed.progress, expected.progress,
+            "same counters, nothing counted twice"
+        );
+        assert_eq!(interrupted.contacts.count(), straight.contacts.count());
+        let rejects: Vec<_> = interrupted
+            .imports
+            .rejects(&id2)
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rejects.len() as u64, expected.progress.rejected);
+        assert!(rejects
+            .iter()
+            .any(|(_, r)| r.rejection.rule == "import.duplicate"));
+    }
+
+    #[test]
+    fn importing_the_same_file_again_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let importer = importer(dir.path());
+        let first = queue(&importer, 300);
+        importer.run_queued(&CancellationToken::new()).unwrap();
+        let second = queue(&importer, 300);
+        importer.run_queued(&CancellationToken::new()).unwrap();
+        let a = importer.imports.get(&first).unwrap().unwrap().progress;
+        let b = importer.imports.get(&second).unwrap().unwrap().progress;
+        assert_eq!(b.created + b.updated, 0);
+        assert_eq!(b.unchanged, a.created);
+        assert_eq!(b.rejected, a.rejected);
     }
 }

@@ -11,8 +11,10 @@ use domain::whatsapp::webhook::{self, EventKind, InboundContent};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::consent_effects;
 use super::intake::Webhooks;
 use crate::clock::Clock;
+use crate::storage::contacts::ContactStore;
 use crate::storage::inbox::InboxState;
 use crate::storage::messages::{InboundRecord, MessageStore, StatusUpdate};
 use crate::storage::templates::{StatusChange, TemplateStore};
@@ -29,6 +31,7 @@ pub struct WebhookWorker {
     webhooks: Webhooks,
     messages: MessageStore,
     templates: TemplateStore,
+    contacts: ContactStore,
     clock: Arc<dyn Clock>,
     /// Field names already reported as unknown, so each is logged once per run.
     unknown_fields: Arc<Mutex<HashSet<String>>>,
@@ -54,6 +57,7 @@ impl WebhookWorker {
             webhooks,
             messages: MessageStore::open(store)?,
             templates: TemplateStore::open(store)?,
+            contacts: ContactStore::open(store)?,
             clock,
             unknown_fields: Arc::default(),
         })
@@ -164,6 +168,19 @@ impl WebhookWorker {
                         pricing_type: report.pricing.as_ref().and_then(|p| p.kind.as_deref()),
                     },
                 )?;
+                if report
+                    .errors
+                    .iter()
+                    .any(|e| e.code == consent_effects::STOPPED_MARKETING)
+                {
+                    if let Some(recipient) = &report.recipient_id {
+                        consent_effects::stopped_marketing(
+                            &self.contacts,
+                            recipient,
+                            report.timestamp.saturating_mul(1000),
+                        )?;
+                    }
+                }
             }
             EventKind::Inbound(message) => {
                 let (kind, text) = summarize(&message.content);
@@ -178,6 +195,7 @@ impl WebhookWorker {
                         context_id: message.context.as_ref().and_then(|c| c.id.clone()),
                     },
                 )?;
+                consent_effects::inbound(&self.contacts, message, self.clock.now_ms())?;
             }
             EventKind::Unknown { field, .. } => {
                 let mut seen = self
@@ -236,8 +254,9 @@ impl WebhookWorker {
                     }
                 })?;
             }
-            // Number, account and preference events are stored in the inbox and will be applied
-            // by the features that own them (campaigns, contacts).
+            EventKind::UserPreference(pref) => consent_effects::preference(&self.contacts, pref)?,
+            // Number and account events are stored in the inbox and will be applied by the
+            // campaign engine that owns them.
             _ => {}
         }
         Ok(())

@@ -169,6 +169,26 @@ impl TestApp {
         request.send().await.expect("POST")
     }
 
+    /// Uploads a file as the Contacts import page does: raw body, name and CSRF token in headers.
+    pub async fn upload(&self, path: &str, file_name: &str, body: Vec<u8>) -> Response {
+        if self.cookie("herald_csrf").is_none() {
+            self.get("/login").await;
+        }
+        let token = self.cookie("herald_csrf").unwrap_or_default();
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(header::COOKIE, self.cookie_header())
+            .header("x-csrf-token", token)
+            .header("x-file-name", file_name)
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.remember(&response);
+        response
+    }
+
     /// Posts a form with exactly these fields and headers (no token added).
     pub async fn post_raw(
         &self,

@@ -246,7 +246,7 @@ pub fn is_stop_payload(payload: &str) -> bool {
     let p = payload.trim().to_ascii_uppercase();
     p.starts_with("OPTOUT")
         || p.starts_with("OPT_OUT")
-        || p == "STOP"
+        || p.starts_with("STOP")
         || p.contains("UNSUBSCRIBE")
         || p.contains("STOP PROMOTIONS")
 }
@@ -303,6 +303,7 @@ mod tests {
         assert_eq!(keyword_in("please don't stop", DEFAULT_STOP_WORDS), None);
         assert_eq!(keyword_in("", DEFAULT_STOP_WORDS), None);
         assert!(is_stop_payload("OPTOUT_MKT"));
+        assert!(is_stop_payload("STOP_PROMO"));
         assert!(!is_stop_payload("YES_PLEASE"));
     }
 }
