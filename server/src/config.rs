@@ -72,6 +72,10 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub metrics_token: Option<String>,
+    /// Extra words that, written alone by a contact, opt them out (comma-separated; added to
+    /// STOP, UNSUBSCRIBE, İPTAL, BAJA, PARAR, ARRÊT and the other built-in ones).
+    #[arg(long, env = "HERALD_STOP_WORDS", value_name = "WORDS")]
+    pub stop_words: Option<String>,
 }
 
 /// The TOML file's shape; unknown keys are errors so typos do not pass silently.
@@ -85,6 +89,7 @@ struct FileSettings {
     public_url: Option<String>,
     trust_proxy: Option<bool>,
     metrics_token: Option<String>,
+    stop_words: Option<String>,
 }
 
 /// How logs are written.
@@ -136,6 +141,8 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Token guarding /metrics.
     pub metrics_token: Option<Secret>,
+    /// Opt-out words besides the built-in ones, as configured.
+    pub stop_words: Vec<String>,
 }
 
 impl Config {
@@ -149,6 +156,7 @@ impl Config {
             public_url: None,
             trust_proxy: false,
             metrics_token: None,
+            stop_words: Vec::new(),
         }
     }
 
@@ -163,7 +171,7 @@ impl Config {
     pub fn describe(&self) -> String {
         format!(
             "listen = {}\ndata_dir = {}\nlog_format = {:?}\nlog_level = {}\npublic_url = {}\n\
-             trust_proxy = {}\nmetrics_token = {}\n",
+             trust_proxy = {}\nmetrics_token = {}\nstop_words = {}\n",
             self.listen,
             self.data_dir.display(),
             self.log_format,
@@ -174,6 +182,11 @@ impl Config {
                 "(set)"
             } else {
                 "(unset)"
+            },
+            if self.stop_words.is_empty() {
+                "(built-in only)".to_string()
+            } else {
+                self.stop_words.join(", ")
             },
         )
     }
@@ -358,6 +371,29 @@ pub fn load(args: &ServeArgs, matches: Option<&ArgMatches>) -> Result<Config, Co
         });
     }
 
+    let stop_words = layers.pick(
+        "stop_words",
+        "stop-words",
+        "HERALD_STOP_WORDS",
+        args.stop_words.clone(),
+        layers.file.stop_words.clone(),
+        "",
+    );
+    let stop_word_list: Vec<String> = stop_words
+        .0
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    if stop_word_list.iter().any(|w| w.chars().count() > 40) {
+        return Err(err(
+            "stop_words",
+            stop_words,
+            "expected comma-separated words of at most 40 characters each",
+        ));
+    }
+
     Ok(Config {
         listen: listen_addr,
         data_dir: PathBuf::from(data_dir.0),
@@ -367,6 +403,7 @@ pub fn load(args: &ServeArgs, matches: Option<&ArgMatches>) -> Result<Config, Co
             .then(|| public_url.0.trim_end_matches('/').to_string()),
         trust_proxy: trust_proxy_value,
         metrics_token: (!metrics_token.0.is_empty()).then_some(Secret(metrics_token.0)),
+        stop_words: stop_word_list,
     })
 }
 
@@ -511,8 +548,25 @@ mod tests {
                 log_level: Some("info,=[".into()),
                 ..Default::default()
             },
+            ServeArgs {
+                stop_words: Some(format!("ok, {}", "x".repeat(41))),
+                ..Default::default()
+            },
         ] {
             assert!(load(&args, None).is_err(), "{args:?}");
         }
+    }
+
+    #[test]
+    fn stop_words_are_a_trimmed_comma_separated_list() {
+        let args = ServeArgs {
+            stop_words: Some(" Nein danke ,, ABBESTELLEN ".into()),
+            ..Default::default()
+        };
+        let config = load(&args, None).unwrap();
+        assert_eq!(config.stop_words, ["Nein danke", "ABBESTELLEN"]);
+        assert!(config
+            .describe()
+            .contains("stop_words = Nein danke, ABBESTELLEN"));
     }
 }

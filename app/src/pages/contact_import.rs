@@ -335,10 +335,23 @@ fn Mapping(import: ImportView) -> impl IntoView {
 fn Progress(import: ImportView) -> impl IntoView {
     let id = import.id.clone();
     let tick = refresh_tick(500);
-    let live = Resource::new(move || tick.get(), move |_| get_import(id.clone()));
     let shown = RwSignal::new(import);
+    // Poll while the import runs; a finished report no longer changes.
+    let running = move || shown.with(|i| i.state != "done" && i.state != "failed");
+    let live = Resource::new(
+        move || running().then(|| tick.get()),
+        move |tick| {
+            let id = id.clone();
+            async move {
+                match tick {
+                    Some(_) => Some(get_import(id).await),
+                    None => None,
+                }
+            }
+        },
+    );
     Effect::new(move |_| {
-        if let Some(Ok(v)) = live.get() {
+        if let Some(Some(Ok(v))) = live.get() {
             shown.set(v);
         }
     });

@@ -385,4 +385,35 @@ mod tests {
         let mapping = guess_mapping(&first[0], &first[1..]);
         assert_eq!(mapping[0], domain::contacts::import::ColumnTarget::Phone);
     }
+
+    /// Writes `end2end/fixtures/customers.xlsx`, the browser test's Excel list: three good rows
+    /// (one phone typed as a number, as Excel users do), one invalid number, one without a number.
+    #[test]
+    #[ignore = "regenerates a committed fixture: cargo test -p server --lib -- --ignored browser_fixture"]
+    fn write_browser_fixture() {
+        use rust_xlsxwriter::Workbook;
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        let rows: [[&str; 5]; 6] = [
+            ["Phone", "First name", "Last name", "Tags", "City"],
+            ["+905321112233", "Ayşe", "Yılmaz", "vip", "Istanbul"],
+            ["NUMBER", "Mehmet", "Demir", "", "Ankara"],
+            ["+447911123456", "Olivia", "Smith", "", "London"],
+            ["12345", "Bad", "Number", "", ""],
+            ["", "No", "Phone", "", ""],
+        ];
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = (r as u32, c as u16);
+                if *cell == "NUMBER" {
+                    sheet.write_number(r, c, 905_321_112_244.0).unwrap();
+                } else if !cell.is_empty() {
+                    sheet.write_string(r, c, *cell).unwrap();
+                }
+            }
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../end2end/fixtures/customers.xlsx");
+        workbook.save(path).unwrap();
+    }
 }

@@ -376,4 +376,176 @@ mod tests {
         assert_eq!(b.unchanged, a.created);
         assert_eq!(b.rejected, a.rejected);
     }
+
+    mod malformed {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A row of a hostile file and what the importer must make of it.
+        #[derive(Debug, Clone)]
+        enum Row {
+            /// A valid number (pool index), its name in Latin-1 or UTF-8, maybe ragged.
+            Good { n: u8, latin1: bool, ragged: bool },
+            /// A spreadsheet formula or words where the number should be.
+            NotANumber(String),
+            /// A valid number with a cell too large to keep.
+            Huge(u8),
+        }
+
+        fn row() -> impl Strategy<Value = Row> {
+            prop_oneof![
+                4 => (0u8..40, any::<bool>(), any::<bool>()).prop_map(|(n, latin1, ragged)| Row::Good { n, latin1, ragged }),
+                1 => prop_oneof![
+                    Just("=HYPERLINK(\"http://x\")".to_string()),
+                    Just("@SUM(A1:A9)".to_string()),
+                    "[a-z ]{1,12}",
+                ].prop_map(Row::NotANumber),
+                1 => (0u8..40).prop_map(Row::Huge),
+            ]
+        }
+
+        fn file(rows: &[Row], bom: bool, delimiter: u8) -> Vec<u8> {
+            let d = delimiter as char;
+            let mut out = if bom {
+                b"\xef\xbb\xbf".to_vec()
+            } else {
+                Vec::new()
+            };
+            out.extend(format!("phone{d}name{d}note\r\n").as_bytes());
+            for row in rows {
+                match row {
+                    Row::Good { n, latin1, ragged } => {
+                        out.extend(format!("+90532{:07}{d}", 1_000 + u32::from(*n)).as_bytes());
+                        // "Çiğdem" has letters outside Latin-1; "José" is written in it.
+                        out.extend(if *latin1 {
+                            b"Jos\xe9".to_vec()
+                        } else {
+                            "Çiğdem".as_bytes().to_vec()
+                        });
+                        if !ragged {
+                            out.extend(
+                                format!("{d}\"a \"\"quoted\"\" note{d} with newline\n\"")
+                                    .as_bytes(),
+                            );
+                        }
+                    }
+                    Row::NotANumber(text) => out.extend(format!("{text}{d}x{d}y").as_bytes()),
+                    Row::Huge(n) => {
+                        out.extend(format!("+90532{:07}{d}", 1_000 + u32::from(*n)).as_bytes());
+                        out.extend("x".repeat(5_000).as_bytes());
+                    }
+                }
+                out.extend(b"\r\n");
+            }
+            out
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(24))]
+            #[test]
+            fn every_good_row_is_kept_and_every_bad_row_reported(
+                rows in proptest::collection::vec(row(), 1..60),
+                bom in any::<bool>(),
+                semicolons in any::<bool>(),
+            ) {
+                let dir = tempfile::tempdir().unwrap();
+                let importer = importer(dir.path());
+                let id = queue(&importer, 0);
+                std::fs::write(importer.file_of(&id), file(&rows, bom, if semicolons { b';' } else { b',' })).unwrap();
+                let mut job = importer.imports.get(&id).unwrap().unwrap();
+                job.settings.as_mut().unwrap().columns = vec![ColumnTarget::Phone, ColumnTarget::FirstName, ColumnTarget::Ignore];
+                importer.imports.put(&id, &job).unwrap();
+                importer.run_queued(&CancellationToken::new()).unwrap();
+
+                let mut seen = std::collections::HashSet::new();
+                let (mut good, mut bad) = (0u64, 0u64);
+                for r in &rows {
+                    match r {
+                        Row::Good { n, .. } if seen.insert(*n) => good += 1,
+                        _ => bad += 1,
+                    }
+                }
+                let done = importer.imports.get(&id).unwrap().unwrap();
+                prop_assert!(matches!(done.state, ImportState::Done { .. }), "{:?}", done.state);
+                prop_assert_eq!(done.progress.read, rows.len() as u64);
+                prop_assert_eq!(done.progress.created, good);
+                prop_assert_eq!(done.progress.rejected, bad);
+                prop_assert_eq!(importer.imports.rejects(&id).count() as u64, bad);
+                for c in importer.contacts.all() {
+                    let c = c.unwrap();
+                    prop_assert!(c.first_name == "José" || c.first_name == "Çiğdem", "{}", c.first_name);
+                }
+            }
+        }
+    }
+
+    mod malformed_xlsx {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// What the phone cell of a generated workbook row holds.
+        #[derive(Debug, Clone)]
+        enum PhoneCell {
+            Text(u8),
+            Number(u8),
+            Formula,
+            Garbage(String),
+            Empty,
+        }
+
+        fn phone_cell() -> impl Strategy<Value = PhoneCell> {
+            prop_oneof![
+                3 => (0u8..30).prop_map(PhoneCell::Text),
+                2 => (0u8..30).prop_map(PhoneCell::Number),
+                1 => Just(PhoneCell::Formula),
+                1 => "\\PC{0,40}".prop_map(PhoneCell::Garbage),
+                1 => Just(PhoneCell::Empty),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(16))]
+            #[test]
+            fn workbooks_with_hostile_cells_report_every_bad_row(
+                rows in proptest::collection::vec((phone_cell(), "\\PC{1,30}"), 1..40),
+            ) {
+                use rust_xlsxwriter::{Formula, Workbook};
+                let dir = tempfile::tempdir().unwrap();
+                let importer = importer(dir.path());
+                let id = queue(&importer, 0);
+                let mut workbook = Workbook::new();
+                let sheet = workbook.add_worksheet();
+                sheet.write_string(0, 0, "phone").unwrap();
+                sheet.write_string(0, 1, "name").unwrap();
+                let mut seen = std::collections::HashSet::new();
+                let mut good = 0u64;
+                for (i, (cell, name)) in rows.iter().enumerate() {
+                    let r = i as u32 + 1;
+                    // A name that is only whitespace would leave the row looking empty.
+                    sheet.write_string(r, 1, format!("n{name}")).unwrap();
+                    match cell {
+                        PhoneCell::Text(n) => { sheet.write_string(r, 0, format!("+90532{:07}", 2_000 + u32::from(*n))).unwrap(); }
+                        PhoneCell::Number(n) => { sheet.write_number(r, 0, 905_320_002_000.0 + f64::from(*n)).unwrap(); }
+                        PhoneCell::Formula => { sheet.write_formula(r, 0, Formula::new("=1+1")).unwrap(); }
+                        PhoneCell::Garbage(g) => { sheet.write_string(r, 0, g.as_str()).unwrap(); }
+                        PhoneCell::Empty => {}
+                    }
+                    if let PhoneCell::Text(n) | PhoneCell::Number(n) = cell {
+                        if seen.insert(*n) { good += 1; }
+                    }
+                }
+                workbook.save(importer.file_of(&id)).unwrap();
+                let mut job = importer.imports.get(&id).unwrap().unwrap();
+                job.format = ImportFormat::Xlsx;
+                job.settings.as_mut().unwrap().columns = vec![ColumnTarget::Phone, ColumnTarget::FirstName];
+                importer.imports.put(&id, &job).unwrap();
+                importer.run_queued(&CancellationToken::new()).unwrap();
+                let done = importer.imports.get(&id).unwrap().unwrap();
+                prop_assert!(matches!(done.state, ImportState::Done { .. }), "{:?}", done.state);
+                prop_assert_eq!(done.progress.read, rows.len() as u64);
+                prop_assert_eq!(done.progress.created, good);
+                prop_assert_eq!(done.progress.rejected, rows.len() as u64 - good);
+            }
+        }
+    }
 }

@@ -18,10 +18,11 @@ use crate::storage::StorageError;
 /// Meta's code for "the user stopped marketing messages from you".
 pub const STOPPED_MARKETING: i64 = 131_050;
 
-/// Applies an inbound message to its contact.
+/// Applies an inbound message to its contact; `extra_stop_words` come from the configuration.
 pub fn inbound(
     contacts: &ContactStore,
     message: &InboundMessage,
+    extra_stop_words: &[String],
     now_ms: i64,
 ) -> Result<(), StorageError> {
     let candidates = phone::wa_id_candidates(&message.from);
@@ -30,7 +31,7 @@ pub fn inbound(
         .as_ref()
         .map_or_else(|| candidates[0].clone(), |c| c.phone.clone());
     let at_ms = message.timestamp.saturating_mul(1000);
-    let event = consent_change(&message.content, at_ms);
+    let event = consent_change(&message.content, extra_stop_words, at_ms);
     contacts.update(&key, |current| {
         let mut c = current.unwrap_or_else(|| Contact {
             phone: key.clone(),
@@ -52,16 +53,24 @@ pub fn inbound(
 }
 
 /// The consent change an inbound message asks for, if any.
-fn consent_change(content: &InboundContent, at_ms: i64) -> Option<ConsentEvent> {
+fn consent_change(
+    content: &InboundContent,
+    extra_stop_words: &[String],
+    at_ms: i64,
+) -> Option<ConsentEvent> {
     let (action, categories, source) = match content {
         InboundContent::Text { body } => {
-            if let Some(word) = keyword_in(body, DEFAULT_STOP_WORDS) {
+            let stop_words = DEFAULT_STOP_WORDS
+                .iter()
+                .copied()
+                .chain(extra_stop_words.iter().map(String::as_str));
+            if let Some(word) = keyword_in(body, stop_words) {
                 (
                     ConsentAction::OptOut,
                     Category::ALL.to_vec(),
                     ConsentSource::Keyword { word: word.into() },
                 )
-            } else if let Some(word) = keyword_in(body, DEFAULT_START_WORDS) {
+            } else if let Some(word) = keyword_in(body, DEFAULT_START_WORDS.iter().copied()) {
                 (
                     ConsentAction::OptIn,
                     Category::ALL.to_vec(),
@@ -144,4 +153,113 @@ fn record(
         },
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Store;
+    use domain::contacts::consent::Standing;
+
+    fn message(from: &str, content: InboundContent) -> InboundMessage {
+        InboundMessage {
+            id: "wamid.1".into(),
+            from: from.into(),
+            profile_name: Some("Ana".into()),
+            user_id: None,
+            timestamp: 1_750_000_000,
+            context: None,
+            referral: None,
+            content,
+        }
+    }
+
+    fn text(body: &str) -> InboundContent {
+        InboundContent::Text { body: body.into() }
+    }
+
+    #[test]
+    fn a_configured_word_opts_out_and_a_mexican_wa_id_finds_the_stored_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let contacts = ContactStore::open(&Store::open(dir.path()).unwrap()).unwrap();
+        let stored = Contact {
+            phone: "+525512345678".into(),
+            ..Contact::default()
+        };
+        contacts.put(&stored, None).unwrap();
+        let extra = vec!["Nein danke".to_string()];
+
+        inbound(
+            &contacts,
+            &message("5215512345678", text("hola")),
+            &extra,
+            5,
+        )
+        .unwrap();
+        let c = contacts.get("+525512345678").unwrap().unwrap();
+        assert_eq!(c.wa_id.as_deref(), Some("5215512345678"));
+        assert_eq!(c.last_inbound_ms, Some(1_750_000_000_000));
+        assert!(
+            c.consent.is_empty(),
+            "an ordinary message changes no consent"
+        );
+
+        inbound(
+            &contacts,
+            &message("5215512345678", text("NEIN DANKE!")),
+            &extra,
+            6,
+        )
+        .unwrap();
+        let c = contacts.get("+525512345678").unwrap().unwrap();
+        assert!(c.opted_out(Category::Marketing) && c.opted_out(Category::Utility));
+        assert_eq!(contacts.count(), 1, "no second contact for the 521 form");
+    }
+
+    #[test]
+    fn stop_buttons_preferences_and_131050_touch_marketing_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let contacts = ContactStore::open(&Store::open(dir.path()).unwrap()).unwrap();
+        let button = InboundContent::Button {
+            payload: "STOP_PROMO".into(),
+            text: "Stop promotions".into(),
+        };
+        inbound(&contacts, &message("905321234567", button), &[], 1).unwrap();
+        let c = contacts.get("+905321234567").unwrap().unwrap();
+        assert_eq!(
+            c.first_name, "Ana",
+            "a new number becomes a contact with its profile name"
+        );
+        assert!(c.opted_out(Category::Marketing));
+        assert_eq!(
+            consent::standing(&c.consent, Category::Utility),
+            Standing::Unknown
+        );
+
+        preference(
+            &contacts,
+            &UserPreference {
+                wa_id: "905321234567".into(),
+                category: "marketing_messages".into(),
+                stopped: false,
+                detail: None,
+                timestamp: 1_750_000_100,
+            },
+        )
+        .unwrap();
+        assert!(contacts
+            .get("+905321234567")
+            .unwrap()
+            .unwrap()
+            .may_receive(Category::Marketing));
+        stopped_marketing(&contacts, "905321234567", 1_750_000_200_000).unwrap();
+        assert!(contacts
+            .get("+905321234567")
+            .unwrap()
+            .unwrap()
+            .opted_out(Category::Marketing));
+        // Unknown numbers are ignored rather than created by a status.
+        stopped_marketing(&contacts, "14155552671", 1).unwrap();
+        assert_eq!(contacts.count(), 1);
+    }
 }

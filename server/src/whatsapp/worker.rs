@@ -32,6 +32,7 @@ pub struct WebhookWorker {
     messages: MessageStore,
     templates: TemplateStore,
     contacts: ContactStore,
+    stop_words: Arc<Vec<String>>,
     clock: Arc<dyn Clock>,
     /// Field names already reported as unknown, so each is logged once per run.
     unknown_fields: Arc<Mutex<HashSet<String>>>,
@@ -58,9 +59,16 @@ impl WebhookWorker {
             messages: MessageStore::open(store)?,
             templates: TemplateStore::open(store)?,
             contacts: ContactStore::open(store)?,
+            stop_words: Arc::default(),
             clock,
             unknown_fields: Arc::default(),
         })
+    }
+
+    /// Also treats `words` (from the configuration) as opt-out words.
+    pub fn with_stop_words(mut self, words: Vec<String>) -> Self {
+        self.stop_words = Arc::new(words);
+        self
     }
 
     /// Runs until `stop`: processes on every receipt, and every few seconds in case one was missed.
@@ -195,7 +203,12 @@ impl WebhookWorker {
                         context_id: message.context.as_ref().and_then(|c| c.id.clone()),
                     },
                 )?;
-                consent_effects::inbound(&self.contacts, message, self.clock.now_ms())?;
+                consent_effects::inbound(
+                    &self.contacts,
+                    message,
+                    &self.stop_words,
+                    self.clock.now_ms(),
+                )?;
             }
             EventKind::Unknown { field, .. } => {
                 let mut seen = self

@@ -226,7 +226,7 @@ pub const DEFAULT_START_WORDS: &[&str] =
     &["START", "UNSTOP", "SUBSCRIBE", "RESUME", "BAŞLA", "ALTA"];
 
 /// The keyword `text` is, if it is one of `words` written alone.
-pub fn keyword_in<'a>(text: &str, words: &[&'a str]) -> Option<&'a str> {
+pub fn keyword_in<'a>(text: &str, words: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let cleaned: String = text
         .trim()
         .trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace())
@@ -237,7 +237,7 @@ pub fn keyword_in<'a>(text: &str, words: &[&'a str]) -> Option<&'a str> {
         return None;
     }
     let upper = cleaned.to_uppercase();
-    words.iter().copied().find(|w| w.to_uppercase() == upper)
+    words.into_iter().find(|w| w.to_uppercase() == upper)
 }
 
 /// Whether a quick-reply payload means "stop" (Herald's own `OPTOUT_*` payloads, and the
@@ -297,11 +297,24 @@ mod tests {
 
     #[test]
     fn stop_words_match_alone_and_in_any_case() {
-        assert_eq!(keyword_in("  stop! ", DEFAULT_STOP_WORDS), Some("STOP"));
-        assert_eq!(keyword_in("İptal", DEFAULT_STOP_WORDS), Some("İPTAL"));
-        assert_eq!(keyword_in("Baja.", DEFAULT_STOP_WORDS), Some("BAJA"));
-        assert_eq!(keyword_in("please don't stop", DEFAULT_STOP_WORDS), None);
-        assert_eq!(keyword_in("", DEFAULT_STOP_WORDS), None);
+        assert_eq!(
+            keyword_in("  stop! ", DEFAULT_STOP_WORDS.iter().copied()),
+            Some("STOP")
+        );
+        assert_eq!(
+            keyword_in("İptal", DEFAULT_STOP_WORDS.iter().copied()),
+            Some("İPTAL")
+        );
+        assert_eq!(
+            keyword_in("Baja.", DEFAULT_STOP_WORDS.iter().copied()),
+            Some("BAJA")
+        );
+        assert_eq!(
+            keyword_in("please don't stop", DEFAULT_STOP_WORDS.iter().copied()),
+            None
+        );
+        assert_eq!(keyword_in("", DEFAULT_STOP_WORDS.iter().copied()), None);
+        assert_eq!(keyword_in("Nein danke", ["NEIN DANKE"]), Some("NEIN DANKE"));
         assert!(is_stop_payload("OPTOUT_MKT"));
         assert!(is_stop_payload("STOP_PROMO"));
         assert!(!is_stop_payload("YES_PLEASE"));

@@ -87,6 +87,11 @@ pub fn normalize(
     // Spreadsheet exports turn `+90…` into `90…` and sometimes `9.05321234567E+11`; the former is
     // read by libphonenumber with the default country, the latter is not a number we can trust.
     let cleaned = strip_formatting(trimmed);
+    // libphonenumber reads letters as keypad digits (1-800-FLOWERS); in a contact list letters
+    // mean the cell is not a number, and WhatsApp ids never contain them.
+    if cleaned.chars().any(char::is_alphabetic) {
+        return Err(PhoneError::Unreadable(trimmed.to_string()));
+    }
     let parsed = phonenumber::parse(default_country, &cleaned)
         .map_err(|_| PhoneError::Unreadable(trimmed.to_string()))?;
     let country = parsed.country().id().map(|id| id.as_ref().to_string());
