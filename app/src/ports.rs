@@ -92,8 +92,14 @@ pub trait TemplatesPort: Send + Sync {
 /// history.
 #[async_trait::async_trait]
 pub trait ContactsPort: Send + Sync {
-    /// A page of contacts matching `query` (number or name prefix; empty: all) after `after`.
-    async fn page(&self, query: String, after: Option<String>) -> Result<ContactPage, String>;
+    /// A page of contacts matching `query` (number or name prefix; empty: all) and, if given,
+    /// the saved segment `segment`, after `after`.
+    async fn page(
+        &self,
+        query: String,
+        after: Option<String>,
+        segment: Option<String>,
+    ) -> Result<ContactPage, String>;
     /// One contact.
     async fn contact(&self, phone: String) -> Result<ContactDetail, String>;
     /// Creates or updates a contact; returns its E.164 number.

@@ -137,13 +137,18 @@ fn username() -> String {
         .unwrap_or_else(|| "unknown user".into())
 }
 
-/// A page of contacts; `query` is a number (prefix) or a name (prefix).
+/// A page of contacts; `query` is a number (prefix) or a name (prefix); `segment` a saved
+/// segment's id to filter by.
 #[server(endpoint = "contacts/list", input = GetUrl)]
 pub async fn list_contacts(
     query: String,
     after: Option<String>,
+    segment: Option<String>,
 ) -> Result<ContactPage, ServerFnError> {
-    port()?.page(query, after).await.map_err(ServerFnError::new)
+    port()?
+        .page(query, after, segment)
+        .await
+        .map_err(ServerFnError::new)
 }
 
 /// One contact with its consent history.

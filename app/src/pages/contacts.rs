@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::contacts::{list_contacts, ContactRow};
+use crate::api::contacts::{list_contacts, list_segments, ContactRow};
 use crate::components::contacts_nav::ContactsNav;
 
 /// `/contacts`.
@@ -15,10 +15,16 @@ pub fn ContactsPage() -> impl IntoView {
     // Cursors of the pages before the current one, so "Previous" can go back.
     let cursors = RwSignal::new(Vec::<Option<String>>::new());
     let after = RwSignal::new(None::<String>);
+    let segment = RwSignal::new(String::new());
+    let segments = Resource::new(|| (), |_| list_segments());
     let page = Resource::new(
-        move || (query.get(), after.get()),
-        |(q, a)| list_contacts(q, a),
+        move || (query.get(), after.get(), segment.get()),
+        |(q, a, s)| list_contacts(q, a, (!s.is_empty()).then_some(s)),
     );
+    let restart = move || {
+        cursors.set(Vec::new());
+        after.set(None);
+    };
     view! {
         <Title text="Contacts" />
         <h1>"Contacts"</h1>
@@ -27,12 +33,32 @@ pub fn ContactsPage() -> impl IntoView {
             <label>"Search"
                 <input type="search" placeholder="number or name" data-testid="contact-search"
                     on:input=move |ev| {
-                        cursors.set(Vec::new());
-                        after.set(None);
+                        restart();
                         query.set(event_target_value(&ev));
                     } />
             </label>
-            <a class="button" href="/contacts/export.csv" download>"Export all (CSV)"</a>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let options = segments.await.unwrap_or_default();
+                    view! {
+                        <label>"Segment"
+                            <select data-testid="contact-segment" on:change=move |ev| {
+                                restart();
+                                segment.set(event_target_value(&ev));
+                            }>
+                                <option value="">"all contacts"</option>
+                                {options.into_iter().map(|s| view! {
+                                    <option value=s.id.clone()>{s.definition.name.clone()}</option>
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }
+                })}
+            </Transition>
+            <a class="button" href=move || {
+                let s = segment.get();
+                if s.is_empty() { "/contacts/export.csv".to_string() } else { format!("/contacts/export.csv?segment={s}") }
+            } download>"Export (CSV)"</a>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

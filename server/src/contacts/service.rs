@@ -170,18 +170,29 @@ impl ContactsService {
 
 #[async_trait::async_trait]
 impl app::ports::ContactsPort for ContactsService {
-    async fn page(&self, query: String, after: Option<String>) -> Result<ContactPage, String> {
+    async fn page(
+        &self,
+        query: String,
+        after: Option<String>,
+        segment: Option<String>,
+    ) -> Result<ContactPage, String> {
+        let matcher = match segment.as_deref().filter(|s| !s.is_empty()) {
+            Some(id) => Some(self.segment_matcher(id)?.1),
+            None => None,
+        };
+        let keep = |c: &Contact| matcher.as_ref().is_none_or(|m| m.matches(c));
         let q = query.trim();
         let looks_like_number =
             !q.is_empty() && q.chars().all(|c| c.is_ascii_digit() || "+ -()".contains(c));
         let page = if q.is_empty() {
-            self.contacts.page(after.as_deref(), "", PAGE_ROWS)
+            self.contacts.page(after.as_deref(), "", PAGE_ROWS, &keep)
         } else if looks_like_number {
             let digits: String = q.chars().filter(char::is_ascii_digit).collect();
             self.contacts
-                .page(after.as_deref(), &format!("+{digits}"), PAGE_ROWS)
+                .page(after.as_deref(), &format!("+{digits}"), PAGE_ROWS, &keep)
         } else {
-            self.contacts.search_name(q, after.as_deref(), PAGE_ROWS)
+            self.contacts
+                .search_name(q, after.as_deref(), PAGE_ROWS, &keep)
         }
         .map_err(internal)?;
         Ok(ContactPage {

@@ -178,12 +178,14 @@ impl ContactStore {
     }
 
     /// Up to `limit` contacts after `after` in number order, whose number starts with
-    /// `number_prefix` (empty: all).
+    /// `number_prefix` (empty: all) and which `keep` accepts (a segment's filter; pages of a
+    /// narrow filter scan further to fill up).
     pub fn page(
         &self,
         after: Option<&str>,
         number_prefix: &str,
         limit: usize,
+        keep: &dyn Fn(&Contact) -> bool,
     ) -> Result<Page, StorageError> {
         let start = match after {
             // The smallest key strictly after `after`.
@@ -196,7 +198,9 @@ impl ContactStore {
             if !key.starts_with(number_prefix) || items.len() > limit {
                 break;
             }
-            items.push(contact);
+            if keep(&contact) {
+                items.push(contact);
+            }
         }
         Ok(finish_page(items, limit))
     }
@@ -208,6 +212,7 @@ impl ContactStore {
         query: &str,
         after: Option<&str>,
         limit: usize,
+        keep: &dyn Fn(&Contact) -> bool,
     ) -> Result<Page, StorageError> {
         let prefix = query.trim().to_lowercase();
         let start = after.map_or_else(|| prefix.clone(), |a| format!("{a}\0"));
@@ -225,6 +230,7 @@ impl ContactStore {
                 continue;
             };
             if !name_terms(&contact).iter().any(|t| t == term)
+                || !keep(&contact)
                 || items.iter().any(|c| c.phone == contact.phone)
             {
                 continue;
@@ -296,7 +302,7 @@ mod tests {
         let mut seen = Vec::new();
         let mut after = None;
         loop {
-            let page = store.page(after.as_deref(), "", 10).unwrap();
+            let page = store.page(after.as_deref(), "", 10, &|_| true).unwrap();
             seen.extend(page.items.iter().map(|c| c.phone.clone()));
             match page.next_after {
                 Some(a) => after = Some(a),
@@ -306,7 +312,11 @@ mod tests {
         assert_eq!(seen.len(), 25);
         assert!(seen.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(
-            store.page(None, "+90532123451", 100).unwrap().items.len(),
+            store
+                .page(None, "+90532123451", 100, &|_| true)
+                .unwrap()
+                .items
+                .len(),
             10
         );
     }
@@ -319,15 +329,26 @@ mod tests {
         store
             .put(&contact("+905321234568", "Ayla", "Kaya"), None)
             .unwrap();
-        assert_eq!(store.search_name("ay", None, 10).unwrap().items.len(), 2);
         assert_eq!(
-            store.search_name("AYŞE Y", None, 10).unwrap().items.len(),
+            store
+                .search_name("ay", None, 10, &|_| true)
+                .unwrap()
+                .items
+                .len(),
+            2
+        );
+        assert_eq!(
+            store
+                .search_name("AYŞE Y", None, 10, &|_| true)
+                .unwrap()
+                .items
+                .len(),
             1
         );
         let renamed = contact("+905321234567", "Zeynep", "Yılmaz");
         store.put(&renamed, Some(&before)).unwrap();
         let names: Vec<_> = store
-            .search_name("ay", None, 10)
+            .search_name("ay", None, 10, &|_| true)
             .unwrap()
             .items
             .into_iter()
@@ -350,7 +371,7 @@ mod tests {
         assert!(store.delete(&c.phone, 5).unwrap());
         assert!(store.get(&c.phone).unwrap().is_none());
         assert!(store
-            .search_name("ayşe", None, 10)
+            .search_name("ayşe", None, 10, &|_| true)
             .unwrap()
             .items
             .is_empty());

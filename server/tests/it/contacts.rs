@@ -128,6 +128,16 @@ async fn an_uploaded_list_is_imported_with_a_report_of_every_rejected_row() {
     vip.conditions[0].value = "vip".into();
     assert_eq!(contacts.count_segment(vip.clone()).await.unwrap(), 1);
     let segment = contacts.save_segment(None, vip).await.unwrap();
+    let all = contacts.page(String::new(), None, None).await.unwrap();
+    assert_eq!(all.rows.len(), 2);
+    let filtered = contacts
+        .page(String::new(), None, Some(segment.clone()))
+        .await
+        .unwrap();
+    assert_eq!(filtered.rows.len(), 1);
+    assert_eq!(filtered.rows[0].phone, "+905321234567");
+    let by_name = contacts.page("joh".into(), None, None).await.unwrap();
+    assert_eq!(by_name.rows[0].name, "John Doe");
     let export = app
         .get(&format!("/contacts/export.csv?segment={segment}"))
         .await
