@@ -69,7 +69,7 @@ test('an Excel list and a CSV are imported with a report, then a segment counts 
     const csvRejects = await importFile(page, csv, { created: 2, rejected: 2 });
     assert.ok(csvRejects.some((r) => r.includes('already appears on line 2')), csvRejects.join('|'));
 
-    const report = await page.request.get(await page.getAttribute('[data-testid=report-csv]', 'href'));
+    const report = await page.request.get(herald.base + await page.getAttribute('[data-testid=report-csv]', 'href'));
     assert.equal(report.status(), 200);
     assert.match(await report.text(), /^line,phone,rule,reason\r\n3,05327654321,import.duplicate,/);
 

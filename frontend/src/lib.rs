@@ -1,4 +1,7 @@
 //! The browser entry point: the wasm module's only job is to hydrate the server-rendered page.
+// Leptos' statically typed views nest deeply; computing the layout of the whole app's hydration
+// future needs more than the default 128 levels.
+#![recursion_limit = "256"]
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

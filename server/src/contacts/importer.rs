@@ -39,6 +39,11 @@ pub struct Importer {
     pub wake: Arc<Notify>,
 }
 
+/// The digits of an E.164 number as an integer (normalised numbers always parse).
+fn e164_number(e164: &str) -> u64 {
+    e164.trim_start_matches('+').parse().unwrap_or(u64::MAX)
+}
+
 /// Where uploaded files are kept: `<data dir>/imports/<id>`.
 pub fn upload_dir(store: &Store) -> PathBuf {
     store.path().join("imports")
@@ -132,7 +137,9 @@ impl Importer {
                 file: job.file_name.clone(),
             },
         });
-        let mut seen: HashMap<String, u64> = HashMap::new();
+        // Numbers seen so far → their line. E.164 has at most 15 digits, so a number fits in a
+        // u64: a million rows cost ~30 MB here instead of ~80 MB of strings.
+        let mut seen: HashMap<u64, u64> = HashMap::new();
         let mut row_index = 0u64;
         let resume_at = job.progress.next_row;
         if resume_at > 0 {
@@ -190,7 +197,7 @@ impl Importer {
         columns: &[ColumnTarget],
         default_country: Option<phone::CountryId>,
         phone_column: Option<usize>,
-        seen: &mut HashMap<String, u64>,
+        seen: &mut HashMap<u64, u64>,
         consent: Option<&ConsentEvent>,
     ) -> Result<Option<RowOutcome>, StorageError> {
         let written = || {
@@ -212,10 +219,11 @@ impl Importer {
             Ok(patch) => patch,
             Err(rejection) => return rejected(rejection),
         };
-        if let Some(first) = seen.get(&patch.phone) {
+        let number = e164_number(&patch.phone);
+        if let Some(first) = seen.get(&number) {
             return rejected(RowRejection::duplicate(&patch.phone, *first));
         }
-        seen.insert(patch.phone.clone(), row.line);
+        seen.insert(number, row.line);
         let tombstone = self.contacts.tombstone(&patch.phone)?.map(|t| t.consent);
         Ok(Some(RowOutcome::Merge(Box::new(Merge {
             patch,

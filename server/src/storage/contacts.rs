@@ -1,5 +1,5 @@
 //! Contacts (tree `contacts`, E.164 number → [`Contact`]), a name index for search (tree
-//! `contacts_by_name`, `"<lowercased name part>\0<number>"` → `()`) and anonymised tombstones of
+//! `contacts_by_name`, `"<lowercased full or last name>\0<number>"` → `()`) and anonymised tombstones of
 //! deleted contacts (tree `contact_tombstones`, SHA-256 of the number → consent history).
 //!
 //! The number is the key, so there can be only one contact per number and the table pages in
@@ -45,15 +45,15 @@ pub fn tombstone_key(phone: &str) -> [u8; 32] {
     Sha256::digest(phone.as_bytes()).into()
 }
 
-/// The name-index terms of a contact: first name, last name and full name, lowercased.
+/// The name-index terms of a contact, lowercased: the full name (which also serves prefix
+/// searches by first name) and the last name.
 fn name_terms(c: &Contact) -> Vec<String> {
     let full = format!("{} {}", c.first_name, c.last_name);
-    let mut terms: Vec<String> = [c.first_name.as_str(), c.last_name.as_str(), full.trim()]
+    let mut terms: Vec<String> = [full.trim(), c.last_name.as_str()]
         .into_iter()
         .map(|s| s.trim().to_lowercase())
         .filter(|s| !s.is_empty())
         .collect();
-    terms.sort();
     terms.dedup();
     terms
 }
