@@ -75,38 +75,14 @@ fn queue(store: &Store, importer: &Importer, file: &std::path::Path, rows: usize
     let id = Uuid::now_v7();
     importer.ensure_dir().unwrap();
     std::fs::copy(file, importer.file_of(&id)).unwrap();
-    let job = ImportJob {
-        file_name: "bench.csv".into(),
-        format: ImportFormat::Csv,
-        size: 0,
-        total_rows: rows as u64 + 1,
-        headers: vec![],
-        samples: vec![],
-        suggested: vec![],
-        settings: Some(ImportSettings {
-            columns: vec![
-                ColumnTarget::Phone,
-                ColumnTarget::FirstName,
-                ColumnTarget::LastName,
-                ColumnTarget::Tags,
-                ColumnTarget::Attribute {
-                    name: "score".into(),
-                    kind: AttributeKind::Number,
-                },
-                ColumnTarget::Attribute {
-                    name: "joined".into(),
-                    kind: AttributeKind::Date,
-                },
-            ],
-            default_country: "TR".into(),
-            consent: vec![Category::Marketing],
-            has_header: true,
-        }),
-        by: "bench".into(),
-        created_at_ms: 1,
-        state: ImportState::Queued,
-        progress: Progress::default(),
-    };
+    let job = ImportJob::queued(
+        "bench.csv",
+        ImportFormat::Csv,
+        rows as u64 + 1,
+        settings(),
+        "bench",
+        1,
+    );
     ImportStore::open(store).unwrap().put(&id, &job).unwrap();
     id
 }

@@ -272,7 +272,7 @@ impl Importer {
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
-    use crate::storage::imports::{ImportFormat, ImportJob, Progress};
+    use crate::storage::imports::{ImportFormat, ImportJob};
     use domain::contacts::import::ImportSettings;
     use domain::contacts::Category;
 
@@ -290,32 +290,27 @@ mod tests {
             }
         }
         std::fs::write(importer.file_of(&id), csv).unwrap();
-        let job = ImportJob {
-            file_name: "list.csv".into(),
-            format: ImportFormat::Csv,
-            size: 0,
-            total_rows: rows as u64 + 1,
-            headers: vec![],
-            samples: vec![],
-            suggested: vec![],
-            settings: Some(ImportSettings {
-                columns: vec![
-                    ColumnTarget::Phone,
-                    ColumnTarget::FirstName,
-                    ColumnTarget::Attribute {
-                        name: "score".into(),
-                        kind: domain::contacts::AttributeKind::Number,
-                    },
-                ],
-                default_country: "TR".into(),
-                consent: vec![Category::Marketing],
-                has_header: true,
-            }),
-            by: "owner".into(),
-            created_at_ms: 1,
-            state: ImportState::Queued,
-            progress: Progress::default(),
+        let settings = ImportSettings {
+            columns: vec![
+                ColumnTarget::Phone,
+                ColumnTarget::FirstName,
+                ColumnTarget::Attribute {
+                    name: "score".into(),
+                    kind: domain::contacts::AttributeKind::Number,
+                },
+            ],
+            default_country: "TR".into(),
+            consent: vec![Category::Marketing],
+            has_header: true,
         };
+        let job = ImportJob::queued(
+            "list.csv",
+            ImportFormat::Csv,
+            rows as u64 + 1,
+            settings,
+            "owner",
+            1,
+        );
         importer.imports.put(&id, &job).unwrap();
         id
     }

@@ -95,6 +95,34 @@ pub struct ImportJob {
     pub progress: Progress,
 }
 
+impl ImportJob {
+    /// A job whose mapping is already chosen, for imports started by programs (and tests and
+    /// benchmarks) rather than through the mapping page.
+    pub fn queued(
+        file_name: &str,
+        format: ImportFormat,
+        total_rows: u64,
+        settings: ImportSettings,
+        by: &str,
+        created_at_ms: i64,
+    ) -> Self {
+        Self {
+            file_name: file_name.to_string(),
+            format,
+            size: 0,
+            total_rows,
+            headers: Vec::new(),
+            samples: Vec::new(),
+            suggested: settings.columns.clone(),
+            settings: Some(settings),
+            by: by.to_string(),
+            created_at_ms,
+            state: ImportState::Queued,
+            progress: Progress::default(),
+        }
+    }
+}
+
 /// A rejected row in the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejected {

@@ -9,7 +9,6 @@ use domain::contacts::import::ImportSettings;
 use domain::contacts::segment::{Condition, SegmentDefinition};
 use domain::contacts::Category;
 use reqwest::StatusCode;
-use server::storage::connections::ConnectionKind;
 
 use crate::helpers::TestApp;
 
@@ -192,15 +191,7 @@ async fn uploads_that_are_not_lists_are_refused_with_the_reason() {
 async fn a_stop_from_whatsapp_opts_the_contact_out_and_an_import_cannot_undo_it() {
     let app = TestApp::signed_in().await;
     import(&app, "customers.csv", LIST).await;
-    let sandbox = app
-        .state
-        .webhooks
-        .connections
-        .list()
-        .unwrap()
-        .into_iter()
-        .find(|c| c.kind == ConnectionKind::Sandbox)
-        .unwrap();
+    let sandbox = app.sandbox_connection();
     app.state
         .services
         .whatsapp

@@ -91,6 +91,18 @@ impl TestApp {
         app
     }
 
+    /// The sandbox connection every new Herald creates on first start.
+    pub fn sandbox_connection(&self) -> server::storage::connections::Connection {
+        self.state
+            .webhooks
+            .connections
+            .list()
+            .unwrap()
+            .into_iter()
+            .find(|c| c.kind == server::storage::connections::ConnectionKind::Sandbox)
+            .expect("a new Herald has a sandbox connection")
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }

@@ -17,15 +17,7 @@ use crate::helpers::TestApp;
 
 /// The first-run sandbox connection with a fast, deterministic profile.
 fn sandbox(app: &TestApp, profile: SandboxProfile) -> (Connection, Arc<dyn WhatsAppApi>) {
-    let mut connection = app
-        .state
-        .webhooks
-        .connections
-        .list()
-        .unwrap()
-        .into_iter()
-        .find(|c| c.kind == ConnectionKind::Sandbox)
-        .expect("a new Herald has a sandbox connection");
+    let mut connection = app.sandbox_connection();
     connection.sandbox = Some(profile);
     app.state.webhooks.connections.save(&connection).unwrap();
     let client = app.state.providers.for_connection(&connection).unwrap();

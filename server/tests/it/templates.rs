@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use domain::whatsapp::graph::TemplateDefinition;
 use serde_json::json;
-use server::storage::connections::ConnectionKind;
 
 use crate::helpers::TestApp;
 
@@ -16,15 +15,7 @@ fn definition(name: &str, body: &str) -> TemplateDefinition {
 }
 
 fn sandbox_id(app: &TestApp) -> String {
-    let mut connection = app
-        .state
-        .webhooks
-        .connections
-        .list()
-        .unwrap()
-        .into_iter()
-        .find(|c| c.kind == ConnectionKind::Sandbox)
-        .unwrap();
+    let mut connection = app.sandbox_connection();
     let profile = connection.sandbox.as_mut().unwrap();
     profile.review_delay_ms = 0;
     profile.status_delay_ms = 10;
