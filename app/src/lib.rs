@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod components;
+pub mod navigation;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;

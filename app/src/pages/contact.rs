@@ -10,6 +10,7 @@ use crate::api::contacts::{
     delete_contact, get_contact, save_contact, set_consent, ContactDetail, ContactEdit,
 };
 use crate::components::contacts_nav::ContactsNav;
+use crate::navigation::{confirm, go_to};
 use crate::pages::webhook_log::format_utc;
 use crate::session::PageSession;
 
@@ -41,15 +42,6 @@ pub fn ContactPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-fn go_to(path: &str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(w) = web_sys::window() {
-        let _ = w.location().set_href(path);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = path;
 }
 
 #[component]
@@ -220,11 +212,7 @@ fn ContactForm(detail: Option<ContactDetail>) -> impl IntoView {
                     <h2>"Delete"</h2>
                     <p class="muted">"Erases the name, number and attributes. An anonymous record of their opt-outs stays, so importing the number again cannot silently subscribe them."</p>
                     <button type="button" class="button button-quiet" data-testid="delete-contact" on:click=move |_| {
-                        #[cfg(feature = "hydrate")]
-                        let sure = web_sys::window().and_then(|w| w.confirm_with_message("Delete this contact's personal data?").ok()).unwrap_or(false);
-                        #[cfg(not(feature = "hydrate"))]
-                        let sure = false;
-                        if sure { remove.dispatch(()); }
+                        if confirm("Delete this contact's personal data?") { remove.dispatch(()); }
                     }>"Delete contact"</button>
                     {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 </section>

@@ -13,6 +13,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::contacts::{get_import, list_imports, start_import, ImportView};
 use crate::components::contacts_nav::ContactsNav;
 use crate::components::refresh::refresh_tick;
+use crate::navigation::reload;
 use crate::pages::webhook_log::format_utc;
 use crate::session::PageSession;
 
@@ -41,11 +42,7 @@ pub fn ImportPage() -> impl IntoView {
             let csrf = csrf.clone();
             leptos::task::spawn_local(async move {
                 match browser::upload(file, &csrf).await {
-                    Ok(id) => {
-                        if let Some(w) = web_sys::window() {
-                            let _ = w.location().set_href(&format!("/contacts/imports/{id}"));
-                        }
-                    }
+                    Ok(id) => crate::navigation::go_to(&format!("/contacts/imports/{id}")),
                     Err(e) => {
                         busy.set(false);
                         error.set(Some(e));
@@ -228,10 +225,7 @@ fn Mapping(import: ImportView) -> impl IntoView {
                 start_import(csrf, id.clone(), s)
                     .await
                     .map_err(|e| e.to_string())?;
-                #[cfg(feature = "hydrate")]
-                if let Some(w) = web_sys::window() {
-                    let _ = w.location().reload();
-                }
+                reload();
                 Ok::<_, String>(())
             }
         }

@@ -15,6 +15,7 @@ use crate::api::templates::{
 };
 use crate::api::whatsapp::list_connections;
 use crate::components::refresh::refresh_tick;
+use crate::navigation::{confirm, go_to, reload};
 use crate::session::PageSession;
 
 /// `/templates/new` and `/templates/{id}`.
@@ -139,9 +140,7 @@ fn Editor(existing: Option<TemplateView>) -> impl IntoView {
                     go_to(&format!("/templates/{saved}"));
                 } else if submit {
                     // The template is now in review and read-only: show it as such.
-                    if let Some(window) = web_sys_window() {
-                        let _ = window.location().reload();
-                    }
+                    reload();
                 }
                 Ok::<_, String>(if submit {
                     "Submitted for review."
@@ -378,10 +377,9 @@ fn Editor(existing: Option<TemplateView>) -> impl IntoView {
                     })}
                     {id.is_some().then(|| view! {
                         <button type="button" class="button button-quiet" disabled=busy on:click=move |_| {
-                            let sure = web_sys_window()
-                                .and_then(|w| w.confirm_with_message("Delete this template? At Meta, the name of a deleted approved template cannot be reused for 30 days.").ok())
-                                .unwrap_or(false);
-                            if sure { remove.dispatch(()); }
+                            if confirm("Delete this template? At Meta, the name of a deleted approved template cannot be reused for 30 days.") {
+                                remove.dispatch(());
+                            }
                         }>"Delete"</button>
                     })}
                 </div>
@@ -394,24 +392,6 @@ fn Editor(existing: Option<TemplateView>) -> impl IntoView {
             </form>
             {view! { <Preview form=form /> }.into_any()}
         </div>
-    }
-}
-
-/// Loads `path` as a new page (the editor's state is per template, so a fresh render is simplest).
-fn go_to(path: &str) {
-    if let Some(window) = web_sys_window() {
-        let _ = window.location().set_href(path);
-    }
-}
-
-fn web_sys_window() -> Option<web_sys::Window> {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        None
     }
 }
 
