@@ -1,29 +1,18 @@
 // Contacts end to end against the release binary: import an Excel list and a CSV with good and
 // bad rows, watch the progress bar and read the report, then build a segment and see its count.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { OWNER, PASSWORD, launchBrowser, startHerald, waitForHydration, withPage } from './harness.js';
+import { OWNER, PASSWORD, heraldAndBrowser, waitForHydration, withPage } from './harness.js';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 
-let herald;
-let browser;
-
-before(async () => {
-  herald = await startHerald();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await herald?.stop();
-});
+const env = heraldAndBrowser();
 
 async function setUpAndSignIn(page) {
-  await page.goto(`${herald.base}/setup`);
+  await page.goto(`${env.herald.base}/setup`);
   await page.fill('#username', OWNER);
   await page.fill('#password', PASSWORD);
   await page.fill('#password_confirm', PASSWORD);
@@ -32,11 +21,11 @@ async function setUpAndSignIn(page) {
   await page.fill('#username', OWNER);
   await page.fill('#password', PASSWORD);
   await page.click('button[type=submit]');
-  await page.waitForURL(`${herald.base}/`);
+  await page.waitForURL(`${env.herald.base}/`);
 }
 
 async function importFile(page, path, expected) {
-  await page.goto(`${herald.base}/contacts/import`);
+  await page.goto(`${env.herald.base}/contacts/import`);
   await waitForHydration(page);
   await page.setInputFiles('[data-testid=import-file]', path);
   await page.click('[data-testid=upload]');
@@ -55,7 +44,7 @@ async function importFile(page, path, expected) {
 }
 
 test('an Excel list and a CSV are imported with a report, then a segment counts them', async () => {
-  await withPage(browser, 'contacts-import', async (page, errors) => {
+  await withPage(env.browser, 'contacts-import', async (page, errors) => {
     await setUpAndSignIn(page);
 
     // The Excel fixture: 3 good rows, one invalid number, one empty number.
@@ -64,22 +53,22 @@ test('an Excel list and a CSV are imported with a report, then a segment counts 
 
     // A CSV (semicolons, national numbers) with a duplicate of an Excel row's number inside
     // itself and a bad attribute value.
-    const csv = join(herald.dir, 'more.csv');
+    const csv = join(env.herald.dir, 'more.csv');
     writeFileSync(csv, 'Telefon;Ad;Etiket\n0532 765 43 21;Deniz;vip\n05327654321;Deniz;vip\nnot a phone;X;\n+14155552671;John;vip\n');
     const csvRejects = await importFile(page, csv, { created: 2, rejected: 2 });
     assert.ok(csvRejects.some((r) => r.includes('already appears on line 2')), csvRejects.join('|'));
 
-    const report = await page.request.get(herald.base + await page.getAttribute('[data-testid=report-csv]', 'href'));
+    const report = await page.request.get(env.herald.base + await page.getAttribute('[data-testid=report-csv]', 'href'));
     assert.equal(report.status(), 200);
     assert.match(await report.text(), /^line,phone,rule,reason\r\n3,05327654321,import.duplicate,/);
 
     // Five contacts in the table.
-    await page.goto(`${herald.base}/contacts`);
+    await page.goto(`${env.herald.base}/contacts`);
     await waitForHydration(page);
     assert.equal(await page.locator('[data-testid=contact-row]').count(), 5);
 
     // A segment of VIPs: the count follows the conditions live.
-    await page.goto(`${herald.base}/contacts/segments`);
+    await page.goto(`${env.herald.base}/contacts/segments`);
     await waitForHydration(page);
     await page.click('[data-testid=add-condition]');
     await page.fill('[data-testid=condition-value]', 'vip');

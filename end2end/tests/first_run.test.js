@@ -1,29 +1,18 @@
 // A new user's first session, end to end, against the release binary.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { OWNER, PASSWORD, launchBrowser, startHerald, waitForHydration, withPage } from './harness.js';
+import { OWNER, PASSWORD, heraldAndBrowser, waitForHydration, withPage } from './harness.js';
 
-let herald;
-let browser;
-
-before(async () => {
-  herald = await startHerald();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await herald?.stop();
-});
+const env = heraldAndBrowser();
 
 const SECTIONS = ['Templates', 'Contacts', 'Campaigns', 'Conversations', 'Settings', 'Dashboard'];
 
 test('first run: setup, sign in, every section, live widgets, sign out', async () => {
-  await withPage(browser, 'first-run', async (page, errors) => {
+  await withPage(env.browser, 'first-run', async (page, errors) => {
     // The wasm is embedded, compressed and cached forever.
     const wasm = page.waitForResponse((r) => r.url().endsWith('.wasm'));
-    await page.goto(`${herald.base}/`);
+    await page.goto(`${env.herald.base}/`);
     assert.match(page.url(), /\/setup$/);
     const wasmResponse = await wasm;
     assert.equal(wasmResponse.status(), 200);
@@ -47,7 +36,7 @@ test('first run: setup, sign in, every section, live widgets, sign out', async (
     await page.fill('#username', OWNER);
     await page.fill('#password', PASSWORD);
     await page.click('button[type=submit]');
-    await page.waitForURL(`${herald.base}/`);
+    await page.waitForURL(`${env.herald.base}/`);
     await waitForHydration(page);
     assert.equal(await page.textContent('[data-testid=account-name]'), OWNER);
 
@@ -79,15 +68,15 @@ test('first run: setup, sign in, every section, live widgets, sign out', async (
     // Sign out; protected pages send us back to sign in.
     await page.click('text=Log out');
     await page.waitForURL(/\/login\?notice=signed_out$/);
-    await page.goto(`${herald.base}/campaigns`);
+    await page.goto(`${env.herald.base}/campaigns`);
     assert.match(page.url(), /\/login\?next=%2Fcampaigns$/);
     assert.deepEqual(errors, []);
   });
 });
 
 test('signing in works with JavaScript disabled', async () => {
-  await withPage(browser, 'no-javascript', async (page) => {
-    await page.goto(`${herald.base}/settings`);
+  await withPage(env.browser, 'no-javascript', async (page) => {
+    await page.goto(`${env.herald.base}/settings`);
     assert.match(page.url(), /\/login/);
     await page.fill('#username', OWNER);
     await page.fill('#password', 'wrong password entirely');
@@ -101,13 +90,13 @@ test('signing in works with JavaScript disabled', async () => {
 });
 
 test('the sandbox connection sends a test message that goes sent → delivered → read', async () => {
-  await withPage(browser, 'sandbox-send', async (page, errors) => {
-    await page.goto(`${herald.base}/login`);
+  await withPage(env.browser, 'sandbox-send', async (page, errors) => {
+    await page.goto(`${env.herald.base}/login`);
     await page.fill('#username', OWNER);
     await page.fill('#password', PASSWORD);
     await page.click('button[type=submit]');
-    await page.waitForURL(`${herald.base}/`);
-    await page.goto(`${herald.base}/settings`);
+    await page.waitForURL(`${env.herald.base}/`);
+    await page.goto(`${env.herald.base}/settings`);
     await waitForHydration(page);
 
     // A new Herald comes with a sandbox connection, labelled as simulated.
@@ -145,13 +134,13 @@ test('the sandbox connection sends a test message that goes sent → delivered �
 });
 
 test('a template is linted live, previewed, submitted to the sandbox and approved by webhook', async () => {
-  await withPage(browser, 'template-editor', async (page, errors) => {
-    await page.goto(`${herald.base}/login`);
+  await withPage(env.browser, 'template-editor', async (page, errors) => {
+    await page.goto(`${env.herald.base}/login`);
     await page.fill('#username', OWNER);
     await page.fill('#password', PASSWORD);
     await page.click('button[type=submit]');
-    await page.waitForURL(`${herald.base}/`);
-    await page.goto(`${herald.base}/templates/new`);
+    await page.waitForURL(`${env.herald.base}/`);
+    await page.goto(`${env.herald.base}/templates/new`);
     await waitForHydration(page);
 
     await page.fill('[data-testid=template-name]', 'order_update');
@@ -182,7 +171,7 @@ test('a template is linted live, previewed, submitted to the sandbox and approve
     );
 
     // A template designed to be rejected shows Meta's reason.
-    await page.goto(`${herald.base}/templates/new`);
+    await page.goto(`${env.herald.base}/templates/new`);
     await waitForHydration(page);
     await page.fill('[data-testid=template-name]', 'weekend_sale');
     await page.selectOption('[data-testid=template-connection]', { label: 'Sandbox (simulated)' });
@@ -195,7 +184,7 @@ test('a template is linted live, previewed, submitted to the sandbox and approve
     await page.waitForSelector('[data-testid=rejection]', { timeout: 20_000 });
     assert.match(await page.textContent('[data-testid=rejection]'), /INCORRECT_CATEGORY/);
 
-    await page.goto(`${herald.base}/templates`);
+    await page.goto(`${env.herald.base}/templates`);
     await waitForHydration(page);
     assert.equal(await page.locator('[data-testid=template-row]').count(), 2);
     assert.deepEqual(errors, []);

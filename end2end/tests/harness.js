@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const OWNER = 'owner';
@@ -83,4 +84,19 @@ export async function withPage(browser, name, body, contextOptions = {}) {
 
 export async function waitForHydration(page) {
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 15_000 });
+}
+
+// Registers hooks that start Herald (alone in an empty directory) and Chromium before a test
+// file's tests and stop both after them; `env.herald` and `env.browser` are set once they ran.
+export function heraldAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.herald = await startHerald();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.herald?.stop();
+  });
+  return env;
 }
