@@ -5,6 +5,7 @@
 )]
 
 pub mod account;
+pub mod campaign;
 pub mod clock;
 pub mod contacts;
 pub mod problem;

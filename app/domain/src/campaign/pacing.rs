@@ -1,0 +1,146 @@
+//! How fast and how often (fact sheet §5): the send rate kept under a number's throughput, waits
+//! before retries, Meta's 4^X rule after a pair-rate refusal, and the moving 24-hour count of
+//! business-initiated conversations that a messaging-limit tier caps.
+
+use std::collections::{HashMap, VecDeque};
+
+/// Meta's default throughput per number.
+pub const DEFAULT_MPS: u32 = 80;
+/// The highest throughput Meta grants.
+pub const MAX_MPS: u32 = 1_000;
+/// Share of the configured rate actually used. Meta counts at its door, after network jitter
+/// has bunched some sends together; pacing 2% under the limit keeps every one-second window
+/// below it without costing noticeable speed.
+pub const RATE_MARGIN: f64 = 0.98;
+/// The moving window of messaging limits.
+pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// How many times a retryable failure is retried before the recipient is marked failed.
+pub const MAX_ATTEMPTS: u32 = 8;
+/// First retry wait.
+pub const RETRY_BASE_MS: i64 = 2_000;
+/// Longest retry wait.
+pub const RETRY_CAP_MS: i64 = 5 * 60 * 1000;
+/// Longest 4^X wait after pair-rate refusals.
+pub const PAIR_RATE_CAP_MS: i64 = 4_096_000;
+
+/// Sends per second actually scheduled for a number configured at `mps`.
+pub fn paced_rate(mps: u32) -> f64 {
+    f64::from(mps.clamp(1, MAX_MPS)) * RATE_MARGIN
+}
+
+/// Wait before retry number `attempt` (1-based): exponential from [`RETRY_BASE_MS`], capped at
+/// [`RETRY_CAP_MS`], with "equal jitter" — half fixed, half drawn from `jitter` in `0.0..1.0` —
+/// so many recipients failing together do not retry together.
+pub fn retry_delay_ms(attempt: u32, jitter: f64) -> i64 {
+    let exponent = attempt.saturating_sub(1).min(20);
+    let full = RETRY_BASE_MS
+        .saturating_mul(1 << exponent)
+        .min(RETRY_CAP_MS);
+    let half = full / 2;
+    // Truncation is fine: the jitter only needs millisecond resolution.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+    let drawn = (half as f64 * jitter.clamp(0.0, 1.0)) as i64;
+    half + drawn
+}
+
+/// Meta's wait after the `x`-th (0-based) pair-rate refusal for one user: 4^x seconds.
+pub fn pair_rate_delay_ms(x: u32) -> i64 {
+    4_i64
+        .checked_pow(x)
+        .map_or(PAIR_RATE_CAP_MS, |s| s.saturating_mul(1000))
+        .min(PAIR_RATE_CAP_MS)
+}
+
+/// Business-initiated conversations started in the moving 24 hours, per user. A user counted once
+/// is not counted again until 24 hours after their first message, as Meta counts unique users.
+#[derive(Debug, Default, Clone)]
+pub struct ConversationWindow {
+    started: HashMap<String, i64>,
+    order: VecDeque<(i64, String)>,
+}
+
+impl ConversationWindow {
+    /// Forgets starts older than 24 hours before `now_ms`.
+    pub fn expire(&mut self, now_ms: i64) {
+        while let Some((at, _)) = self.order.front() {
+            if *at > now_ms - DAY_MS {
+                break;
+            }
+            if let Some((at, user)) = self.order.pop_front() {
+                if self.started.get(&user) == Some(&at) {
+                    self.started.remove(&user);
+                }
+            }
+        }
+    }
+
+    /// Unique users started in the window ending at `now_ms`.
+    pub fn count(&mut self, now_ms: i64) -> u32 {
+        self.expire(now_ms);
+        u32::try_from(self.started.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Whether messaging `user` now would not add a new user to the window.
+    pub fn contains(&mut self, user: &str, now_ms: i64) -> bool {
+        self.expire(now_ms);
+        self.started.contains_key(user)
+    }
+
+    /// Records a start for `user` at `at_ms` (no-op if already counted).
+    pub fn record(&mut self, user: &str, at_ms: i64) {
+        if !self.started.contains_key(user) {
+            self.started.insert(user.to_string(), at_ms);
+            let position = self.order.partition_point(|(t, _)| *t <= at_ms);
+            self.order.insert(position, (at_ms, user.to_string()));
+        }
+    }
+
+    /// When the oldest start leaves the window, freeing a place.
+    pub fn next_free_at(&mut self, now_ms: i64) -> Option<i64> {
+        self.expire(now_ms);
+        self.order.front().map(|(at, _)| at + DAY_MS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_grow_exponentially_within_the_cap_and_jitter() {
+        assert_eq!(retry_delay_ms(1, 0.0), 1_000);
+        assert_eq!(retry_delay_ms(1, 1.0), 2_000);
+        assert_eq!(retry_delay_ms(3, 0.0), 4_000);
+        assert_eq!(retry_delay_ms(30, 1.0), RETRY_CAP_MS);
+        assert!(retry_delay_ms(30, 0.0) >= RETRY_CAP_MS / 2);
+    }
+
+    #[test]
+    fn pair_rate_waits_follow_four_to_the_x() {
+        assert_eq!(
+            (0..4).map(pair_rate_delay_ms).collect::<Vec<_>>(),
+            [1_000, 4_000, 16_000, 64_000]
+        );
+        assert_eq!(pair_rate_delay_ms(40), PAIR_RATE_CAP_MS);
+    }
+
+    #[test]
+    fn pacing_stays_under_the_limit() {
+        assert!(paced_rate(50) < 50.0 && paced_rate(50) >= 47.5);
+        assert!(paced_rate(5_000) <= f64::from(MAX_MPS));
+    }
+
+    #[test]
+    fn the_window_counts_unique_users_and_moves() {
+        let mut w = ConversationWindow::default();
+        w.record("a", 0);
+        w.record("b", 1_000);
+        w.record("a", 2_000);
+        assert_eq!(w.count(3_000), 2);
+        assert!(w.contains("a", 3_000));
+        assert_eq!(w.next_free_at(3_000), Some(DAY_MS));
+        assert_eq!(w.count(DAY_MS), 1);
+        assert!(!w.contains("a", DAY_MS));
+        assert_eq!(w.count(DAY_MS + 1_000), 0);
+    }
+}
