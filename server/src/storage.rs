@@ -12,6 +12,7 @@
 //! and power loss. Multi-key updates that must be all-or-nothing go through [`transact`].
 
 pub mod accounts;
+pub mod campaigns;
 mod codec;
 mod collection;
 pub mod connections;
@@ -27,9 +28,11 @@ pub mod segments;
 pub mod templates;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use collection::{transact, Collection, TxCollection, TxError};
+pub use collection::{transact, transact3, Collection, TxCollection, TxError};
 pub use error::StorageError;
 pub use schema::{Migration, CURRENT_SCHEMA};
 
@@ -72,6 +75,19 @@ fn is_lock_error(io: &std::io::Error) -> bool {
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
+    flushes: Arc<FlushGroup>,
+}
+
+/// Group commit: callers that ask for a flush while one is running share the next one, so a
+/// thousand concurrent "make my write durable" requests cost a handful of disk syncs.
+#[derive(Default)]
+struct FlushGroup {
+    /// Tickets handed out; a caller's writes precede its ticket.
+    requested: AtomicU64,
+    /// Every ticket up to this one is on disk.
+    completed: AtomicU64,
+    /// Held by the caller doing the disk sync.
+    running: tokio::sync::Mutex<()>,
 }
 
 impl Store {
@@ -94,6 +110,7 @@ impl Store {
         Ok(Self {
             db,
             path: dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
+            flushes: Arc::default(),
         })
     }
 
@@ -116,11 +133,22 @@ impl Store {
     /// Runs sled's blocking `flush` on the blocking pool: sled 0.34's `flush_async` never wakes
     /// some of its callers when several flush at once (spacejam/sled#1241, #1308), which the
     /// webhook intake benchmark hit within seconds.
+    ///
+    /// Concurrent callers are grouped: whoever finds no sync running starts one that covers every
+    /// ticket issued so far; the others wait for it instead of queueing syncs of their own.
     pub async fn flush(&self) -> Result<(), StorageError> {
+        let group = &self.flushes;
+        let ticket = group.requested.fetch_add(1, Ordering::SeqCst) + 1;
+        let _running = group.running.lock().await;
+        if group.completed.load(Ordering::SeqCst) >= ticket {
+            return Ok(());
+        }
+        let covers = group.requested.load(Ordering::SeqCst);
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || db.flush())
             .await
             .map_err(|e| StorageError::Background(e.to_string()))??;
+        group.completed.fetch_max(covers, Ordering::SeqCst);
         Ok(())
     }
 

@@ -212,6 +212,35 @@ where
         })
 }
 
+/// [`transact`] over three collections.
+pub fn transact3<K1, V1, K2, V2, K3, V3, R, E>(
+    a: &Collection<K1, V1>,
+    b: &Collection<K2, V2>,
+    c: &Collection<K3, V3>,
+    f: impl Fn(
+        &TxCollection<'_, K1, V1>,
+        &TxCollection<'_, K2, V2>,
+        &TxCollection<'_, K3, V3>,
+    ) -> Result<R, TxError<E>>,
+) -> Result<R, E>
+where
+    K1: Key,
+    K2: Key,
+    K3: Key,
+    V1: Serialize + DeserializeOwned,
+    V2: Serialize + DeserializeOwned,
+    V3: Serialize + DeserializeOwned,
+    E: From<StorageError>,
+{
+    use sled::Transactional;
+    (&a.tree, &b.tree, &c.tree)
+        .transaction(|(ta, tb, tc)| f(&a.in_tx(ta), &b.in_tx(tb), &c.in_tx(tc)))
+        .map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => E::from(StorageError::Sled(e)),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Store;
