@@ -25,6 +25,7 @@ pub mod messages;
 pub mod sandbox;
 mod schema;
 pub mod segments;
+pub mod senders;
 pub mod templates;
 
 use std::path::{Path, PathBuf};

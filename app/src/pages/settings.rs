@@ -431,6 +431,13 @@ fn SandboxSettingsPanel(connection_id: String, settings: SandboxSettings) -> imp
                 {number("Not on WhatsApp (‰ of users)", |s| u64::from(s.undeliverable_per_mille), |s, v| s.undeliverable_per_mille = narrow(v))}
                 {number("Stopped marketing (‰)", |s| u64::from(s.marketing_stop_per_mille), |s, v| s.marketing_stop_per_mille = narrow(v))}
                 {number("Read their messages (‰)", |s| u64::from(s.read_per_mille), |s, v| s.read_per_mille = narrow(v))}
+                <label>"Messaging limit"
+                    <select prop:value=move || current.with(|s| s.messaging_limit.clone())
+                        on:change=move |ev| current.update(|s| s.messaging_limit = event_target_value(&ev))>
+                        {["TIER_250", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED"].into_iter()
+                            .map(|t| view! { <option value=t>{t}</option> }).collect_view()}
+                    </select>
+                </label>
                 <label class="checkbox">
                     <input type="checkbox" prop:checked=move || current.with(|s| s.enforce_service_window)
                         on:change=move |ev| current.update(|s| s.enforce_service_window = event_target_checked(&ev)) />

@@ -120,6 +120,38 @@ impl ContactsService {
             .filter(move |c| c.as_ref().map_or(true, |c| matcher.matches(c)))
     }
 
+    /// The numbers of a finished import's file, in file order, and how many rows had no usable
+    /// number: the "uploaded list" audience of a campaign.
+    pub fn import_numbers(&self, id: &str) -> Result<(Vec<String>, u64), String> {
+        let id = parse_id(id, "import")?;
+        let job = self
+            .imports
+            .get(&id)
+            .map_err(internal)?
+            .ok_or("no such import")?;
+        let settings = job
+            .settings
+            .clone()
+            .ok_or("this import was never mapped; finish it first")?;
+        let country = phone::country_id(&settings.default_country).map_err(|e| e.to_string())?;
+        let mut rows = super::sheet::rows(&self.importer.file_of(&id), job.format)
+            .map_err(|e| format!("the list's file cannot be read any more: {e}"))?;
+        if settings.has_header {
+            rows.next();
+        }
+        let mut numbers = Vec::new();
+        let mut invalid = 0;
+        for row in rows {
+            let row = row.map_err(|e| e.to_string())?;
+            match domain::contacts::import::map_row(&row.cells, &settings.columns, Some(country)) {
+                Ok(patch) => numbers.push(patch.phone),
+                Err(rejection) if rejection.rule == "import.empty_row" => {}
+                Err(_) => invalid += 1,
+            }
+        }
+        Ok((numbers, invalid))
+    }
+
     /// The saved segment `id`, compiled.
     pub fn segment_matcher(&self, id: &str) -> Result<(SegmentDefinition, Matcher), String> {
         let record = self

@@ -230,6 +230,14 @@ pub enum Outcome {
     },
     /// Not sent and not counted as an attempt (the campaign paused first).
     Returned,
+    /// Not sent yet, and not the recipient's fault: outside the sending window, over the
+    /// messaging limit, the number cooling down, or Meta holding the user back (131049).
+    Later {
+        /// Unix ms.
+        not_before_ms: i64,
+        /// Shown in the report, when it is a refusal.
+        reason: Option<String>,
+    },
     /// Permanently failed.
     Failed {
         /// Meta's code.
@@ -834,6 +842,17 @@ fn apply_outcome(record: &mut RecipientRecord, outcome: &Outcome, now_ms: i64) {
             record.state = RecipientState::Pending;
             record.sent_at_ms = None;
             record.not_before_ms = now_ms;
+        }
+        Outcome::Later {
+            not_before_ms,
+            reason,
+        } => {
+            record.state = RecipientState::Pending;
+            record.sent_at_ms = None;
+            record.not_before_ms = *not_before_ms;
+            if reason.is_some() {
+                record.last_error = reason.clone();
+            }
         }
         Outcome::Failed { code, reason } => {
             record.state = RecipientState::Failed {

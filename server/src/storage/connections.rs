@@ -95,6 +95,9 @@ pub struct SandboxProfile {
     pub read_per_mille: u16,
     /// Refuse free-form messages outside the 24-hour window (131047), as Meta does.
     pub enforce_service_window: bool,
+    /// The messaging limit the number reports.
+    #[serde(default = "domain::whatsapp::connection::default_sandbox_limit")]
+    pub messaging_limit: String,
 }
 
 impl Default for SandboxProfile {
@@ -109,6 +112,7 @@ impl Default for SandboxProfile {
             marketing_stop_per_mille: 0,
             read_per_mille: 800,
             enforce_service_window: false,
+            messaging_limit: domain::whatsapp::connection::default_sandbox_limit(),
         }
     }
 }

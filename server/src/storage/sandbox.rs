@@ -22,11 +22,37 @@ pub struct SandboxTemplate {
     pub review_due_ms: Option<i64>,
 }
 
+/// One request the sandbox's fake `/messages` endpoint received: its own log, the ground truth
+/// tests compare Herald's reports against ("was this person messaged, and how often?").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxSend {
+    /// The sandbox connection.
+    pub connection_id: Uuid,
+    /// The recipient's digits.
+    pub wa_id: String,
+    /// Received, Unix ms.
+    pub at_ms: i64,
+    /// The template's name, for template messages.
+    pub template: Option<String>,
+    /// What Herald attached.
+    pub callback_data: Option<String>,
+    /// The wamid given, when accepted.
+    pub wamid: Option<String>,
+    /// Meta's error code, when refused.
+    pub refused: Option<i64>,
+    /// Pricing category and type reported in status webhooks.
+    pub pricing: Option<(String, String)>,
+    /// Whether its status webhooks have all been posted (replayed after a restart otherwise, as
+    /// Meta keeps reporting however often Herald restarts).
+    pub played: bool,
+}
+
 /// Typed access to the sandbox trees.
 #[derive(Clone)]
 pub struct SandboxStore {
     templates: Collection<String, SandboxTemplate>,
     windows: Collection<String, i64>,
+    sends: Collection<Uuid, SandboxSend>,
 }
 
 impl SandboxStore {
@@ -35,7 +61,27 @@ impl SandboxStore {
         Ok(Self {
             templates: store.collection("sandbox_templates")?,
             windows: store.collection("sandbox_windows")?,
+            sends: store.collection("sandbox_sends")?,
         })
+    }
+
+    /// Logs a received send; returns its log id.
+    pub fn log_send(&self, send: &SandboxSend) -> Result<Uuid, StorageError> {
+        let id = Uuid::now_v7();
+        self.sends.insert(&id, send)?;
+        Ok(id)
+    }
+
+    /// Marks a logged send's webhooks as posted.
+    pub fn played(&self, id: &Uuid) -> Result<(), StorageError> {
+        self.sends
+            .update(id, |send| send.map(|s| SandboxSend { played: true, ..s }))?;
+        Ok(())
+    }
+
+    /// The whole send log, oldest first.
+    pub fn sends(&self) -> impl Iterator<Item = Result<(Uuid, SandboxSend), StorageError>> + '_ {
+        self.sends.iter()
     }
 
     /// Creates or replaces a template.

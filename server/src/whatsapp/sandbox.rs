@@ -90,6 +90,8 @@ pub struct Sandbox {
 struct Inner {
     connections: ConnectionStore,
     store: SandboxStore,
+    /// For flushing the send log before answering.
+    store_handle: Store,
     clock: Arc<dyn Clock>,
     poster: WebhookPoster,
     self_url: String,
@@ -114,6 +116,7 @@ impl Sandbox {
             inner: Arc::new(Inner {
                 connections: ConnectionStore::open(store)?,
                 store: SandboxStore::open(store)?,
+                store_handle: store.clone(),
                 clock,
                 poster: WebhookPoster::new(http, self_url),
                 self_url: self_url.trim_end_matches('/').to_string(),
@@ -299,6 +302,55 @@ impl Sandbox {
             }
         }
         Ok(due.len())
+    }
+
+    /// Posts the status webhooks of every logged send whose webhooks had not all gone out when
+    /// Herald last stopped (Meta's servers do not stop when Herald does). Returns how many.
+    pub fn replay_unplayed(&self) -> Result<usize, StorageError> {
+        let mut replayed = 0;
+        for entry in self.inner.store.sends() {
+            let (log_id, send) = entry?;
+            if send.played || send.refused.is_some() {
+                continue;
+            }
+            let (Some(wamid), Some(connection)) = (
+                send.wamid.clone(),
+                self.inner.connections.get(&send.connection_id)?,
+            ) else {
+                continue;
+            };
+            let Some(sender) = Self::sender(&connection) else {
+                continue;
+            };
+            let profile = Self::profile(&connection);
+            let (category, pricing_type) = send.pricing.clone().unwrap_or_default();
+            let plan = graph_api::Plan {
+                sender,
+                wamid,
+                wa_id: send.wa_id.clone(),
+                callback_data: send.callback_data.clone(),
+                fate: fate::fate(&profile, &send.wa_id, category == "marketing"),
+                category,
+                pricing_type: if pricing_type == "regular" {
+                    "regular"
+                } else {
+                    "free_customer_service"
+                },
+                step: Duration::from_millis(profile.status_delay_ms),
+            };
+            tokio::spawn(graph_api::play(self.clone(), plan, Some(log_id)));
+            replayed += 1;
+        }
+        Ok(replayed)
+    }
+
+    /// The send log, oldest first (tests and the settings page read it).
+    pub fn send_log(&self) -> Result<Vec<crate::storage::sandbox::SandboxSend>, StorageError> {
+        self.inner
+            .store
+            .sends()
+            .map(|e| e.map(|(_, s)| s))
+            .collect()
     }
 
     /// Router of the fake Graph API, to nest under `/sandbox`.

@@ -151,6 +151,7 @@ impl WhatsAppService {
                 marketing_stop_per_mille: p.marketing_stop_per_mille,
                 read_per_mille: p.read_per_mille,
                 enforce_service_window: p.enforce_service_window,
+                messaging_limit: p.messaging_limit.clone(),
             }),
         }
     }
@@ -269,6 +270,7 @@ impl app::ports::WhatsAppPort for WhatsAppService {
             read_per_mille: settings.read_per_mille,
             enforce_service_window: settings.enforce_service_window,
             display_phone_number: profile.display_phone_number.clone(),
+            messaging_limit: settings.messaging_limit.clone(),
         };
         self.connections.save(&connection).map_err(internal)?;
         self.store.flush().await.map_err(internal)?;

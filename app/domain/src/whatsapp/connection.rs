@@ -230,11 +230,26 @@ pub struct SandboxSettings {
     pub read_per_mille: u16,
     /// Refuse free-form messages outside the 24-hour window.
     pub enforce_service_window: bool,
+    /// The messaging limit the number reports (`TIER_250`, `TIER_2K`, …, `TIER_UNLIMITED`).
+    #[serde(default = "default_sandbox_limit")]
+    pub messaging_limit: String,
+}
+
+/// A new portfolio's limit.
+pub fn default_sandbox_limit() -> String {
+    "TIER_250".into()
 }
 
 /// Every problem of `settings`.
 pub fn sandbox_problems(settings: &SandboxSettings) -> Vec<Problem> {
     let mut p = Vec::new();
+    if crate::whatsapp::limits::MessagingLimit::parse(&settings.messaging_limit).is_none() {
+        p.push(Problem::new(
+            "messaging_limit",
+            "sandbox.messaging_limit",
+            "write the messaging limit as Meta does: TIER_250, TIER_2K, TIER_10K, TIER_100K or TIER_UNLIMITED",
+        ));
+    }
     if !(1..=1000).contains(&settings.messages_per_second) {
         p.push(Problem::new(
             "messages_per_second",
@@ -288,10 +303,12 @@ mod sandbox_tests {
             marketing_stop_per_mille: 0,
             read_per_mille: 800,
             enforce_service_window: false,
+            messaging_limit: "TIER_2K".into(),
         };
         assert!(sandbox_problems(&ok).is_empty());
         let bad = SandboxSettings {
             messages_per_second: 0,
+            messaging_limit: "TIER_LOTS".into(),
             read_per_mille: 1001,
             status_delay_ms: 600_001,
             ..ok
@@ -299,7 +316,12 @@ mod sandbox_tests {
         let fields: Vec<_> = sandbox_problems(&bad).iter().map(|p| p.field).collect();
         assert_eq!(
             fields,
-            ["messages_per_second", "status_delay_ms", "read_per_mille"]
+            [
+                "messaging_limit",
+                "messages_per_second",
+                "status_delay_ms",
+                "read_per_mille"
+            ]
         );
     }
 }

@@ -28,7 +28,7 @@ use super::fate::{self, Fate};
 use super::outbox::{self, Sender, StatusReport};
 use super::{new_numeric_id, new_wamid, Sandbox, StoredMedia, MEDIA_SHELF_BYTES};
 use crate::storage::connections::{Connection, ConnectionKind};
-use crate::storage::sandbox::SandboxTemplate;
+use crate::storage::sandbox::{SandboxSend, SandboxTemplate};
 
 /// Largest upload the sandbox takes (Meta allows 100 MB documents; the sandbox keeps media in
 /// memory).
@@ -151,7 +151,35 @@ fn storage_failure(error: impl std::fmt::Display) -> Response {
     )
 }
 
-/// `POST /{phone-number-id}/messages`.
+/// A refused send: HTTP status, Meta's code and details.
+struct Refusal(StatusCode, i64, String);
+
+impl Refusal {
+    fn new(status: StatusCode, code: i64, details: impl Into<String>) -> Self {
+        Self(status, code, details.into())
+    }
+
+    fn storage(error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "sandbox storage failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            131000,
+            "Something went wrong",
+        )
+    }
+}
+
+/// An accepted send, before it is logged and answered.
+struct Accepted {
+    plan: Plan,
+    input: String,
+    is_template: bool,
+    template: Option<String>,
+}
+
+/// `POST /{phone-number-id}/messages`. Every well-formed request is written to the sandbox's send
+/// log — and flushed before an acceptance is answered, as Meta would not forget a message it
+/// acknowledged — then its status webhooks are played.
 async fn send(
     State(sandbox): State<Sandbox>,
     Path((version, id)): Path<(String, String)>,
@@ -173,71 +201,138 @@ async fn send(
             problem.message.clone(),
         );
     }
-    let profile = Sandbox::profile(&connection);
+    let decided = decide(&sandbox, &connection, sender, &message);
+    let mut entry = SandboxSend {
+        connection_id: connection.id,
+        wa_id: fate::wa_id(&message.to),
+        at_ms: sandbox.inner.clock.now_ms(),
+        template: None,
+        callback_data: message.biz_opaque_callback_data.clone(),
+        wamid: None,
+        refused: None,
+        pricing: None,
+        played: false,
+    };
+    let accepted = match decided {
+        Ok(accepted) => accepted,
+        Err(Refusal(status, code, details)) => {
+            entry.refused = Some(code);
+            entry.played = true;
+            if let Err(e) = sandbox.inner.store.log_send(&entry) {
+                tracing::error!(error = %e, "sandbox cannot log a refused send");
+            }
+            return refuse(status, code, details);
+        }
+    };
+    entry.template = accepted.template.clone();
+    entry.wamid = Some(accepted.plan.wamid.clone());
+    entry.pricing = Some((
+        accepted.plan.category.clone(),
+        accepted.plan.pricing_type.to_string(),
+    ));
+    let log_id = match sandbox.inner.store.log_send(&entry) {
+        Ok(id) => id,
+        Err(e) => return storage_failure(e),
+    };
+    if let Err(e) = sandbox.inner.store_handle.flush().await {
+        return storage_failure(e);
+    }
+    let wamid = accepted.plan.wamid.clone();
+    let wa_id = accepted.plan.wa_id.clone();
+    tokio::spawn(play(sandbox.clone(), accepted.plan, Some(log_id)));
+    Json(SendResponse {
+        messaging_product: Default::default(),
+        contacts: vec![SentContact {
+            input: accepted.input,
+            wa_id,
+        }],
+        messages: vec![SentMessage {
+            id: wamid,
+            message_status: accepted.is_template.then(|| "accepted".to_string()),
+            group_id: None,
+        }],
+    })
+    .into_response()
+}
+
+/// What the sandbox does with a valid message: Meta's throughput, window, template and pair-rate
+/// rules, in Meta's order.
+fn decide(
+    sandbox: &Sandbox,
+    connection: &Connection,
+    sender: Sender,
+    message: &OutgoingMessage,
+) -> Result<Accepted, Refusal> {
+    let id = sender.phone_number_id.clone();
+    let profile = Sandbox::profile(connection);
     if !sandbox.within_throughput(&id, profile.messages_per_second) {
-        return refuse(
+        return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
             130429,
             format!(
                 "Cloud API message throughput ({} messages per second) has been reached.",
                 profile.messages_per_second
             ),
-        );
+        ));
     }
     let wa_id = fate::wa_id(&message.to);
     if wa_id == fate::wa_id(&profile.display_phone_number) {
-        return refuse(
+        return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
             131021,
             "Sender and recipient phone number is the same.",
-        );
+        ));
     }
     let now_ms = sandbox.inner.clock.now_ms();
-    let last_inbound = match sandbox.inner.store.last_inbound(&id, &wa_id) {
-        Ok(at) => at,
-        Err(e) => return storage_failure(e),
-    };
+    let last_inbound = sandbox
+        .inner
+        .store
+        .last_inbound(&id, &wa_id)
+        .map_err(Refusal::storage)?;
     let in_window = last_inbound.is_some_and(|at| now_ms - at < WINDOW_MS);
-    let (category, pricing_type, marketing, is_template) = match &message.content {
+    let (category, pricing_type, marketing, template_name) = match &message.content {
         MessageContent::Template { template } => {
-            let stored = match sandbox.inner.store.templates_of(&sender.waba_id) {
-                Ok(all) => all.into_iter().find(|t| {
+            let stored = sandbox
+                .inner
+                .store
+                .templates_of(&sender.waba_id)
+                .map_err(Refusal::storage)?
+                .into_iter()
+                .find(|t| {
                     t.details.name == template.name && t.details.language == template.language.code
-                }),
-                Err(e) => return storage_failure(e),
-            };
+                });
             let Some(stored) = stored else {
-                return refuse(
+                return Err(Refusal::new(
                     StatusCode::NOT_FOUND,
                     132001,
                     format!(
                         "template name ({}) does not exist in {}",
                         template.name, template.language.code
                     ),
-                );
+                ));
             };
             match stored.details.status.as_str() {
                 "APPROVED" => {}
                 "PAUSED" => {
-                    return refuse(
+                    return Err(Refusal::new(
                         StatusCode::BAD_REQUEST,
                         132015,
                         "Template is paused due to low quality.",
-                    )
+                    ))
                 }
                 "DISABLED" => {
-                    return refuse(
+                    return Err(Refusal::new(
                         StatusCode::BAD_REQUEST,
                         132016,
                         "Template has been disabled due to low quality.",
-                    )
+                    ))
                 }
                 other => {
-                    return refuse(
+                    return Err(Refusal::new(
                         StatusCode::NOT_FOUND,
                         132001,
                         format!("template {} is {other}, not APPROVED", template.name),
-                    )
+                    ))
                 }
             }
             let expected = body_variables(&stored.details);
@@ -248,11 +343,11 @@ async fn send(
                 .map(|c| c.parameters.len())
                 .sum();
             if expected != given {
-                return refuse(
+                return Err(Refusal::new(
                     StatusCode::BAD_REQUEST,
                     132000,
                     format!("body: number of localizable_params ({given}) does not match the expected number of params ({expected})"),
-                );
+                ));
             }
             let category = stored.details.category.to_lowercase();
             let free = category == "utility" && in_window;
@@ -261,51 +356,42 @@ async fn send(
             } else {
                 "regular"
             };
-            (category.clone(), kind, category == "marketing", true)
+            let marketing = category == "marketing";
+            (category, kind, marketing, Some(template.name.clone()))
         }
         _ => {
             if profile.enforce_service_window && !in_window {
-                return refuse(
+                return Err(Refusal::new(
                     StatusCode::BAD_REQUEST,
                     131047,
                     "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
-                );
+                ));
             }
-            ("service".to_string(), "free_customer_service", false, false)
+            ("service".to_string(), "free_customer_service", false, None)
         }
     };
     if !sandbox.within_pair_rate(&id, &wa_id) {
-        return refuse(
+        return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
             131056,
             "Too many messages sent from the sender phone number to the same recipient phone number in a short period of time.",
-        );
+        ));
     }
-    let wamid = new_wamid();
-    let plan = Plan {
-        sender,
-        wamid: wamid.clone(),
-        wa_id: wa_id.clone(),
-        callback_data: message.biz_opaque_callback_data.clone(),
-        category,
-        pricing_type,
-        fate: fate::fate(&profile, &wa_id, marketing),
-        step: Duration::from_millis(profile.status_delay_ms),
-    };
-    tokio::spawn(play(sandbox.clone(), plan));
-    Json(SendResponse {
-        messaging_product: Default::default(),
-        contacts: vec![SentContact {
-            input: message.to.clone(),
-            wa_id,
-        }],
-        messages: vec![SentMessage {
-            id: wamid,
-            message_status: is_template.then(|| "accepted".to_string()),
-            group_id: None,
-        }],
+    Ok(Accepted {
+        plan: Plan {
+            sender,
+            wamid: new_wamid(),
+            wa_id: wa_id.clone(),
+            callback_data: message.biz_opaque_callback_data.clone(),
+            category,
+            pricing_type,
+            fate: fate::fate(&profile, &wa_id, marketing),
+            step: Duration::from_millis(profile.status_delay_ms),
+        },
+        input: message.to.clone(),
+        is_template: template_name.is_some(),
+        template: template_name,
     })
-    .into_response()
 }
 
 /// Distinct variables of a template's body.
@@ -326,19 +412,19 @@ fn body_variables(details: &TemplateDetails) -> usize {
 }
 
 /// What will happen to one accepted message.
-struct Plan {
-    sender: Sender,
-    wamid: String,
-    wa_id: String,
-    callback_data: Option<String>,
-    category: String,
-    pricing_type: &'static str,
-    fate: Fate,
-    step: Duration,
+pub(super) struct Plan {
+    pub(super) sender: Sender,
+    pub(super) wamid: String,
+    pub(super) wa_id: String,
+    pub(super) callback_data: Option<String>,
+    pub(super) category: String,
+    pub(super) pricing_type: &'static str,
+    pub(super) fate: Fate,
+    pub(super) step: Duration,
 }
 
 /// Posts the message's status webhooks: sent → delivered (→ read), or failed.
-async fn play(sandbox: Sandbox, plan: Plan) {
+pub(super) async fn play(sandbox: Sandbox, plan: Plan, log_id: Option<uuid::Uuid>) {
     let report = |status: &'static str, pricing: bool, error_code: Option<i64>| {
         outbox::status(
             &plan.sender,
@@ -377,8 +463,12 @@ async fn play(sandbox: Sandbox, plan: Plan) {
             }
         }
     }
+    if let Some(id) = log_id {
+        if let Err(error) = sandbox.inner.store.played(&id) {
+            tracing::warn!(%error, "sandbox cannot mark a send as played");
+        }
+    }
 }
-
 /// `GET /{id}`: a phone number, a template or a media object.
 async fn read_object(
     State(sandbox): State<Sandbox>,
@@ -393,7 +483,7 @@ async fn read_object(
             display_phone_number: Some(format!("+{}", profile.display_phone_number)),
             verified_name: Some(connection.name.clone()),
             quality_rating: Some("GREEN".into()),
-            whatsapp_business_manager_messaging_limit: Some("TIER_250".into()),
+            whatsapp_business_manager_messaging_limit: Some(profile.messaging_limit.clone()),
             messaging_limit_tier: None,
             throughput: Some(Throughput {
                 level: "STANDARD".into(),

@@ -1,0 +1,957 @@
+//! The campaign engine: a supervisor task that starts scheduled campaigns, recovers running ones
+//! after a restart, and keeps one runner task per sending campaign.
+//!
+//! A runner works in batches of about one second of sends:
+//! 1. take the recipients now due from the queue (`storage::campaigns`);
+//! 2. decide each one's fate before sending — deleted or opted out since launch (skipped), outside
+//!    its sending window or beyond the messaging-limit tier (postponed);
+//! 3. mark the rest `sending` in one transaction and **flush** — from here on a crash can never
+//!    cause a second send: a `sending` recipient is only settled by its status webhook (which
+//!    carries `biz_opaque_callback_data = herald:{campaign}:{phone}`) or reported unknown;
+//! 4. send through the number's [`SenderGate`] with bounded concurrency, classify each answer
+//!    (`domain::whatsapp::errors`), and record every outcome in one transaction.
+//!
+//! Pause and cancel cancel the runner's token; sends not yet started in the batch are returned to
+//! the queue, so the campaign stops within the time one send takes.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use domain::campaign::pacing::{self, retry_delay_ms, DAY_MS, MAX_ATTEMPTS};
+use domain::campaign::render::{template_message, Rendered};
+use domain::campaign::window::next_open_ms;
+use domain::campaign::{CampaignStatus, PauseReason, RecipientState, SkipReason};
+use domain::contacts::consent::Category;
+use domain::whatsapp::errors::{Disposition, RecipientOutcome, RetryKind, StopReason};
+use domain::whatsapp::graph::{MessageContent, OutgoingMessage};
+use domain::whatsapp::limits::MessagingLimit;
+use futures_util::stream::{self, StreamExt};
+use rand::Rng;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::audience::{self, Judge};
+use super::gate::SenderGate;
+use crate::clock::Clock;
+use crate::contacts::ContactsService;
+use crate::storage::campaigns::{
+    CampaignEvent, CampaignRecord, CampaignStore, Outcome, RecipientRecord,
+};
+use crate::storage::connections::ConnectionStore;
+use crate::storage::senders::SenderStore;
+use crate::storage::templates::TemplateStore;
+use crate::storage::{StorageError, Store};
+use crate::whatsapp::consent_effects;
+use crate::whatsapp::provider::{ApiError, Providers};
+
+/// Sends in flight at once per campaign.
+const CONCURRENCY: usize = 64;
+/// How often the supervisor looks for work.
+const TICK: Duration = Duration::from_millis(500);
+/// How often Meta's figures for a number (tier, quality) are read while it sends.
+const LIMITS_REFRESH_MS: i64 = 10 * 60 * 1000;
+/// Snapshot rows written per transaction.
+const PREPARE_BATCH: usize = 1_000;
+
+/// Tunables, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineConfig {
+    /// A `sending` recipient with neither answer nor webhook after this long is reported unknown.
+    pub unknown_after_ms: i64,
+    /// A scheduled start missed by more than this (Herald was down) waits for confirmation.
+    pub overdue_grace_ms: i64,
+    /// Ignore every number's throughput (benchmarks only).
+    pub unthrottled: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            unknown_after_ms: 10 * 60 * 1000,
+            overdue_grace_ms: 15 * 60 * 1000,
+            unthrottled: false,
+        }
+    }
+}
+
+/// What a running campaign is doing right now (not stored: it is recomputed after a restart).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Live {
+    /// Sends per second over the last few seconds.
+    pub rate: f64,
+    /// Why sending waits, and until when (Unix ms).
+    pub waiting: Option<(String, i64)>,
+    /// New conversations the tier still allows now (`None`: unlimited).
+    pub headroom: Option<u32>,
+    /// The number's messaging limit.
+    pub limit: Option<MessagingLimit>,
+}
+
+#[derive(Default)]
+struct LiveState {
+    recent: VecDeque<i64>,
+    waiting: Option<(String, i64)>,
+}
+
+/// The engine; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    campaigns: CampaignStore,
+    senders: SenderStore,
+    templates: TemplateStore,
+    connections: ConnectionStore,
+    contacts: ContactsService,
+    providers: Providers,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    gates: Mutex<HashMap<Uuid, Arc<SenderGate>>>,
+    runners: Mutex<HashMap<Uuid, (u64, CancellationToken)>>,
+    generation: std::sync::atomic::AtomicU64,
+    live: Mutex<HashMap<Uuid, LiveState>>,
+    wake: Notify,
+}
+
+/// What one runner step asks for next.
+enum Step {
+    Continue,
+    Sleep(Duration),
+    Done,
+}
+
+fn internal(e: StorageError) -> String {
+    tracing::error!(error = %e, "campaign storage failed");
+    "storage failed; see the server log".into()
+}
+
+/// `herald:{campaign}:{phone}`: what each send carries so its webhooks name their recipient.
+pub fn callback_data(campaign: &Uuid, phone: &str) -> String {
+    format!("herald:{campaign}:{phone}")
+}
+
+/// Inverse of [`callback_data`].
+pub fn parse_callback_data(data: &str) -> Option<(Uuid, String)> {
+    let rest = data.strip_prefix("herald:")?;
+    let (campaign, phone) = rest.split_once(':')?;
+    Some((campaign.parse().ok()?, phone.to_string()))
+}
+
+impl Engine {
+    /// An engine over `store`.
+    pub fn new(
+        store: &Store,
+        contacts: ContactsService,
+        providers: Providers,
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+    ) -> Result<Self, StorageError> {
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store: store.clone(),
+                campaigns: CampaignStore::open(store)?,
+                senders: SenderStore::open(store)?,
+                templates: TemplateStore::open(store)?,
+                connections: ConnectionStore::open(store)?,
+                contacts,
+                providers,
+                clock,
+                config,
+                gates: Mutex::default(),
+                runners: Mutex::default(),
+                generation: std::sync::atomic::AtomicU64::new(0),
+                live: Mutex::default(),
+                wake: Notify::new(),
+            }),
+        })
+    }
+
+    /// The campaign store.
+    pub fn campaigns(&self) -> &CampaignStore {
+        &self.inner.campaigns
+    }
+
+    /// The sender limits store.
+    pub fn senders(&self) -> &SenderStore {
+        &self.inner.senders
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> EngineConfig {
+        self.inner.config
+    }
+
+    /// Wakes the supervisor (a campaign was launched, resumed, or its limits changed).
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Stops a campaign's runner, if any (pause, cancel).
+    pub fn interrupt(&self, id: &Uuid) {
+        if let Some((_, token)) = self.runners().remove(id) {
+            token.cancel();
+        }
+    }
+
+    fn runners(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (u64, CancellationToken)>> {
+        self.inner.runners.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn live_state(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, LiveState>> {
+        self.inner.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The gate of a connection, with its rate brought up to date.
+    fn gate(&self, connection: &Uuid, mps: u32) -> Arc<SenderGate> {
+        let rate = (!self.inner.config.unthrottled).then_some(mps);
+        let mut gates = self.inner.gates.lock().unwrap_or_else(|e| e.into_inner());
+        let gate = gates
+            .entry(*connection)
+            .or_insert_with(|| Arc::new(SenderGate::new(rate, self.inner.clock.clone())))
+            .clone();
+        gate.set_rate(rate);
+        gate
+    }
+
+    /// The live view of a campaign.
+    pub fn live(&self, id: &Uuid, connection: &Uuid) -> Live {
+        let now = self.inner.clock.now_ms();
+        let (rate, waiting) = {
+            let mut live = self.live_state();
+            let state = live.entry(*id).or_default();
+            while state.recent.front().is_some_and(|t| *t < now - 5_000) {
+                state.recent.pop_front();
+            }
+            #[allow(clippy::cast_precision_loss)]
+            let rate = state.recent.len() as f64 / 5.0;
+            (
+                rate,
+                state.waiting.clone().filter(|(_, until)| *until > now),
+            )
+        };
+        let limits = self.inner.senders.get(connection).unwrap_or_default();
+        let limit = limits.effective_limit();
+        let started = self
+            .gate(connection, limits.messages_per_second)
+            .conversations()
+            .count(now);
+        Live {
+            rate,
+            waiting,
+            headroom: limit.headroom(started),
+            limit: Some(limit),
+        }
+    }
+
+    /// Runs until `stop`: recovers campaigns that were running, starts scheduled ones on time,
+    /// and keeps a runner for every active campaign.
+    pub async fn run(self, stop: CancellationToken) {
+        if let Err(error) = self.rebuild_windows() {
+            tracing::error!(%error, "cannot rebuild the 24-hour conversation counts");
+        }
+        loop {
+            if let Err(error) = self.supervise(&stop) {
+                tracing::error!(%error, "campaign supervisor failed; will retry");
+            }
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = self.inner.wake.notified() => {}
+                _ = tokio::time::sleep(TICK) => {}
+            }
+        }
+        for (_, (_, token)) in self.runners().drain() {
+            token.cancel();
+        }
+    }
+
+    /// Counts, per number, the users messaged in the last 24 hours (after a restart).
+    fn rebuild_windows(&self) -> Result<(), StorageError> {
+        let now = self.inner.clock.now_ms();
+        for (id, record) in self.inner.campaigns.list()? {
+            if record.started_at_ms.is_none_or(|at| at < now - 2 * DAY_MS) {
+                continue;
+            }
+            let Ok(connection) = record.draft.connection_id.parse::<Uuid>() else {
+                continue;
+            };
+            let limits = self.inner.senders.get(&connection)?;
+            let gate = self.gate(&connection, limits.messages_per_second);
+            let sends = self.inner.campaigns.sends_since(&id, now - DAY_MS)?;
+            let mut window = gate.conversations();
+            for (user, at) in sends {
+                window.record(&user, at);
+            }
+        }
+        Ok(())
+    }
+
+    /// One supervisor pass.
+    fn supervise(&self, stop: &CancellationToken) -> Result<(), StorageError> {
+        let now = self.inner.clock.now_ms();
+        for (id, record) in self.inner.campaigns.list()? {
+            match record.status {
+                CampaignStatus::Scheduled { at_ms } if at_ms <= now => {
+                    let overdue = now - at_ms > self.inner.config.overdue_grace_ms;
+                    self.inner.campaigns.update(&id, |r| {
+                        if !matches!(r.status, CampaignStatus::Scheduled { .. }) {
+                            return false;
+                        }
+                        if overdue {
+                            r.status = CampaignStatus::Overdue { at_ms };
+                            note(r, now, "The start time passed while Herald was not running; waiting for someone to confirm or reschedule.");
+                        } else {
+                            r.status = CampaignStatus::Preparing;
+                            note(r, now, "Started on schedule.");
+                        }
+                        r.updated_at_ms = now;
+                        true
+                    })?;
+                    if !overdue {
+                        self.spawn_runner(id, stop);
+                    }
+                }
+                ref status if status.is_active() => self.spawn_runner(id, stop),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a runner for `id` unless one is running.
+    fn spawn_runner(&self, id: Uuid, stop: &CancellationToken) {
+        let generation = self
+            .inner
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let token = {
+            let mut runners = self.runners();
+            if runners.contains_key(&id) {
+                return;
+            }
+            let token = stop.child_token();
+            runners.insert(id, (generation, token.clone()));
+            token
+        };
+        let engine = self.clone();
+        tokio::spawn(async move {
+            engine.run_campaign(id, token).await;
+            let mut runners = engine.runners();
+            if runners.get(&id).is_some_and(|(g, _)| *g == generation) {
+                runners.remove(&id);
+            }
+        });
+    }
+
+    async fn run_campaign(&self, id: Uuid, stop: CancellationToken) {
+        loop {
+            if stop.is_cancelled() {
+                return;
+            }
+            match self.step(&id, &stop).await {
+                Ok(Step::Continue) => {}
+                Ok(Step::Sleep(wait)) => {
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+                Ok(Step::Done) => return,
+                Err(error) => {
+                    tracing::error!(campaign = %id, %error, "campaign step failed; retrying");
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pauses a campaign for `reason` (the engine's own decision).
+    fn pause(&self, id: &Uuid, reason: PauseReason) -> Result<(), StorageError> {
+        let now = self.inner.clock.now_ms();
+        tracing::warn!(campaign = %id, reason = %reason.explain(), "campaign paused");
+        self.inner.campaigns.update(id, |r| {
+            if !r.status.is_active() {
+                return false;
+            }
+            note(r, now, &format!("Paused: {}", reason.explain()));
+            r.status = CampaignStatus::Paused {
+                reason: reason.clone(),
+            };
+            r.updated_at_ms = now;
+            true
+        })?;
+        Ok(())
+    }
+
+    async fn step(&self, id: &Uuid, stop: &CancellationToken) -> Result<Step, String> {
+        let inner = &self.inner;
+        let Some(record) = inner.campaigns.get(id).map_err(internal)? else {
+            return Ok(Step::Done);
+        };
+        let connection_id: Uuid = record
+            .draft
+            .connection_id
+            .parse()
+            .map_err(|_| "the campaign names no valid connection".to_string())?;
+        match record.status {
+            CampaignStatus::Preparing => {
+                self.prepare(id, &record)?;
+                return Ok(Step::Continue);
+            }
+            CampaignStatus::Running => {}
+            _ => return Ok(Step::Done),
+        }
+        if let Some(reason) = self.template_problem(&record).map_err(internal)? {
+            self.pause(id, reason).map_err(internal)?;
+            return Ok(Step::Done);
+        }
+        let limits = self.refresh_limits(&connection_id).await;
+        if limits.quality_is_red() {
+            self.pause(id, PauseReason::QualityRed).map_err(internal)?;
+            return Ok(Step::Done);
+        }
+        let gate = self.gate(&connection_id, limits.messages_per_second);
+        let now = inner.clock.now_ms();
+        let batch = usize::try_from(gate.rate().unwrap_or(1_000))
+            .unwrap_or(512)
+            .clamp(8, 512);
+        let due = inner.campaigns.due(id, now, batch).map_err(internal)?;
+        if due.is_empty() {
+            return self.idle(id, now);
+        }
+        let Some(template) = record.template.clone() else {
+            return Err("the campaign has no template snapshot".into());
+        };
+        let category = Category::of_template(&template.category);
+        let limit = limits.effective_limit();
+        let mut immediate: Vec<(String, Outcome)> = Vec::new();
+        let mut to_send: Vec<(String, RecipientRecord)> = Vec::new();
+        let mut tier_wait: Option<i64> = None;
+        for (phone, recipient) in due {
+            let contact = inner.contacts.store().get(&phone).map_err(internal)?;
+            let Some(contact) = contact else {
+                immediate.push((phone, Outcome::Skipped(SkipReason::ContactDeleted)));
+                continue;
+            };
+            if contact.opted_out(category) {
+                immediate.push((phone, Outcome::Skipped(SkipReason::OptedOut)));
+                continue;
+            }
+            if let Some(window) = &record.draft.window {
+                let opens = next_open_ms(now, window, recipient.time_zone.as_deref());
+                if opens > now {
+                    immediate.push((
+                        phone,
+                        Outcome::Later {
+                            not_before_ms: opens,
+                            reason: None,
+                        },
+                    ));
+                    continue;
+                }
+            }
+            let in_service_window = contact.last_inbound_ms.is_some_and(|at| now - at < DAY_MS);
+            let user = recipient
+                .wa_id
+                .clone()
+                .or_else(|| contact.wa_id.clone())
+                .unwrap_or_else(|| phone.trim_start_matches('+').to_string());
+            if !in_service_window {
+                let mut window = gate.conversations();
+                if !window.contains(&user, now) {
+                    let started = window.count(now);
+                    if limit.headroom(started) == Some(0) {
+                        let until = window
+                            .next_free_at(now)
+                            .unwrap_or(now + 60_000)
+                            .max(now + 1_000);
+                        tier_wait = Some(until);
+                        immediate.push((
+                            phone,
+                            Outcome::Later {
+                                not_before_ms: until,
+                                reason: Some("messaging limit reached".into()),
+                            },
+                        ));
+                        continue;
+                    }
+                    window.record(&user, now);
+                }
+            }
+            to_send.push((phone, recipient));
+        }
+        {
+            let mut live = self.live_state();
+            let state = live.entry(*id).or_default();
+            state.waiting = tier_wait.map(|until| {
+                (format!("The messaging limit ({}) is reached for now; sending resumes as the 24-hour window moves.", describe(limit)), until)
+            });
+        }
+        // Durable before acting: every recipient about to be sent is `sending` on disk.
+        let phones: Vec<String> = immediate
+            .iter()
+            .map(|(p, _)| p.clone())
+            .chain(to_send.iter().map(|(p, _)| p.clone()))
+            .collect();
+        let claimed = inner.campaigns.claim(id, &phones, now).map_err(internal)?;
+        inner.store.flush().await.map_err(internal)?;
+        let claimed: std::collections::HashSet<String> =
+            claimed.into_iter().map(|(p, _)| p).collect();
+        to_send.retain(|(p, _)| claimed.contains(p));
+        immediate.retain(|(p, _)| claimed.contains(p));
+
+        let api = match inner
+            .connections
+            .get(&connection_id)
+            .map_err(internal)?
+            .ok_or_else(|| "the connection was deleted".to_string())
+            .and_then(|c| inner.providers.for_connection(&c).map_err(|e| e.explain()))
+        {
+            Ok(api) => api,
+            Err(detail) => {
+                let returned: Vec<_> = to_send
+                    .iter()
+                    .map(|(p, _)| (p.clone(), Outcome::Returned))
+                    .collect();
+                inner
+                    .campaigns
+                    .settle(id, &connection_id, &returned, now)
+                    .map_err(internal)?;
+                self.pause(id, PauseReason::Sender { code: None, detail })
+                    .map_err(internal)?;
+                return Ok(Step::Done);
+            }
+        };
+        let template = Arc::new(template);
+        let slots = Arc::new(record.slots.clone());
+        let sent: Vec<(String, Outcome, Option<PauseReason>)> = stream::iter(to_send)
+            .map(|(phone, recipient)| {
+                let (api, gate, template, slots, stop) = (
+                    api.clone(),
+                    gate.clone(),
+                    template.clone(),
+                    slots.clone(),
+                    stop.clone(),
+                );
+                let campaign = *id;
+                let clock = inner.clock.clone();
+                async move {
+                    if stop.is_cancelled() {
+                        return (phone, Outcome::Returned, None);
+                    }
+                    gate.wait_turn().await;
+                    if stop.is_cancelled() {
+                        return (phone, Outcome::Returned, None);
+                    }
+                    let rendered = Rendered {
+                        values: slots
+                            .iter()
+                            .cloned()
+                            .zip(recipient.values.iter().cloned())
+                            .collect(),
+                    };
+                    let mut message = OutgoingMessage::to(
+                        phone.clone(),
+                        MessageContent::Template {
+                            template: template_message(&template, &rendered),
+                        },
+                    );
+                    message.biz_opaque_callback_data = Some(callback_data(&campaign, &phone));
+                    let result = api.send(&message).await;
+                    let (outcome, pause) = classify(result, &recipient, &gate, clock.now_ms());
+                    (phone, outcome, pause)
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+
+        let now = inner.clock.now_ms();
+        let mut pause = None;
+        let mut outcomes = immediate;
+        let mut accepted_users = Vec::new();
+        for (phone, outcome, stop_reason) in sent {
+            if let Outcome::Accepted { wa_id, .. } = &outcome {
+                accepted_users.push((phone.clone(), wa_id.clone()));
+            }
+            if let Outcome::Failed {
+                code: Some(code), ..
+            } = &outcome
+            {
+                if *code == consent_effects::STOPPED_MARKETING {
+                    let user = phone.trim_start_matches('+').to_string();
+                    if let Err(error) =
+                        consent_effects::stopped_marketing(inner.contacts.store(), &user, now)
+                    {
+                        tracing::error!(%error, "cannot record a 131050 opt-out");
+                    }
+                }
+            }
+            pause = pause.or(stop_reason);
+            outcomes.push((phone, outcome));
+        }
+        inner
+            .campaigns
+            .settle(id, &connection_id, &outcomes, now)
+            .map_err(internal)?;
+        {
+            let mut live = self.live_state();
+            let state = live.entry(*id).or_default();
+            state
+                .recent
+                .extend(std::iter::repeat_n(now, accepted_users.len()));
+        }
+        self.remember_template(&accepted_users, &template.name);
+        if let Some(reason) = pause {
+            self.pause(id, reason).map_err(internal)?;
+            return Ok(Step::Done);
+        }
+        Ok(Step::Continue)
+    }
+
+    /// Nothing is due: finish, settle stale sends, or wait for the next due time.
+    fn idle(&self, id: &Uuid, now: i64) -> Result<Step, String> {
+        let inner = &self.inner;
+        let stats = inner.campaigns.stats(id).map_err(internal)?;
+        if stats.counts.pending > 0 {
+            let next = inner
+                .campaigns
+                .next_due(id)
+                .map_err(internal)?
+                .unwrap_or(now + 1_000);
+            let wait = (next - now).clamp(50, 1_000);
+            return Ok(Step::Sleep(Duration::from_millis(
+                u64::try_from(wait).unwrap_or(1_000),
+            )));
+        }
+        if stats.counts.sending > 0 {
+            let cutoff = now - inner.config.unknown_after_ms;
+            let expired = inner
+                .campaigns
+                .expire_sending(id, cutoff, now)
+                .map_err(internal)?;
+            if expired > 0 {
+                tracing::warn!(campaign = %id, expired, "sends without answer or status report are now reported as unknown");
+                return Ok(Step::Continue);
+            }
+            return Ok(Step::Sleep(Duration::from_millis(500)));
+        }
+        let counts = stats.counts;
+        inner
+            .campaigns
+            .update(id, |r| {
+                if r.status != CampaignStatus::Running {
+                    return false;
+                }
+                r.status = CampaignStatus::Completed { at_ms: now };
+                r.updated_at_ms = now;
+                note(
+                    r,
+                    now,
+                    &format!(
+                        "Completed: {} accepted, {} failed, {} skipped, {} unknown.",
+                        counts.accepted(),
+                        counts.failed,
+                        counts.skipped,
+                        counts.unknown
+                    ),
+                );
+                true
+            })
+            .map_err(internal)?;
+        tracing::info!(campaign = %id, accepted = counts.accepted(), failed = counts.failed, "campaign completed");
+        Ok(Step::Done)
+    }
+
+    /// Writes the recipient snapshot, then moves the campaign to `running`. Rerunning it after
+    /// a crash starts the snapshot over (nothing was sent while preparing).
+    fn prepare(&self, id: &Uuid, record: &CampaignRecord) -> Result<(), String> {
+        let inner = &self.inner;
+        let template = record
+            .template
+            .clone()
+            .ok_or("the campaign has no template snapshot")?;
+        inner.campaigns.clear_recipients(id).map_err(internal)?;
+        let now = inner.clock.now_ms();
+        let judge = Judge::new(
+            &record.draft,
+            &template,
+            &record.slots,
+            record.exclude_campaign,
+        );
+        let mut batch: Vec<(String, RecipientRecord)> = Vec::with_capacity(PREPARE_BATCH);
+        let campaigns = inner.campaigns.clone();
+        let tally = audience::walk(&inner.contacts, &inner.campaigns, &judge, |candidate| {
+            let state = match &candidate.verdict {
+                Ok(_) => RecipientState::Pending,
+                Err(reason) => RecipientState::Skipped {
+                    reason: reason.clone(),
+                },
+            };
+            let mut recipient = RecipientRecord::new(state, now);
+            recipient.name = candidate.contact.display_name();
+            recipient.country = candidate.contact.country.clone();
+            recipient.time_zone = candidate.contact.time_zone.clone();
+            recipient.wa_id = candidate.contact.wa_id.clone();
+            if let Ok(rendered) = candidate.verdict {
+                recipient.values = rendered.values.into_iter().map(|(_, v)| v).collect();
+            }
+            batch.push((candidate.phone, recipient));
+            if batch.len() >= PREPARE_BATCH {
+                campaigns.add_recipients(id, &batch, &[])?;
+                batch.clear();
+            }
+            Ok(())
+        })?;
+        let mut extra = Vec::new();
+        extra.extend(std::iter::repeat_n(
+            SkipReason::Duplicate,
+            usize::try_from(tally.duplicates).unwrap_or(0),
+        ));
+        extra.extend(std::iter::repeat_n(
+            SkipReason::InvalidNumber,
+            usize::try_from(tally.invalid).unwrap_or(0),
+        ));
+        campaigns
+            .add_recipients(id, &batch, &extra)
+            .map_err(internal)?;
+        let stats = campaigns.stats(id).map_err(internal)?;
+        let now = inner.clock.now_ms();
+        inner
+            .campaigns
+            .update(id, |r| {
+                if r.status != CampaignStatus::Preparing {
+                    return false;
+                }
+                r.status = CampaignStatus::Running;
+                r.started_at_ms = Some(now);
+                r.updated_at_ms = now;
+                note(
+                    r,
+                    now,
+                    &format!(
+                        "Audience fixed: {} to send, {} skipped.",
+                        stats.counts.pending,
+                        stats.counts.skipped + tally.duplicates + tally.invalid
+                    ),
+                );
+                true
+            })
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    /// Why the campaign's template cannot be sent now, if it cannot.
+    fn template_problem(
+        &self,
+        record: &CampaignRecord,
+    ) -> Result<Option<PauseReason>, StorageError> {
+        let Ok(id) = record.draft.template_id.parse::<Uuid>() else {
+            return Ok(Some(PauseReason::TemplateUnavailable));
+        };
+        let Some(template) = self.inner.templates.get(&id)? else {
+            return Ok(Some(PauseReason::TemplateUnavailable));
+        };
+        Ok(match template.status.as_deref() {
+            Some("APPROVED") => None,
+            Some("PAUSED") => Some(PauseReason::TemplatePaused),
+            Some("DISABLED") => Some(PauseReason::TemplateDisabled),
+            _ => Some(PauseReason::TemplateUnavailable),
+        })
+    }
+
+    /// The number's limits, re-read from Meta when older than [`LIMITS_REFRESH_MS`].
+    async fn refresh_limits(&self, connection: &Uuid) -> crate::storage::senders::SenderLimits {
+        let inner = &self.inner;
+        let limits = inner.senders.get(connection).unwrap_or_default();
+        let now = inner.clock.now_ms();
+        if limits
+            .checked_at_ms
+            .is_some_and(|at| now - at < LIMITS_REFRESH_MS)
+        {
+            return limits;
+        }
+        let Ok(Some(connection_record)) = inner.connections.get(connection) else {
+            return limits;
+        };
+        let Ok(api) = inner.providers.for_connection(&connection_record) else {
+            return limits;
+        };
+        match api.phone_number().await {
+            Ok(info) => {
+                let limit = info.messaging_limit().and_then(MessagingLimit::parse);
+                inner
+                    .senders
+                    .update(connection, |l| {
+                        l.messaging_limit = limit.or(l.messaging_limit);
+                        l.quality = info.quality_rating.clone().or(l.quality.clone());
+                        l.checked_at_ms = Some(now);
+                    })
+                    .unwrap_or(limits)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the number's messaging limit; using the last known");
+                inner
+                    .senders
+                    .update(connection, |l| l.checked_at_ms = Some(now))
+                    .unwrap_or(limits)
+            }
+        }
+    }
+
+    /// Adds the template to each accepted contact's `received_templates` (segments use it).
+    fn remember_template(&self, accepted: &[(String, Option<String>)], template: &str) {
+        for (phone, wa_id) in accepted {
+            let result = self.inner.contacts.store().update(phone, |contact| {
+                contact.map(|mut c| {
+                    c.received_templates.insert(template.to_string());
+                    if c.wa_id.is_none() {
+                        c.wa_id = wa_id.clone();
+                    }
+                    c
+                })
+            });
+            if let Err(error) = result {
+                tracing::warn!(%error, "cannot record a received template on the contact");
+            }
+        }
+    }
+}
+
+/// Appends an event to a campaign's history.
+pub fn note(record: &mut CampaignRecord, at_ms: i64, what: &str) {
+    record.history.push(CampaignEvent {
+        at_ms,
+        what: what.to_string(),
+    });
+}
+
+fn describe(limit: MessagingLimit) -> String {
+    match limit {
+        MessagingLimit::Users(n) => format!("{n} new conversations per 24 hours"),
+        MessagingLimit::Unlimited => "unlimited".into(),
+        MessagingLimit::NotSet => "not set".into(),
+    }
+}
+
+/// What an API answer means for the recipient, and whether the campaign must stop.
+fn classify(
+    result: Result<domain::whatsapp::graph::SendResponse, ApiError>,
+    recipient: &RecipientRecord,
+    gate: &SenderGate,
+    now: i64,
+) -> (Outcome, Option<PauseReason>) {
+    let error = match result {
+        Ok(response) => {
+            let Some(message) = response.messages.first() else {
+                return (
+                    Outcome::AnswerLost {
+                        reason: "WhatsApp accepted the request without a message id".into(),
+                    },
+                    None,
+                );
+            };
+            return (
+                Outcome::Accepted {
+                    wamid: message.id.clone(),
+                    wa_id: response.contacts.first().map(|c| c.wa_id.clone()),
+                },
+                None,
+            );
+        }
+        Err(error) => error,
+    };
+    let code = match &error {
+        ApiError::Refused { error, .. } => Some(error.code),
+        _ => None,
+    };
+    let reason = error.explain();
+    if error.outcome_unknown() {
+        return (Outcome::AnswerLost { reason }, None);
+    }
+    let later = |wait_ms: i64| Outcome::Later {
+        not_before_ms: now + wait_ms,
+        reason: Some(reason.clone()),
+    };
+    match error.disposition() {
+        Disposition::Retry(RetryKind::Throughput) => {
+            gate.cool_down(1_000);
+            (later(1_000), None)
+        }
+        Disposition::Retry(RetryKind::Maintenance) => {
+            gate.cool_down(60_000);
+            (later(60_000), None)
+        }
+        Disposition::Retry(RetryKind::PairRate) => (
+            Outcome::Retry {
+                not_before_ms: now + pacing::pair_rate_delay_ms(recipient.pair_refusals),
+                reason,
+                pair_refusal: true,
+            },
+            None,
+        ),
+        Disposition::Retry(RetryKind::Backoff) => {
+            let attempt = recipient.attempts + 1;
+            if attempt >= MAX_ATTEMPTS {
+                (
+                    Outcome::Failed {
+                        code,
+                        reason: format!("gave up after {attempt} attempts: {reason}"),
+                    },
+                    None,
+                )
+            } else {
+                let jitter: f64 = rand::rng().random();
+                (
+                    Outcome::Retry {
+                        not_before_ms: now + retry_delay_ms(attempt, jitter),
+                        reason,
+                        pair_refusal: false,
+                    },
+                    None,
+                )
+            }
+        }
+        Disposition::Recipient(RecipientOutcome::Deferred24h) => (later(DAY_MS), None),
+        Disposition::Recipient(_) | Disposition::InvalidRequest => {
+            (Outcome::Failed { code, reason }, None)
+        }
+        Disposition::StopSender(stop) => {
+            let pause = match stop {
+                StopReason::TemplatePaused => PauseReason::TemplatePaused,
+                StopReason::TemplateDisabled => PauseReason::TemplateDisabled,
+                StopReason::TemplateMissing => PauseReason::TemplateUnavailable,
+                _ => PauseReason::Sender {
+                    code,
+                    detail: reason,
+                },
+            };
+            (Outcome::Returned, Some(pause))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_data_round_trips_and_ignores_foreign_values() {
+        let id = Uuid::now_v7();
+        let data = callback_data(&id, "+905321234567");
+        assert!(data.len() <= 512);
+        assert_eq!(
+            parse_callback_data(&data),
+            Some((id, "+905321234567".into()))
+        );
+        assert_eq!(parse_callback_data("order-17"), None);
+        assert_eq!(parse_callback_data("herald:nonsense:+1"), None);
+    }
+}
