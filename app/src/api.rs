@@ -35,6 +35,7 @@ pub async fn system_overview() -> Result<InstallationOverview, ServerFnError> {
     services.system.overview().await.map_err(ServerFnError::new)
 }
 
+pub mod campaigns;
 pub mod contacts;
 pub mod templates;
 pub mod whatsapp;

@@ -6,12 +6,18 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use crate::api::campaigns::{
+    CampaignSummary, CampaignView, Preflight, PreviewMessage, Progress, SenderLimitsView,
+    WizardOptions,
+};
 use crate::api::contacts::{ContactDetail, ContactEdit, ContactPage, ImportView, SegmentSummary};
 use crate::api::templates::{TemplateSummary, TemplateView};
 use crate::api::whatsapp::{
     ConnectionCheckReport, ConnectionSummary, InboundView, SentMessageView, WebhookLogEntry,
 };
 use crate::api::InstallationOverview;
+use domain::campaign::estimate::PriceTable;
+use domain::campaign::{CampaignDraft, Schedule};
 use domain::contacts::import::ImportSettings;
 use domain::contacts::segment::SegmentDefinition;
 use domain::whatsapp::connection::{ConnectionDraft, SandboxSettings};
@@ -134,6 +140,53 @@ pub trait ContactsPort: Send + Sync {
     async fn count_segment(&self, definition: SegmentDefinition) -> Result<u64, String>;
 }
 
+/// Campaigns: the wizard, launch and control, live progress, sender limits and prices.
+#[async_trait::async_trait]
+pub trait CampaignsPort: Send + Sync {
+    /// Every campaign, newest first.
+    async fn campaigns(&self) -> Result<Vec<CampaignSummary>, String>;
+    /// One campaign.
+    async fn campaign(&self, id: String) -> Result<CampaignView, String>;
+    /// Its live figures.
+    async fn progress(&self, id: String) -> Result<Progress, String>;
+    /// The wizard's choices.
+    async fn options(&self) -> Result<WizardOptions, String>;
+    /// Validates and saves a draft; returns its id.
+    async fn save(&self, id: Option<String>, draft: CampaignDraft) -> Result<String, String>;
+    /// Rendered messages for the first contacts, or those matching `query`.
+    async fn preview(
+        &self,
+        draft: CampaignDraft,
+        query: String,
+    ) -> Result<Vec<PreviewMessage>, String>;
+    /// Recipients, exclusions, cost and duration before launch.
+    async fn preflight(&self, draft: CampaignDraft) -> Result<Preflight, String>;
+    /// Launches a draft.
+    async fn launch(&self, id: String) -> Result<(), String>;
+    /// Pause, resume, cancel, confirm an overdue start, or resend unknown recipients; returns a
+    /// sentence saying what happened.
+    async fn act(&self, id: String, action: String) -> Result<String, String>;
+    /// New start time for a scheduled or overdue campaign.
+    async fn reschedule(&self, id: String, schedule: Schedule) -> Result<(), String>;
+    /// Copies a campaign into a draft; returns the new id.
+    async fn clone_campaign(&self, id: String) -> Result<String, String>;
+    /// Deletes a draft or finished campaign.
+    async fn delete(&self, id: String) -> Result<(), String>;
+    /// Every sender number's limits.
+    async fn limits(&self) -> Result<Vec<SenderLimitsView>, String>;
+    /// Changes a number's pace and limit override.
+    async fn set_limits(
+        &self,
+        connection_id: String,
+        messages_per_second: u32,
+        limit_override: String,
+    ) -> Result<(), String>;
+    /// The price table.
+    async fn prices(&self) -> Result<PriceTable, String>;
+    /// Replaces the price table.
+    async fn set_prices(&self, table: PriceTable) -> Result<(), String>;
+}
+
 /// Every port, cloned into each request's context.
 #[derive(Clone)]
 pub struct Services {
@@ -145,6 +198,8 @@ pub struct Services {
     pub templates: Arc<dyn TemplatesPort>,
     /// See [`ContactsPort`].
     pub contacts: Arc<dyn ContactsPort>,
+    /// See [`CampaignsPort`].
+    pub campaigns: Arc<dyn CampaignsPort>,
 }
 
 /// The request's [`Services`]; a typed error rather than a panic if the server forgot them.

@@ -5,5 +5,8 @@
 pub mod audience;
 pub mod engine;
 pub mod gate;
+pub mod report;
+pub mod service;
 
 pub use engine::{Engine, EngineConfig};
+pub use service::CampaignService;

@@ -76,6 +76,14 @@ pub struct ServeArgs {
     /// STOP, UNSUBSCRIBE, İPTAL, BAJA, PARAR, ARRÊT and the other built-in ones).
     #[arg(long, env = "HERALD_STOP_WORDS", value_name = "WORDS")]
     pub stop_words: Option<String>,
+    /// Seconds a campaign send may stay without answer or status report before it is reported
+    /// as unknown (never resent automatically) [default: 600].
+    #[arg(long, env = "HERALD_UNKNOWN_AFTER_SECS", value_name = "SECONDS")]
+    pub unknown_after_secs: Option<String>,
+    /// Seconds a scheduled campaign may start late (Herald was down) before it waits for a person
+    /// to confirm or reschedule [default: 900].
+    #[arg(long, env = "HERALD_OVERDUE_GRACE_SECS", value_name = "SECONDS")]
+    pub overdue_grace_secs: Option<String>,
 }
 
 /// The TOML file's shape; unknown keys are errors so typos do not pass silently.
@@ -90,6 +98,8 @@ struct FileSettings {
     trust_proxy: Option<bool>,
     metrics_token: Option<String>,
     stop_words: Option<String>,
+    unknown_after_secs: Option<u64>,
+    overdue_grace_secs: Option<u64>,
 }
 
 /// How logs are written.
@@ -143,6 +153,10 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// Opt-out words besides the built-in ones, as configured.
     pub stop_words: Vec<String>,
+    /// Seconds before an unanswered campaign send is reported unknown.
+    pub unknown_after_secs: u64,
+    /// Seconds a scheduled start may be missed before it needs confirming.
+    pub overdue_grace_secs: u64,
 }
 
 impl Config {
@@ -157,6 +171,8 @@ impl Config {
             trust_proxy: false,
             metrics_token: None,
             stop_words: Vec::new(),
+            unknown_after_secs: 600,
+            overdue_grace_secs: 900,
         }
     }
 
@@ -171,7 +187,8 @@ impl Config {
     pub fn describe(&self) -> String {
         format!(
             "listen = {}\ndata_dir = {}\nlog_format = {:?}\nlog_level = {}\npublic_url = {}\n\
-             trust_proxy = {}\nmetrics_token = {}\nstop_words = {}\n",
+             trust_proxy = {}\nmetrics_token = {}\nstop_words = {}\nunknown_after_secs = {}\n\
+             overdue_grace_secs = {}\n",
             self.listen,
             self.data_dir.display(),
             self.log_format,
@@ -188,6 +205,8 @@ impl Config {
             } else {
                 self.stop_words.join(", ")
             },
+            self.unknown_after_secs,
+            self.overdue_grace_secs,
         )
     }
 }
@@ -394,6 +413,47 @@ pub fn load(args: &ServeArgs, matches: Option<&ArgMatches>) -> Result<Config, Co
         ));
     }
 
+    let seconds = |setting: &'static str,
+                   flag: &'static str,
+                   env: &'static str,
+                   arg: &Option<String>,
+                   file: Option<u64>,
+                   default: &'static str|
+     -> Result<u64, ConfigError> {
+        let value = layers.pick(
+            setting,
+            flag,
+            env,
+            arg.clone(),
+            file.map(|v| v.to_string()),
+            default,
+        );
+        match value.0.trim().parse::<u64>() {
+            Ok(n) if (1..=86_400).contains(&n) => Ok(n),
+            _ => Err(err(
+                setting,
+                value,
+                "expected a number of seconds from 1 to 86400",
+            )),
+        }
+    };
+    let unknown_after_secs = seconds(
+        "unknown_after_secs",
+        "unknown-after-secs",
+        "HERALD_UNKNOWN_AFTER_SECS",
+        &args.unknown_after_secs,
+        layers.file.unknown_after_secs,
+        "600",
+    )?;
+    let overdue_grace_secs = seconds(
+        "overdue_grace_secs",
+        "overdue-grace-secs",
+        "HERALD_OVERDUE_GRACE_SECS",
+        &args.overdue_grace_secs,
+        layers.file.overdue_grace_secs,
+        "900",
+    )?;
+
     Ok(Config {
         listen: listen_addr,
         data_dir: PathBuf::from(data_dir.0),
@@ -404,6 +464,8 @@ pub fn load(args: &ServeArgs, matches: Option<&ArgMatches>) -> Result<Config, Co
         trust_proxy: trust_proxy_value,
         metrics_token: (!metrics_token.0.is_empty()).then_some(Secret(metrics_token.0)),
         stop_words: stop_word_list,
+        unknown_after_secs,
+        overdue_grace_secs,
     })
 }
 

@@ -29,6 +29,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::accounts::Accounts;
+use crate::campaigns;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::contacts;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub sandbox: crate::whatsapp::sandbox::Sandbox,
     /// Contacts, imports and segments.
     pub contacts: crate::contacts::ContactsService,
+    /// Campaigns and their engine.
+    pub campaigns: crate::campaigns::CampaignService,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -112,6 +115,9 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts/export.csv", get(contacts::files::export_contacts))
         .route("/contacts/template.csv", get(contacts::files::template_csv))
         .route("/contacts/template.xlsx", get(contacts::files::template_xlsx))
+        .route("/campaigns/{id}/events", get(campaigns::report::events))
+        .route("/campaigns/{id}/chart.svg", get(campaigns::report::chart))
+        .route("/campaigns/{id}/recipients.csv", get(campaigns::report::recipients_csv))
         .leptos_routes_with_context(&state, routes, context, shell)
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .fallback(move |req: Request| {

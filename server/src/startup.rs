@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::accounts::Accounts;
+use crate::campaigns::{CampaignService, Engine, EngineConfig};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::contacts::importer::Importer;
@@ -74,7 +75,22 @@ impl Application {
         )?;
         let importer = Importer::new(&store, clock.clone())?;
         let contacts = ContactsService::new(&store, importer, clock.clone())?;
+        let engine = Engine::new(
+            &store,
+            contacts.clone(),
+            providers.clone(),
+            clock.clone(),
+            EngineConfig {
+                unknown_after_ms: i64::try_from(config.unknown_after_secs * 1000)
+                    .unwrap_or(600_000),
+                overdue_grace_ms: i64::try_from(config.overdue_grace_secs * 1000)
+                    .unwrap_or(900_000),
+                unthrottled: false,
+            },
+        )?;
+        let campaigns = CampaignService::new(&store, contacts.clone(), engine, clock.clone())?;
         let services = app::ports::Services {
+            campaigns: Arc::new(campaigns.clone()),
             contacts: Arc::new(contacts.clone()),
             system: Arc::new(SystemService::new(store.clone(), clock.clone())),
             whatsapp: Arc::new(whatsapp),
@@ -101,6 +117,7 @@ impl Application {
             providers,
             sandbox,
             contacts,
+            campaigns,
         };
         Ok(Self {
             listener,
@@ -145,6 +162,15 @@ impl Application {
         let sandbox_reviews = tokio::spawn(state.sandbox.clone().run_reviews(stop.clone()));
         let template_sync = tokio::spawn(sync_templates(state.clone(), stop.clone()));
         let importer = tokio::spawn(state.contacts.importer().clone().run(stop.clone()));
+        let engine = tokio::spawn(state.campaigns.engine().clone().run(stop.clone()));
+        match state.sandbox.replay_unplayed() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                sends = n,
+                "sandbox: replaying status reports cut off by the last stop"
+            ),
+            Err(error) => tracing::error!(%error, "sandbox cannot replay its status reports"),
+        }
         let router = http::router(state.clone());
         axum::serve(
             listener,
@@ -159,6 +185,7 @@ impl Application {
         let _ = sandbox_reviews.await;
         let _ = template_sync.await;
         let _ = importer.await;
+        let _ = engine.await;
         state
             .store
             .flush()

@@ -68,12 +68,13 @@ impl Judge<'_> {
     }
 }
 
-/// Walks the audience of `judge.draft`, calling `visit` once per distinct contact.
+/// Walks the audience of `judge.draft`, calling `visit` once per distinct contact until it
+/// returns `false`.
 pub fn walk(
     contacts: &ContactsService,
     campaigns: &CampaignStore,
     judge: &Judge<'_>,
-    mut visit: impl FnMut(Candidate) -> Result<(), StorageError>,
+    mut visit: impl FnMut(Candidate) -> Result<bool, StorageError>,
 ) -> Result<Tally, String> {
     let internal = |e: StorageError| {
         tracing::error!(error = %e, "campaign audience cannot be read");
@@ -81,10 +82,10 @@ pub fn walk(
     };
     let mut tally = Tally::default();
     let mut seen: HashSet<u64> = HashSet::new();
-    let mut consider = |contact: Contact, tally: &mut Tally| -> Result<(), StorageError> {
+    let mut consider = |contact: Contact, tally: &mut Tally| -> Result<bool, StorageError> {
         if !seen.insert(number_key(&contact.phone)) {
             tally.duplicates += 1;
-            return Ok(());
+            return Ok(true);
         }
         let mut verdict =
             eligibility::admit(&contact, judge.category, judge.slots, &judge.draft.bindings);
@@ -102,7 +103,9 @@ pub fn walk(
     if let Some(segment) = judge.draft.segment_id.as_deref().filter(|s| !s.is_empty()) {
         let (_, matcher) = contacts.segment_matcher(segment)?;
         for contact in contacts.evaluate(&matcher) {
-            consider(contact.map_err(internal)?, &mut tally).map_err(internal)?;
+            if !consider(contact.map_err(internal)?, &mut tally).map_err(internal)? {
+                return Ok(tally);
+            }
         }
     }
     if let Some(import) = judge.draft.import_id.as_deref().filter(|s| !s.is_empty()) {
@@ -110,7 +113,11 @@ pub fn walk(
         tally.invalid += invalid;
         for phone in numbers {
             match contacts.store().get(&phone).map_err(internal)? {
-                Some(contact) => consider(contact, &mut tally).map_err(internal)?,
+                Some(contact) => {
+                    if !consider(contact, &mut tally).map_err(internal)? {
+                        return Ok(tally);
+                    }
+                }
                 None => tally.invalid += 1,
             }
         }

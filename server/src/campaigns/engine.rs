@@ -218,6 +218,19 @@ impl Engine {
         gate
     }
 
+    /// New conversations a number started in the moving 24 hours.
+    pub fn conversations_started(&self, connection: &Uuid) -> u32 {
+        let mps = self
+            .inner
+            .senders
+            .get(connection)
+            .unwrap_or_default()
+            .messages_per_second;
+        self.gate(connection, mps)
+            .conversations()
+            .count(self.inner.clock.now_ms())
+    }
+
     /// The live view of a campaign.
     pub fn live(&self, id: &Uuid, connection: &Uuid) -> Live {
         let now = self.inner.clock.now_ms();
@@ -708,7 +721,7 @@ impl Engine {
                 campaigns.add_recipients(id, &batch, &[])?;
                 batch.clear();
             }
-            Ok(())
+            Ok(true)
         })?;
         let mut extra = Vec::new();
         extra.extend(std::iter::repeat_n(

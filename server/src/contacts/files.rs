@@ -50,7 +50,7 @@ fn bad_request(message: impl Into<String>) -> Response {
     (StatusCode::BAD_REQUEST, message.into()).into_response()
 }
 
-fn server_error(error: impl std::fmt::Display) -> Response {
+pub(crate) fn server_error(error: impl std::fmt::Display) -> Response {
     tracing::error!(%error, "contacts file route failed");
     (
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -173,7 +173,7 @@ async fn save_body(body: Body, path: &std::path::Path) -> Result<u64, SaveError>
     Ok(size)
 }
 
-fn csv_download(name: &str, body: Body) -> Response {
+pub(crate) fn csv_download(name: &str, body: Body) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -188,7 +188,7 @@ fn csv_download(name: &str, body: Body) -> Response {
 }
 
 /// Streams lines produced on the blocking pool into a response body.
-fn stream_lines(produce: impl FnOnce(&dyn Fn(String) -> bool) + Send + 'static) -> Body {
+pub(crate) fn stream_lines(produce: impl FnOnce(&dyn Fn(String) -> bool) + Send + 'static) -> Body {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     tokio::task::spawn_blocking(move || {
         let buffer = std::cell::RefCell::new(String::with_capacity(64 * 1024));
@@ -301,7 +301,7 @@ pub async fn export_contacts(
     csv_download(&name, body)
 }
 
-fn export_name(segment: &str) -> String {
+pub(crate) fn export_name(segment: &str) -> String {
     let name: String = segment
         .chars()
         .map(|c| {

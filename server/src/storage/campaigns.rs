@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 
+use domain::campaign::estimate::PriceTable;
 use domain::campaign::state::{Counts, Transition};
 use domain::campaign::{CampaignDraft, CampaignStatus, RecipientState, SkipReason, Slot};
 use domain::whatsapp::graph::TemplateDefinition;
@@ -25,6 +26,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{transact3, Collection, StorageError, Store, TxError};
+
+/// The single key of `campaign_prices`.
+const PRICES_KEY: &str = "current";
 
 /// 131049 holds a recipient back for a day.
 const DEFER_MS: i64 = 24 * 60 * 60 * 1000;
@@ -292,6 +296,7 @@ pub struct CampaignStore {
     queue: Collection<QueueKey, ()>,
     stats: Collection<Uuid, CampaignStats>,
     last_sent: Collection<(Uuid, String), (Uuid, String)>,
+    prices: Collection<String, PriceTable>,
 }
 
 impl CampaignStore {
@@ -303,7 +308,21 @@ impl CampaignStore {
             queue: store.collection("campaign_queue")?,
             stats: store.collection("campaign_stats")?,
             last_sent: store.collection("campaign_last_sent")?,
+            prices: store.collection("campaign_prices")?,
         })
+    }
+
+    /// The price table for estimates and costs (the defaults until someone edits it).
+    pub fn prices(&self) -> Result<PriceTable, StorageError> {
+        Ok(self
+            .prices
+            .get(&PRICES_KEY.to_string())?
+            .unwrap_or_default())
+    }
+
+    /// Replaces the price table.
+    pub fn set_prices(&self, table: &PriceTable) -> Result<(), StorageError> {
+        self.prices.insert(&PRICES_KEY.to_string(), table)
     }
 
     /// Creates or replaces a campaign record.

@@ -13,10 +13,13 @@ use uuid::Uuid;
 
 use super::consent_effects;
 use super::intake::Webhooks;
+use crate::campaigns::engine::parse_callback_data;
 use crate::clock::Clock;
+use crate::storage::campaigns::{CampaignStore, Delivery};
 use crate::storage::contacts::ContactStore;
 use crate::storage::inbox::InboxState;
 use crate::storage::messages::{InboundRecord, MessageStore, StatusUpdate};
+use crate::storage::senders::SenderStore;
 use crate::storage::templates::{StatusChange, TemplateStore};
 use crate::storage::{StorageError, Store};
 
@@ -32,6 +35,8 @@ pub struct WebhookWorker {
     messages: MessageStore,
     templates: TemplateStore,
     contacts: ContactStore,
+    campaigns: CampaignStore,
+    senders: SenderStore,
     stop_words: Arc<Vec<String>>,
     clock: Arc<dyn Clock>,
     /// Field names already reported as unknown, so each is logged once per run.
@@ -59,6 +64,8 @@ impl WebhookWorker {
             messages: MessageStore::open(store)?,
             templates: TemplateStore::open(store)?,
             contacts: ContactStore::open(store)?,
+            campaigns: CampaignStore::open(store)?,
+            senders: SenderStore::open(store)?,
             stop_words: Arc::default(),
             clock,
             unknown_fields: Arc::default(),
@@ -176,6 +183,13 @@ impl WebhookWorker {
                         pricing_type: report.pricing.as_ref().and_then(|p| p.kind.as_deref()),
                     },
                 )?;
+                if let Some((campaign, phone)) = report
+                    .biz_opaque_callback_data
+                    .as_deref()
+                    .and_then(parse_callback_data)
+                {
+                    self.apply_campaign_status(connection_id, campaign, &phone, report)?;
+                }
                 if report
                     .errors
                     .iter()
@@ -208,6 +222,11 @@ impl WebhookWorker {
                     message,
                     &self.stop_words,
                     self.clock.now_ms(),
+                )?;
+                self.campaigns.apply_reply(
+                    &connection_id,
+                    &message.from,
+                    message.timestamp.saturating_mul(1000),
                 )?;
             }
             EventKind::Unknown { field, .. } => {
@@ -268,10 +287,77 @@ impl WebhookWorker {
                 })?;
             }
             EventKind::UserPreference(pref) => consent_effects::preference(&self.contacts, pref)?,
-            // Number and account events are stored in the inbox and will be applied by the
-            // campaign engine that owns them.
+            EventKind::PhoneNumberQuality(update) => {
+                let at_ms = self.clock.now_ms();
+                self.senders.update(&connection_id, |limits| {
+                    if let Some(limit) = update.limit {
+                        limits.messaging_limit = Some(limit);
+                    }
+                    // Legacy events carried the quality state; FLAGGED meant low quality.
+                    match update.event.as_str() {
+                        "FLAGGED" => limits.quality = Some("RED".into()),
+                        "UNFLAGGED" => limits.quality = Some("YELLOW".into()),
+                        _ => {}
+                    }
+                    limits.checked_at_ms = Some(at_ms);
+                })?;
+            }
+            EventKind::BusinessCapability(update) => {
+                if let Some(limit) = update.limit {
+                    self.senders.update(&connection_id, |limits| {
+                        limits.messaging_limit = Some(limit)
+                    })?;
+                }
+            }
+            // Account events stay in the inbox for the webhook log.
             _ => {}
         }
+        Ok(())
+    }
+}
+
+impl WebhookWorker {
+    /// Moves the campaign recipient a status report names (its `biz_opaque_callback_data`).
+    fn apply_campaign_status(
+        &self,
+        connection_id: Uuid,
+        campaign: Uuid,
+        phone: &str,
+        report: &webhook::StatusReport,
+    ) -> Result<(), StorageError> {
+        let billable = report
+            .pricing
+            .as_ref()
+            .filter(|p| p.kind.as_deref() == Some("regular") || p.billable == Some(true))
+            .and_then(|p| p.category.as_deref());
+        let price = match billable {
+            Some(category) => {
+                let country = self
+                    .campaigns
+                    .recipient(&campaign, phone)?
+                    .and_then(|r| r.country);
+                self.campaigns.prices()?.price(country.as_deref(), category)
+            }
+            None => 0.0,
+        };
+        let first_error = report.errors.first();
+        self.campaigns.apply_delivery(
+            &campaign,
+            &connection_id,
+            phone,
+            &Delivery {
+                status: report.status,
+                wamid: &report.message_id,
+                wa_id: report.recipient_id.as_deref(),
+                code: first_error.map(|e| e.code),
+                reason: first_error
+                    .and_then(|e| e.details.as_deref().or(e.title.as_deref()))
+                    .unwrap_or(""),
+                billable_category: billable,
+                price,
+                at_ms: self.clock.now_ms(),
+            },
+        )?;
         Ok(())
     }
 }

@@ -1,0 +1,851 @@
+//! The campaign use cases behind `app::ports::CampaignsPort`: drafts, preview, pre-flight,
+//! launch, control, clone, limits and prices. Handlers stay thin over these; the engine does the
+//! sending.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use app::api::campaigns::{
+    CampaignEventView, CampaignSummary, CampaignView, CostRow, FailureRow, Preflight,
+    PreviewMessage, Progress, SenderLimitsView, TemplateChoice, WizardOptions,
+};
+use app::ports::ContactsPort;
+use domain::campaign::draft::validate;
+use domain::campaign::estimate::{duration, PriceTable};
+use domain::campaign::render::{body_text, slots};
+use domain::campaign::window::{format_in_zone, local_to_utc_ms};
+use domain::campaign::{
+    eligibility, CampaignDraft, CampaignStatus, PauseReason, Schedule, SkipReason, Slot,
+};
+use domain::whatsapp::errors::classify;
+use domain::whatsapp::graph::TemplateDefinition;
+use domain::whatsapp::limits::MessagingLimit;
+use uuid::Uuid;
+
+use super::audience::{self, Judge};
+use super::engine::{note, Engine};
+use crate::clock::Clock;
+use crate::contacts::ContactsService;
+use crate::storage::campaigns::{CampaignRecord, CampaignStats, CampaignStore};
+use crate::storage::connections::ConnectionStore;
+use crate::storage::senders::SenderStore;
+use crate::storage::templates::{TemplateKind, TemplateStore};
+use crate::storage::{StorageError, Store};
+
+/// Contacts shown in a preview.
+const PREVIEW_CONTACTS: usize = 5;
+
+/// The campaign use cases.
+#[derive(Clone)]
+pub struct CampaignService {
+    store: Store,
+    campaigns: CampaignStore,
+    templates: TemplateStore,
+    connections: ConnectionStore,
+    senders: SenderStore,
+    contacts: ContactsService,
+    engine: Engine,
+    clock: Arc<dyn Clock>,
+}
+
+fn internal(e: StorageError) -> String {
+    tracing::error!(error = %e, "campaign storage failed");
+    "storage failed; see the server log".into()
+}
+
+fn parse_id(id: &str, what: &str) -> Result<Uuid, String> {
+    id.trim().parse().map_err(|_| format!("no such {what}"))
+}
+
+fn limit_label(limit: MessagingLimit) -> String {
+    match limit {
+        MessagingLimit::Users(n) => format!("{n} new conversations per 24 h"),
+        MessagingLimit::Unlimited => "unlimited".into(),
+        MessagingLimit::NotSet => "not set (no business-initiated messages)".into(),
+    }
+}
+
+fn tier_name(limit: MessagingLimit) -> String {
+    match limit {
+        MessagingLimit::Users(n) if n % 1000 == 0 => format!("TIER_{}K", n / 1000),
+        MessagingLimit::Users(n) => format!("TIER_{n}"),
+        MessagingLimit::Unlimited => "TIER_UNLIMITED".into(),
+        MessagingLimit::NotSet => "TIER_NOT_SET".into(),
+    }
+}
+
+impl CampaignService {
+    /// The service over `store`, sending through `engine`.
+    pub fn new(
+        store: &Store,
+        contacts: ContactsService,
+        engine: Engine,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StorageError> {
+        Ok(Self {
+            store: store.clone(),
+            campaigns: engine.campaigns().clone(),
+            templates: TemplateStore::open(store)?,
+            connections: ConnectionStore::open(store)?,
+            senders: engine.senders().clone(),
+            contacts,
+            engine,
+            clock,
+        })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn record(&self, id: &str) -> Result<(Uuid, CampaignRecord), String> {
+        let id = parse_id(id, "campaign")?;
+        let record = self
+            .campaigns
+            .get(&id)
+            .map_err(internal)?
+            .ok_or("no such campaign")?;
+        Ok((id, record))
+    }
+
+    /// The approved template a draft names, with its slots.
+    fn template_of(
+        &self,
+        draft: &CampaignDraft,
+    ) -> Result<(TemplateDefinition, Vec<Slot>), String> {
+        let id = parse_id(&draft.template_id, "template")?;
+        let template = self
+            .templates
+            .get(&id)
+            .map_err(internal)?
+            .ok_or("the chosen template no longer exists")?;
+        if template.kind != TemplateKind::Approved {
+            return Err(
+                "campaigns send approved templates; session replies only answer open conversations"
+                    .into(),
+            );
+        }
+        if template.connection_id.map(|c| c.to_string()) != Some(draft.connection_id.clone()) {
+            return Err(
+                "the template belongs to another connection; choose one of the sender's templates"
+                    .into(),
+            );
+        }
+        let slots = slots(&template.definition);
+        Ok((template.definition, slots))
+    }
+
+    fn status_detail(record: &CampaignRecord, zone: &str) -> Option<String> {
+        match &record.status {
+            CampaignStatus::Scheduled { at_ms } => {
+                Some(format!("Starts {} ({zone})", format_in_zone(*at_ms, zone)))
+            }
+            CampaignStatus::Overdue { at_ms } => Some(format!(
+                "Was due {} ({zone}) while Herald was not running: confirm or reschedule.",
+                format_in_zone(*at_ms, zone)
+            )),
+            CampaignStatus::Paused { reason } => Some(reason.explain()),
+            _ => None,
+        }
+    }
+
+    fn summary(
+        &self,
+        id: &Uuid,
+        record: &CampaignRecord,
+        stats: &CampaignStats,
+    ) -> CampaignSummary {
+        let zone = match &record.draft.schedule {
+            Schedule::At { time_zone, .. } => time_zone.clone(),
+            Schedule::Now => "UTC".into(),
+        };
+        let template = record
+            .template
+            .as_ref()
+            .map(|t| format!("{} ({})", t.name, t.language))
+            .or_else(|| {
+                let id = record.draft.template_id.parse().ok()?;
+                let t = self.templates.get(&id).ok()??;
+                Some(format!("{} ({})", t.definition.name, t.definition.language))
+            })
+            .unwrap_or_else(|| "—".into());
+        let connection = record
+            .draft
+            .connection_id
+            .parse()
+            .ok()
+            .and_then(|c| self.connections.get(&c).ok().flatten())
+            .map_or_else(|| "—".into(), |c| c.name);
+        CampaignSummary {
+            id: id.to_string(),
+            name: record.draft.name.clone(),
+            status: record.status.name().into(),
+            status_detail: Self::status_detail(record, &zone),
+            template,
+            connection,
+            counts: stats.counts,
+            created_at_ms: record.created_at_ms,
+        }
+    }
+
+    fn progress_of(&self, id: &Uuid, record: &CampaignRecord) -> Result<Progress, String> {
+        let stats = self.campaigns.stats(id).map_err(internal)?;
+        let connection = record.draft.connection_id.parse().unwrap_or_default();
+        let live = self.engine.live(id, &connection);
+        let prices = self.campaigns.prices().map_err(internal)?;
+        let mps = self
+            .senders
+            .get(&connection)
+            .map_err(internal)?
+            .messages_per_second;
+        let pending = stats.counts.pending;
+        let eta_secs = (record.status == CampaignStatus::Running && pending > 0).then(|| {
+            let rate = if live.rate > 0.0 {
+                live.rate
+            } else {
+                domain::campaign::pacing::paced_rate(mps)
+            };
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )]
+            let secs = (pending as f64 / rate).ceil() as u64;
+            secs
+        });
+        let summary = self.summary(id, record, &stats);
+        let version = stats.timeline.iter().fold(0u64, |acc, (minute, b)| {
+            acc.wrapping_mul(31)
+                .wrapping_add(u64::try_from(*minute).unwrap_or(0))
+                .wrapping_add(u64::from(
+                    b.sent + b.delivered + b.read + b.replied + b.failed,
+                ))
+        });
+        Ok(Progress {
+            status: summary.status,
+            status_detail: summary.status_detail,
+            counts: stats.counts,
+            cost: stats.cost,
+            currency: prices.currency,
+            rate: live.rate,
+            waiting: live.waiting,
+            headroom: live.headroom,
+            limit: live.limit.map(limit_label).unwrap_or_default(),
+            eta_secs,
+            failures: stats
+                .failures
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(code, count)| FailureRow {
+                    code: *code,
+                    meaning: if *code == 0 {
+                        "No error code given".into()
+                    } else {
+                        classify(*code).meaning.to_string()
+                    },
+                    count: *count,
+                })
+                .collect(),
+            skipped: stats
+                .skipped
+                .iter()
+                .map(|(k, n)| (skip_label(k), *n))
+                .collect(),
+            version,
+        })
+    }
+
+    fn set_status(
+        &self,
+        id: &Uuid,
+        allowed: impl Fn(&CampaignStatus) -> bool,
+        next: CampaignStatus,
+        what: &str,
+    ) -> Result<bool, String> {
+        let now = self.clock.now_ms();
+        let mut changed = false;
+        self.campaigns
+            .update(id, |r| {
+                changed = allowed(&r.status);
+                if changed {
+                    r.status = next.clone();
+                    r.updated_at_ms = now;
+                    note(r, now, what);
+                }
+                changed
+            })
+            .map_err(internal)?;
+        Ok(changed)
+    }
+}
+
+/// Plain words for a skip reason key.
+fn skip_label(key: &str) -> String {
+    match key {
+        "opted_out" => "Opted out of this category",
+        "no_opt_in" => "No opt-in recorded for this category",
+        "invalid_number" => "Invalid number, or no such contact",
+        "duplicate" => "Duplicate (already in the audience)",
+        "missing_variable" => "A variable has no value and no fallback",
+        "us_marketing" => "Marketing to a US number (WhatsApp does not deliver it)",
+        "already_messaged" => "Already messaged by the original campaign",
+        "contact_deleted" => "Contact deleted before sending",
+        "cancelled" => "Campaign cancelled before sending",
+        other => other,
+    }
+    .to_string()
+}
+
+#[async_trait::async_trait]
+impl app::ports::CampaignsPort for CampaignService {
+    async fn campaigns(&self) -> Result<Vec<CampaignSummary>, String> {
+        self.campaigns
+            .list()
+            .map_err(internal)?
+            .into_iter()
+            .map(|(id, record)| {
+                let stats = self.campaigns.stats(&id).map_err(internal)?;
+                Ok(self.summary(&id, &record, &stats))
+            })
+            .collect()
+    }
+
+    async fn campaign(&self, id: String) -> Result<CampaignView, String> {
+        let (id, record) = self.record(&id)?;
+        let stats = self.campaigns.stats(&id).map_err(internal)?;
+        let slots = if record.slots.is_empty() {
+            self.template_of(&record.draft)
+                .map(|(_, s)| s)
+                .unwrap_or_default()
+        } else {
+            record.slots.clone()
+        };
+        Ok(CampaignView {
+            id: id.to_string(),
+            summary: self.summary(&id, &record, &stats),
+            progress: self.progress_of(&id, &record)?,
+            history: record
+                .history
+                .iter()
+                .map(|e| CampaignEventView {
+                    at_ms: e.at_ms,
+                    what: e.what.clone(),
+                })
+                .collect(),
+            excludes: record.exclude_campaign.map(|c| c.to_string()),
+            draft: record.draft,
+            slots,
+        })
+    }
+
+    async fn progress(&self, id: String) -> Result<Progress, String> {
+        let (id, record) = self.record(&id)?;
+        self.progress_of(&id, &record)
+    }
+
+    async fn options(&self) -> Result<WizardOptions, String> {
+        let connections = self
+            .connections
+            .list()
+            .map_err(internal)?
+            .into_iter()
+            .map(|c| (c.id.to_string(), c.name))
+            .collect();
+        let segments = self
+            .contacts
+            .segments()
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.definition.name))
+            .collect();
+        let imports = ContactsPort::imports(&self.contacts)
+            .await?
+            .into_iter()
+            .filter(|i| i.state == "done")
+            .map(|i| {
+                let label = format!("{} ({} rows)", i.file_name, i.read);
+                (i.id, label)
+            })
+            .collect();
+        let templates = self
+            .templates
+            .list()
+            .map_err(internal)?
+            .into_iter()
+            .filter(|(_, t)| {
+                t.kind == TemplateKind::Approved && t.status.as_deref() == Some("APPROVED")
+            })
+            .map(|(id, t)| TemplateChoice {
+                id: id.to_string(),
+                label: format!("{} ({})", t.definition.name, t.definition.language),
+                category: t.definition.category.clone(),
+                connection_id: t.connection_id.map(|c| c.to_string()),
+                slots: slots(&t.definition),
+                body: t
+                    .definition
+                    .components
+                    .iter()
+                    .find(|c| c.kind.eq_ignore_ascii_case("BODY"))
+                    .and_then(|c| c.text.clone())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let mut attributes = BTreeSet::new();
+        for contact in self.contacts.store().all().take(2_000) {
+            attributes.extend(contact.map_err(internal)?.attributes.into_keys());
+        }
+        Ok(WizardOptions {
+            connections,
+            segments,
+            imports,
+            templates,
+            attributes: attributes.into_iter().collect(),
+        })
+    }
+
+    async fn save(&self, id: Option<String>, draft: CampaignDraft) -> Result<String, String> {
+        let slots = self.template_of(&draft).map(|(_, s)| s).unwrap_or_default();
+        if let Some(problem) = validate(&draft, &slots).first() {
+            return Err(problem.message.clone());
+        }
+        self.template_of(&draft)?;
+        let now = self.clock.now_ms();
+        let id = match id.filter(|i| !i.is_empty()) {
+            Some(existing) => {
+                let (id, _) = self.record(&existing)?;
+                let mut editable = true;
+                self.campaigns
+                    .update(&id, |r| {
+                        editable = r.status == CampaignStatus::Draft;
+                        if editable {
+                            r.draft = draft.clone();
+                            r.slots = slots.clone();
+                            r.updated_at_ms = now;
+                        }
+                        editable
+                    })
+                    .map_err(internal)?;
+                if !editable {
+                    return Err(
+                        "only drafts can be changed; clone the campaign to send it again".into(),
+                    );
+                }
+                id
+            }
+            None => {
+                let id = Uuid::now_v7();
+                let mut record = CampaignRecord {
+                    draft,
+                    status: CampaignStatus::Draft,
+                    template: None,
+                    slots,
+                    exclude_campaign: None,
+                    created_at_ms: now,
+                    updated_at_ms: now,
+                    started_at_ms: None,
+                    history: Vec::new(),
+                };
+                note(&mut record, now, "Draft created.");
+                self.campaigns.put(&id, &record).map_err(internal)?;
+                id
+            }
+        };
+        self.store.flush().await.map_err(internal)?;
+        Ok(id.to_string())
+    }
+
+    async fn preview(
+        &self,
+        draft: CampaignDraft,
+        query: String,
+    ) -> Result<Vec<PreviewMessage>, String> {
+        let (template, slots) = self.template_of(&draft)?;
+        let render = |contact: &domain::contacts::Contact| PreviewMessage {
+            phone: contact.phone.clone(),
+            name: contact.display_name(),
+            body: eligibility::admit(contact, &template.category, &slots, &draft.bindings)
+                .map(|rendered| body_text(&template, &rendered))
+                .map_err(|reason| format!("Excluded: {}", reason.explain())),
+        };
+        let query = query.trim();
+        if !query.is_empty() {
+            let page = self.contacts.page(query.to_string(), None, None).await?;
+            let mut out = Vec::new();
+            for item in page.rows.into_iter().take(PREVIEW_CONTACTS) {
+                if let Some(contact) = self.contacts.store().get(&item.phone).map_err(internal)? {
+                    out.push(render(&contact));
+                }
+            }
+            return Ok(out);
+        }
+        let judge = Judge::new(&draft, &template, &slots, None);
+        let mut out = Vec::new();
+        audience::walk(&self.contacts, &self.campaigns, &judge, |candidate| {
+            out.push(render(&candidate.contact));
+            Ok(out.len() < PREVIEW_CONTACTS)
+        })?;
+        Ok(out)
+    }
+
+    async fn preflight(&self, draft: CampaignDraft) -> Result<Preflight, String> {
+        let (template, slots) = self.template_of(&draft)?;
+        if let Some(problem) = validate(&draft, &slots).first() {
+            return Err(problem.message.clone());
+        }
+        let connection: Uuid = parse_id(&draft.connection_id, "connection")?;
+        let prices = self.campaigns.prices().map_err(internal)?;
+        let judge = Judge::new(&draft, &template, &slots, None);
+        let mut recipients = 0u64;
+        let mut excluded: BTreeMap<String, u64> = BTreeMap::new();
+        let mut by_country: BTreeMap<String, u64> = BTreeMap::new();
+        let tally = audience::walk(&self.contacts, &self.campaigns, &judge, |candidate| {
+            match candidate.verdict {
+                Ok(_) => {
+                    recipients += 1;
+                    let country = candidate
+                        .contact
+                        .country
+                        .clone()
+                        .unwrap_or_else(|| "?".into());
+                    *by_country.entry(country).or_default() += 1;
+                }
+                Err(reason) => *excluded.entry(reason.key().to_string()).or_default() += 1,
+            }
+            Ok(true)
+        })?;
+        if tally.duplicates > 0 {
+            *excluded
+                .entry(SkipReason::Duplicate.key().into())
+                .or_default() += tally.duplicates;
+        }
+        if tally.invalid > 0 {
+            *excluded
+                .entry(SkipReason::InvalidNumber.key().into())
+                .or_default() += tally.invalid;
+        }
+        let cost: Vec<CostRow> = by_country
+            .into_iter()
+            .map(|(country, count)| {
+                let unit = prices.price(
+                    (country != "?").then_some(country.as_str()),
+                    &template.category,
+                );
+                #[allow(clippy::cast_precision_loss)]
+                let total = unit * count as f64;
+                CostRow {
+                    country,
+                    category: template.category.clone(),
+                    count,
+                    unit,
+                    total,
+                }
+            })
+            .collect();
+        let limits = self.senders.get(&connection).map_err(internal)?;
+        let limit = limits.effective_limit();
+        let started = self.engine.conversations_started(&connection);
+        Ok(Preflight {
+            recipients,
+            excluded: excluded
+                .into_iter()
+                .map(|(k, n)| (skip_label(&k), n))
+                .collect(),
+            total_cost: cost.iter().map(|c| c.total).sum(),
+            cost,
+            currency: prices.currency,
+            duration: duration(recipients, limits.messages_per_second, limit, started),
+            messages_per_second: limits.messages_per_second,
+            limit: limit_label(limit),
+        })
+    }
+
+    async fn launch(&self, id: String) -> Result<(), String> {
+        let (id, record) = self.record(&id)?;
+        if record.status != CampaignStatus::Draft {
+            return Err("this campaign was already launched".into());
+        }
+        let (template, slots) = self.template_of(&record.draft)?;
+        if let Some(problem) = validate(&record.draft, &slots).first() {
+            return Err(problem.message.clone());
+        }
+        let now = self.clock.now_ms();
+        let (status, what) = match &record.draft.schedule {
+            Schedule::Now => (CampaignStatus::Preparing, "Launched.".to_string()),
+            Schedule::At { local, time_zone } => {
+                let at_ms = local_to_utc_ms(local, time_zone)?;
+                if at_ms <= now {
+                    return Err(
+                        "the scheduled time has passed; choose a later time or send now".into(),
+                    );
+                }
+                (
+                    CampaignStatus::Scheduled { at_ms },
+                    format!("Scheduled for {local} ({time_zone})."),
+                )
+            }
+        };
+        let mut launched = false;
+        self.campaigns
+            .update(&id, |r| {
+                launched = r.status == CampaignStatus::Draft;
+                if launched {
+                    r.status = status.clone();
+                    r.template = Some(template.clone());
+                    r.slots = slots.clone();
+                    r.updated_at_ms = now;
+                    note(r, now, &what);
+                }
+                launched
+            })
+            .map_err(internal)?;
+        if !launched {
+            return Err("this campaign was already launched".into());
+        }
+        self.store.flush().await.map_err(internal)?;
+        self.engine.wake();
+        Ok(())
+    }
+
+    async fn act(&self, id: String, action: String) -> Result<String, String> {
+        let (id, _) = self.record(&id)?;
+        let now = self.clock.now_ms();
+        let message = match action.as_str() {
+            "pause" => {
+                let paused = self.set_status(
+                    &id,
+                    |s| s.is_active() || matches!(s, CampaignStatus::Scheduled { .. }),
+                    CampaignStatus::Paused {
+                        reason: PauseReason::User,
+                    },
+                    "Paused by a user.",
+                )?;
+                self.engine.interrupt(&id);
+                if !paused {
+                    return Err("only running or scheduled campaigns can be paused".into());
+                }
+                "Paused.".to_string()
+            }
+            "resume" => {
+                if !self.set_status(
+                    &id,
+                    |s| matches!(s, CampaignStatus::Paused { .. }),
+                    CampaignStatus::Running,
+                    "Resumed.",
+                )? {
+                    return Err("only paused campaigns can be resumed".into());
+                }
+                // A campaign paused before its snapshot was written prepares first.
+                let prepared = self
+                    .campaigns
+                    .get(&id)
+                    .map_err(internal)?
+                    .and_then(|r| r.started_at_ms)
+                    .is_some();
+                if !prepared {
+                    self.set_status(
+                        &id,
+                        |s| *s == CampaignStatus::Running,
+                        CampaignStatus::Preparing,
+                        "Preparing the audience.",
+                    )?;
+                }
+                "Resumed.".to_string()
+            }
+            "cancel" => {
+                if !self.set_status(
+                    &id,
+                    |s| !s.is_finished() && *s != CampaignStatus::Draft,
+                    CampaignStatus::Cancelled { at_ms: now },
+                    "Cancelled by a user.",
+                )? {
+                    return Err("only launched, unfinished campaigns can be cancelled".into());
+                }
+                self.engine.interrupt(&id);
+                let skipped = self
+                    .campaigns
+                    .skip_pending(&id, SkipReason::Cancelled, now)
+                    .map_err(internal)?;
+                format!("Cancelled; {skipped} recipients will not be sent to.")
+            }
+            "confirm" => {
+                if !self.set_status(
+                    &id,
+                    |s| matches!(s, CampaignStatus::Overdue { .. }),
+                    CampaignStatus::Preparing,
+                    "Start confirmed by a user after the missed time.",
+                )? {
+                    return Err(
+                        "only campaigns waiting after a missed start need confirming".into(),
+                    );
+                }
+                "Starting now.".to_string()
+            }
+            "resend_unknown" => {
+                let requeued = self.campaigns.requeue_unknown(&id, now).map_err(internal)?;
+                if requeued > 0 {
+                    self.set_status(
+                        &id,
+                        |s| {
+                            matches!(
+                                s,
+                                CampaignStatus::Completed { .. } | CampaignStatus::Running
+                            )
+                        },
+                        CampaignStatus::Running,
+                        &format!(
+                            "{requeued} recipients with unknown outcome queued again by a user."
+                        ),
+                    )?;
+                }
+                format!("{requeued} recipients will be sent again.")
+            }
+            other => return Err(format!("unknown action “{other}”")),
+        };
+        self.store.flush().await.map_err(internal)?;
+        self.engine.wake();
+        Ok(message)
+    }
+
+    async fn reschedule(&self, id: String, schedule: Schedule) -> Result<(), String> {
+        let (id, _) = self.record(&id)?;
+        let Schedule::At { local, time_zone } = &schedule else {
+            return Err("choose a date and time".into());
+        };
+        let at_ms = local_to_utc_ms(local, time_zone)?;
+        if at_ms <= self.clock.now_ms() {
+            return Err("the new time has passed; choose a later one".into());
+        }
+        let now = self.clock.now_ms();
+        let mut moved = false;
+        self.campaigns
+            .update(&id, |r| {
+                moved = matches!(
+                    r.status,
+                    CampaignStatus::Scheduled { .. } | CampaignStatus::Overdue { .. }
+                );
+                if moved {
+                    r.status = CampaignStatus::Scheduled { at_ms };
+                    r.draft.schedule = schedule.clone();
+                    r.updated_at_ms = now;
+                    note(r, now, &format!("Rescheduled to {local} ({time_zone})."));
+                }
+                moved
+            })
+            .map_err(internal)?;
+        if !moved {
+            return Err("only scheduled campaigns can be rescheduled".into());
+        }
+        self.store.flush().await.map_err(internal)
+    }
+
+    async fn clone_campaign(&self, id: String) -> Result<String, String> {
+        let (source, record) = self.record(&id)?;
+        let now = self.clock.now_ms();
+        let mut draft = record.draft.clone();
+        draft.name = format!("{} (copy)", draft.name);
+        draft.name = draft
+            .name
+            .chars()
+            .take(domain::campaign::draft::NAME_MAX_CHARS)
+            .collect();
+        draft.schedule = Schedule::Now;
+        let new_id = Uuid::now_v7();
+        let mut copy = CampaignRecord {
+            draft,
+            status: CampaignStatus::Draft,
+            template: None,
+            slots: record.slots.clone(),
+            exclude_campaign: (record.started_at_ms.is_some()).then_some(source),
+            created_at_ms: now,
+            updated_at_ms: now,
+            started_at_ms: None,
+            history: Vec::new(),
+        };
+        note(
+            &mut copy,
+            now,
+            &format!(
+                "Cloned from “{}”; skips whoever it already messaged.",
+                record.draft.name
+            ),
+        );
+        self.campaigns.put(&new_id, &copy).map_err(internal)?;
+        self.store.flush().await.map_err(internal)?;
+        Ok(new_id.to_string())
+    }
+
+    async fn delete(&self, id: String) -> Result<(), String> {
+        let (id, record) = self.record(&id)?;
+        if record.status.is_active() || matches!(record.status, CampaignStatus::Paused { .. }) {
+            return Err("cancel the campaign before deleting it".into());
+        }
+        self.engine.interrupt(&id);
+        self.campaigns.delete(&id).map_err(internal)?;
+        self.store.flush().await.map_err(internal)
+    }
+
+    async fn limits(&self) -> Result<Vec<SenderLimitsView>, String> {
+        self.connections
+            .list()
+            .map_err(internal)?
+            .into_iter()
+            .map(|c| {
+                let l = self.senders.get(&c.id).map_err(internal)?;
+                Ok(SenderLimitsView {
+                    connection_id: c.id.to_string(),
+                    name: c.name,
+                    messages_per_second: l.messages_per_second,
+                    meta_limit: l.messaging_limit.map(tier_name),
+                    limit_override: l.limit_override.map(tier_name),
+                    quality: l.quality,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_limits(
+        &self,
+        connection_id: String,
+        messages_per_second: u32,
+        limit_override: String,
+    ) -> Result<(), String> {
+        let id = parse_id(&connection_id, "connection")?;
+        self.connections
+            .get(&id)
+            .map_err(internal)?
+            .ok_or("no such connection")?;
+        if !(1..=domain::campaign::pacing::MAX_MPS).contains(&messages_per_second) {
+            return Err(
+                "messages per second must be between 1 and 1000 (Meta's highest throughput)".into(),
+            );
+        }
+        let limit = match limit_override.trim() {
+            "" => None,
+            raw => Some(MessagingLimit::parse(raw).ok_or(
+                "write the messaging limit as Meta does: TIER_250, TIER_2K, TIER_10K, TIER_100K or TIER_UNLIMITED",
+            )?),
+        };
+        self.senders
+            .update(&id, |l| {
+                l.messages_per_second = messages_per_second;
+                l.limit_override = limit;
+            })
+            .map_err(internal)?;
+        self.store.flush().await.map_err(internal)?;
+        self.engine.wake();
+        Ok(())
+    }
+
+    async fn prices(&self) -> Result<PriceTable, String> {
+        self.campaigns.prices().map_err(internal)
+    }
+
+    async fn set_prices(&self, table: PriceTable) -> Result<(), String> {
+        if let Some(problem) = table.problems().into_iter().next() {
+            return Err(problem);
+        }
+        self.campaigns.set_prices(&table).map_err(internal)?;
+        self.store.flush().await.map_err(internal)
+    }
+}
