@@ -186,6 +186,7 @@ impl Application {
         let _ = template_sync.await;
         let _ = importer.await;
         let _ = engine.await;
+        state.sandbox.shutdown().await;
         state
             .store
             .flush()

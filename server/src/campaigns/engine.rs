@@ -30,6 +30,7 @@ use futures_util::stream::{self, StreamExt};
 use rand::Rng;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use super::audience::{self, Judge};
@@ -116,6 +117,8 @@ struct Inner {
     generation: std::sync::atomic::AtomicU64,
     live: Mutex<HashMap<Uuid, LiveState>>,
     wake: Notify,
+    /// Runner tasks, awaited at shutdown so in-flight sends are recorded before the store closes.
+    tasks: TaskTracker,
 }
 
 /// What one runner step asks for next.
@@ -167,6 +170,7 @@ impl Engine {
                 generation: std::sync::atomic::AtomicU64::new(0),
                 live: Mutex::default(),
                 wake: Notify::new(),
+                tasks: TaskTracker::new(),
             }),
         })
     }
@@ -280,6 +284,8 @@ impl Engine {
         for (_, (_, token)) in self.runners().drain() {
             token.cancel();
         }
+        self.inner.tasks.close();
+        self.inner.tasks.wait().await;
     }
 
     /// Counts, per number, the users messaged in the last 24 hours (after a restart).
@@ -351,7 +357,7 @@ impl Engine {
             token
         };
         let engine = self.clone();
-        tokio::spawn(async move {
+        self.inner.tasks.spawn(async move {
             engine.run_campaign(id, token).await;
             let mut runners = engine.runners();
             if runners.get(&id).is_some_and(|(g, _)| *g == generation) {

@@ -836,8 +836,12 @@ fn apply_outcome(record: &mut RecipientRecord, outcome: &Outcome, now_ms: i64) {
             record.wamid = record.wamid.take().or(Some(wamid.clone()));
             record.wa_id = record.wa_id.take().or(wa_id.clone());
             record.sent_at_ms = Some(now_ms);
-            if let Transition::To(next) = current.on_status(DeliveryStatus::Sent, None, "") {
-                record.state = next;
+            // A webhook may have overtaken the HTTP answer; it knows more, so it stands.
+            if matches!(
+                current,
+                RecipientState::Sending | RecipientState::Unknown { .. }
+            ) {
+                record.state = RecipientState::Sent;
             }
         }
         // A webhook already settled it: the send did happen, whatever the HTTP said.

@@ -28,6 +28,7 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLim
 use rand::{Rng, RngCore};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use self::outbox::{Sender, WebhookPoster};
@@ -98,6 +99,10 @@ struct Inner {
     throughput: Mutex<HashMap<String, (u32, Arc<DefaultDirectRateLimiter>)>>,
     pairs: DefaultKeyedRateLimiter<String>,
     media: Mutex<MediaShelf>,
+    /// Webhook deliveries under way, awaited at shutdown.
+    tasks: TaskTracker,
+    /// Cancelled at shutdown: deliveries stop (unplayed sends are replayed at the next start).
+    stop: CancellationToken,
 }
 
 impl Sandbox {
@@ -123,6 +128,8 @@ impl Sandbox {
                 throughput: Mutex::default(),
                 pairs: RateLimiter::keyed(pair_quota),
                 media: Mutex::default(),
+                tasks: TaskTracker::new(),
+                stop: CancellationToken::new(),
             }),
         })
     }
@@ -298,7 +305,9 @@ impl Sandbox {
                     self.now_s(),
                 );
                 let poster = self.inner.poster.clone();
-                tokio::spawn(async move { poster.deliver(&sender, &payload).await });
+                self.spawn(async move {
+                    poster.deliver(&sender, &payload).await;
+                });
             }
         }
         Ok(due.len())
@@ -338,7 +347,7 @@ impl Sandbox {
                 },
                 step: Duration::from_millis(profile.status_delay_ms),
             };
-            tokio::spawn(graph_api::play(self.clone(), plan, Some(log_id)));
+            self.spawn(graph_api::play(self.clone(), plan, Some(log_id)));
             replayed += 1;
         }
         Ok(replayed)
@@ -351,6 +360,25 @@ impl Sandbox {
             .sends()
             .map(|e| e.map(|(_, s)| s))
             .collect()
+    }
+
+    /// Runs `work` in the background unless the sandbox is shutting down, in which case it is
+    /// dropped at its next await.
+    fn spawn(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        let stop = self.inner.stop.clone();
+        self.inner.tasks.spawn(async move {
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = work => {}
+            }
+        });
+    }
+
+    /// Stops webhook deliveries and waits for them to end.
+    pub async fn shutdown(&self) {
+        self.inner.stop.cancel();
+        self.inner.tasks.close();
+        self.inner.tasks.wait().await;
     }
 
     /// Router of the fake Graph API, to nest under `/sandbox`.

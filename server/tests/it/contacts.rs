@@ -20,7 +20,7 @@ const LIST: &str = "\u{feff}Telefon;Ad;Soyad;Etiket;Score\r\n\
 05321234567;Ayşe;Again;;2\r\n\
 +4915112345678;Hans;Müller;vip;lots\r\n";
 
-async fn finished(app: &TestApp, id: &str) -> ImportView {
+pub async fn finished(app: &TestApp, id: &str) -> ImportView {
     let contacts = &app.state.services.contacts;
     for _ in 0..200 {
         let view = contacts.import(id.to_string()).await.unwrap();
@@ -32,7 +32,7 @@ async fn finished(app: &TestApp, id: &str) -> ImportView {
     panic!("import did not finish");
 }
 
-async fn import(app: &TestApp, name: &str, body: &str) -> ImportView {
+pub async fn import(app: &TestApp, name: &str, body: &str) -> ImportView {
     let response = app
         .upload("/contacts/imports/upload", name, body.as_bytes().to_vec())
         .await;

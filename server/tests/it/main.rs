@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, reason = "a failing test should panic")]
 
 mod auth;
+mod campaigns;
 mod contacts;
 mod helpers;
 mod operations;

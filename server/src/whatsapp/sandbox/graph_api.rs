@@ -239,7 +239,7 @@ async fn send(
     }
     let wamid = accepted.plan.wamid.clone();
     let wa_id = accepted.plan.wa_id.clone();
-    tokio::spawn(play(sandbox.clone(), accepted.plan, Some(log_id)));
+    sandbox.spawn(play(sandbox.clone(), accepted.plan, Some(log_id)));
     Json(SendResponse {
         messaging_product: Default::default(),
         contacts: vec![SentContact {

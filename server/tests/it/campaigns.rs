@@ -1,0 +1,381 @@
+//! Campaigns end to end in one process: a list imported, a template approved by the sandbox, a
+//! campaign checked, launched and sent by the engine through the real HTTP client to the sandbox,
+//! whose status webhooks come back through the real intake and worker.
+
+use std::time::Duration;
+
+use app::api::campaigns::CampaignView;
+use domain::campaign::{BindingSource, CampaignDraft, Schedule, Slot, VariableBinding};
+use domain::whatsapp::graph::TemplateDefinition;
+use reqwest::StatusCode;
+use serde_json::json;
+use server::storage::connections::SandboxProfile;
+
+use crate::contacts::import;
+use crate::helpers::TestApp;
+
+/// Nine Turkish numbers; `…404` is not on WhatsApp, `…050` stopped marketing, one is a US number
+/// (WhatsApp does not deliver marketing there) and one row has no name (the fallback fills it).
+const LIST: &str = "phone,first_name\n\
++905321000001,Ayşe\n+905321000002,Mehmet\n+905321000003,Zeynep\n+905321000004,\n\
++905321000404,Kemal\n+905321000050,Elif\n+12025550123,John\n+905321000005,Can\n+905321000006,Deniz\n";
+
+/// Sets the sandbox up for a quick run and returns its connection id.
+fn fast_sandbox(app: &TestApp, mps: u32, limit: &str) -> String {
+    let mut connection = app.sandbox_connection();
+    *connection.sandbox.as_mut().unwrap() = SandboxProfile {
+        review_delay_ms: 0,
+        status_delay_ms: 20,
+        read_per_mille: 500,
+        messages_per_second: mps,
+        messaging_limit: limit.into(),
+        ..SandboxProfile::default()
+    };
+    app.state.webhooks.connections.save(&connection).unwrap();
+    connection.id.to_string()
+}
+
+/// A MARKETING template with one body variable, approved by the sandbox.
+async fn approved_template(app: &TestApp, connection: &str) -> String {
+    let definition: TemplateDefinition = serde_json::from_value(json!({
+        "name": "spring_sale", "language": "en_US", "category": "MARKETING",
+        "components": [{"type": "BODY", "text": "Hi {{1}}, our spring sale starts today.",
+            "example": {"body_text": [["Ayşe"]]}}]}))
+    .unwrap();
+    let templates = &app.state.services.templates;
+    let id = templates
+        .save(None, "approved".into(), Some(connection.into()), definition)
+        .await
+        .unwrap();
+    templates.submit(id.clone()).await.unwrap();
+    for _ in 0..200 {
+        if templates
+            .template(id.clone())
+            .await
+            .unwrap()
+            .meta_status
+            .as_deref()
+            == Some("APPROVED")
+        {
+            return id;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("template not approved");
+}
+
+fn draft(connection: &str, template: &str, import_id: &str) -> CampaignDraft {
+    CampaignDraft {
+        name: "Spring sale".into(),
+        connection_id: connection.into(),
+        import_id: Some(import_id.into()),
+        template_id: template.into(),
+        bindings: vec![VariableBinding {
+            slot: Slot::Body { name: "1".into() },
+            source: BindingSource::FirstName,
+            fallback: "friend".into(),
+        }],
+        ..CampaignDraft::default()
+    }
+}
+
+async fn wait_until(app: &TestApp, id: &str, status: &str) -> CampaignView {
+    let campaigns = &app.state.services.campaigns;
+    for _ in 0..600 {
+        let view = campaigns.campaign(id.into()).await.unwrap();
+        if view.summary.status == status && view.progress.counts.sending == 0 {
+            return view;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let view = campaigns.campaign(id.into()).await.unwrap();
+    panic!(
+        "campaign never became {status}: {:?} {:?}",
+        view.summary.status, view.progress.counts
+    );
+}
+
+/// How many times the sandbox accepted a message to each number.
+fn accepted_per_number(app: &TestApp) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for send in app.state.sandbox.send_log().unwrap() {
+        if send.refused.is_none() {
+            *out.entry(send.wa_id).or_default() += 1;
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_campaign_is_checked_sent_once_to_each_eligible_contact_and_reported() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_2K");
+    let template = approved_template(&app, &connection).await;
+    let list = import(&app, "spring.csv", LIST).await;
+    let campaigns = app.state.services.campaigns.clone();
+    let draft = draft(&connection, &template, &list.id);
+
+    // The preview fills the fallback; the pre-flight check names the US exclusion and the cost.
+    let preview = campaigns
+        .preview(draft.clone(), String::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        preview[0].body.as_deref(),
+        Ok("Hi Ayşe, our spring sale starts today.")
+    );
+    assert!(preview
+        .iter()
+        .any(|p| p.body.as_deref() == Ok("Hi friend, our spring sale starts today.")));
+    let check = campaigns.preflight(draft.clone()).await.unwrap();
+    assert_eq!(check.recipients, 8);
+    assert_eq!(check.excluded.len(), 1);
+    assert!(
+        check.excluded[0].0.contains("US number"),
+        "{:?}",
+        check.excluded
+    );
+    assert!(check.total_cost > 0.0);
+    assert_eq!(check.duration.fit_now, 8);
+
+    let id = campaigns.save(None, draft).await.unwrap();
+    campaigns.launch(id.clone()).await.unwrap();
+    wait_until(&app, &id, "completed").await;
+    // Delivery reports keep arriving after the last send; wait for the last one.
+    let mut done = campaigns.campaign(id.clone()).await.unwrap();
+    for _ in 0..200 {
+        if done.progress.counts.sent == 0 && done.progress.counts.failed == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        done = campaigns.campaign(id.clone()).await.unwrap();
+    }
+    let counts = done.progress.counts;
+    assert_eq!((counts.total, counts.skipped), (9, 1));
+    assert_eq!(counts.failed, 2, "{counts:?}");
+    assert_eq!(counts.accepted(), 6, "{counts:?}");
+    let codes: Vec<i64> = done.progress.failures.iter().map(|f| f.code).collect();
+    assert_eq!(codes, [131026, 131050]);
+    assert!(done.progress.cost > 0.0);
+
+    // Exactly one send per eligible number, none to the excluded one.
+    let sends = accepted_per_number(&app);
+    assert_eq!(sends.len(), 8);
+    assert!(sends.values().all(|n| *n == 1), "{sends:?}");
+    assert!(!sends.contains_key("12025550123"));
+
+    // 131050 opted the contact out of marketing; the others now "received" the template.
+    let stopped = app
+        .state
+        .contacts
+        .store()
+        .get("+905321000050")
+        .unwrap()
+        .unwrap();
+    assert!(stopped.opted_out(domain::contacts::Category::Marketing));
+    let reached = app
+        .state
+        .contacts
+        .store()
+        .get("+905321000001")
+        .unwrap()
+        .unwrap();
+    assert!(reached.received_templates.contains("spring_sale"));
+
+    // Reports: CSV per recipient, the chart, and the live stream.
+    let csv = app.get(&format!("/campaigns/{id}/recipients.csv")).await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let text = csv.text().await.unwrap();
+    assert_eq!(text.lines().count(), 10, "{text}");
+    assert!(text.contains("+905321000404") && text.contains("131026"));
+    let chart = app.get(&format!("/campaigns/{id}/chart.svg")).await;
+    assert_eq!(chart.headers()["content-type"], "image/svg+xml");
+    assert!(chart.text().await.unwrap().contains("delivered"));
+    let mut events = app.get(&format!("/campaigns/{id}/events")).await;
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    let first = events.chunk().await.unwrap().unwrap();
+    let first = String::from_utf8_lossy(&first);
+    assert!(
+        first.contains("event: progress") && first.contains("\"completed\""),
+        "{first}"
+    );
+
+    // A clone skips everyone the original reached; only the number that was not on WhatsApp
+    // is tried again (the one who stopped marketing is now opted out).
+    let copy = campaigns.clone_campaign(id.clone()).await.unwrap();
+    campaigns.launch(copy.clone()).await.unwrap();
+    let second = wait_until(&app, &copy, "completed").await;
+    assert_eq!(
+        second.progress.counts.skipped, 8,
+        "{:?}",
+        second.progress.skipped
+    );
+    let sends = accepted_per_number(&app);
+    assert_eq!(sends["905321000404"], 2);
+    assert_eq!(sends.values().sum::<usize>(), 9);
+}
+
+#[tokio::test]
+async fn pause_stops_sending_within_a_second_and_resume_finishes() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_2K");
+    campaigns_pace(&app, &connection, 4).await;
+    let template = approved_template(&app, &connection).await;
+    let list = import(&app, "spring.csv", LIST).await;
+    let campaigns = app.state.services.campaigns.clone();
+    let id = campaigns
+        .save(None, draft(&connection, &template, &list.id))
+        .await
+        .unwrap();
+    campaigns.launch(id.clone()).await.unwrap();
+    for _ in 0..200 {
+        if !accepted_per_number(&app).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    campaigns.act(id.clone(), "pause".into()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let at_pause: usize = accepted_per_number(&app).values().sum();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(accepted_per_number(&app).values().sum::<usize>(), at_pause);
+    assert!(at_pause < 8, "paused too late: {at_pause} sent");
+    let paused = campaigns.campaign(id.clone()).await.unwrap();
+    assert_eq!(paused.summary.status, "paused");
+    assert_eq!(
+        paused.summary.status_detail.as_deref(),
+        Some("Paused by a user.")
+    );
+
+    campaigns.act(id.clone(), "resume".into()).await.unwrap();
+    wait_until(&app, &id, "completed").await;
+    let sends = accepted_per_number(&app);
+    assert_eq!(sends.len(), 8);
+    assert!(sends.values().all(|n| *n == 1), "{sends:?}");
+}
+
+/// Sets the engine's pace for a connection, as the settings page does.
+async fn campaigns_pace(app: &TestApp, connection: &str, mps: u32) {
+    app.state
+        .services
+        .campaigns
+        .set_limits(connection.into(), mps, String::new())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_messaging_limit_holds_back_new_conversations_and_says_until_when() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_2K");
+    let template = approved_template(&app, &connection).await;
+    let list = import(&app, "spring.csv", LIST).await;
+    let campaigns = app.state.services.campaigns.clone();
+    campaigns
+        .set_limits(connection.clone(), 80, "TIER_2K".into())
+        .await
+        .unwrap();
+    // A user override below Meta's: five new conversations a day.
+    let refused = campaigns
+        .set_limits(connection.clone(), 2_000, String::new())
+        .await;
+    assert!(refused.unwrap_err().contains("between 1 and 1000"));
+    let five = campaigns
+        .set_limits(connection.clone(), 80, "TIER_5".into())
+        .await;
+    five.unwrap();
+    let id = campaigns
+        .save(None, draft(&connection, &template, &list.id))
+        .await
+        .unwrap();
+    let check = campaigns
+        .preflight(draft(&connection, &template, &list.id))
+        .await
+        .unwrap();
+    assert_eq!(check.duration.fit_now, 5);
+    assert!(check.duration.tier_wait_ms > 0);
+    campaigns.launch(id.clone()).await.unwrap();
+    let mut view = None;
+    for _ in 0..200 {
+        let v = campaigns.campaign(id.clone()).await.unwrap();
+        if v.progress.waiting.is_some() && v.progress.counts.sending == 0 {
+            view = Some(v);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let view = view.expect("the campaign reports it waits for the tier");
+    assert_eq!(view.summary.status, "running");
+    assert_eq!(
+        view.progress.counts.pending, 3,
+        "{:?}",
+        view.progress.counts
+    );
+    assert_eq!(view.progress.headroom, Some(0));
+    assert!(view.progress.waiting.unwrap().0.contains("messaging limit"));
+    assert_eq!(accepted_per_number(&app).len(), 5);
+}
+
+#[tokio::test]
+async fn a_start_missed_while_down_waits_for_confirmation() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut config = server::config::Config::for_data_dir(temp.path());
+    config.overdue_grace_secs = 1;
+    let app = TestApp::spawn_with(config.clone()).await;
+    app.set_up_owner().await;
+    let connection = fast_sandbox(&app, 80, "TIER_2K");
+    let template = approved_template(&app, &connection).await;
+    let campaigns = app.state.services.campaigns.clone();
+    let segment = app
+        .state
+        .services
+        .contacts
+        .save_segment(
+            None,
+            domain::contacts::segment::SegmentDefinition {
+                name: "Everyone".into(),
+                match_all: true,
+                conditions: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut plan = draft(&connection, &template, "");
+    plan.import_id = None;
+    plan.segment_id = Some(segment);
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(2);
+    plan.schedule = Schedule::At {
+        local: soon.format("%Y-%m-%dT%H:%M:%S").to_string(),
+        time_zone: "UTC".into(),
+    };
+    let id = campaigns.save(None, plan).await.unwrap();
+    campaigns.launch(id.clone()).await.unwrap();
+    assert_eq!(
+        campaigns.campaign(id.clone()).await.unwrap().summary.status,
+        "scheduled"
+    );
+
+    // Herald is down when the start comes, and longer than the grace period.
+    drop(campaigns);
+    let (kept, _) = app.stop().await;
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    let app = TestApp::spawn_with(config).await;
+    let campaigns = app.state.services.campaigns.clone();
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = campaigns.campaign(id.clone()).await.unwrap().summary.status;
+        if status == "overdue" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, "overdue");
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(
+        campaigns.campaign(id.clone()).await.unwrap().summary.status,
+        "overdue"
+    );
+    campaigns.act(id.clone(), "confirm".into()).await.unwrap();
+    wait_until(&app, &id, "completed").await;
+    drop(kept);
+}
