@@ -94,6 +94,8 @@ pub struct Live {
 struct LiveState {
     recent: VecDeque<i64>,
     waiting: Option<(String, i64)>,
+    /// When stale `sending` recipients were last looked for.
+    expiry_checked_ms: i64,
 }
 
 /// The engine; cheap to clone.
@@ -438,9 +440,11 @@ impl Engine {
         }
         let gate = self.gate(&connection_id, limits.messages_per_second);
         let now = inner.clock.now_ms();
-        let batch = usize::try_from(gate.rate().unwrap_or(1_000))
-            .unwrap_or(512)
-            .clamp(8, 512);
+        // About a fifth of a second of sends: few enough that a crash leaves little unknown,
+        // enough that the flush before sending is shared by many.
+        let batch = usize::try_from(gate.rate().map_or(256, |mps| mps / 5))
+            .unwrap_or(256)
+            .clamp(8, 256);
         let due = inner.campaigns.due(id, now, batch).map_err(internal)?;
         if due.is_empty() {
             return self.idle(id, now);
@@ -639,6 +643,19 @@ impl Engine {
     fn idle(&self, id: &Uuid, now: i64) -> Result<Step, String> {
         let inner = &self.inner;
         let stats = inner.campaigns.stats(id).map_err(internal)?;
+        // Stale `sending` recipients (their process died mid-send) become unknown even while
+        // others wait for a later turn.
+        if stats.counts.sending > 0 && self.expiry_due(id, now) {
+            let cutoff = now - inner.config.unknown_after_ms;
+            let expired = inner
+                .campaigns
+                .expire_sending(id, cutoff, now)
+                .map_err(internal)?;
+            if expired > 0 {
+                tracing::warn!(campaign = %id, expired, "sends without answer or status report are now reported as unknown");
+                return Ok(Step::Continue);
+            }
+        }
         if stats.counts.pending > 0 {
             let next = inner
                 .campaigns
@@ -651,15 +668,6 @@ impl Engine {
             )));
         }
         if stats.counts.sending > 0 {
-            let cutoff = now - inner.config.unknown_after_ms;
-            let expired = inner
-                .campaigns
-                .expire_sending(id, cutoff, now)
-                .map_err(internal)?;
-            if expired > 0 {
-                tracing::warn!(campaign = %id, expired, "sends without answer or status report are now reported as unknown");
-                return Ok(Step::Continue);
-            }
             return Ok(Step::Sleep(Duration::from_millis(500)));
         }
         let counts = stats.counts;
@@ -687,6 +695,19 @@ impl Engine {
             .map_err(internal)?;
         tracing::info!(campaign = %id, accepted = counts.accepted(), failed = counts.failed, "campaign completed");
         Ok(Step::Done)
+    }
+
+    /// Whether to look for stale `sending` recipients now: a scan of the campaign, so at most
+    /// twice per [`EngineConfig::unknown_after_ms`] (and at most once a second).
+    fn expiry_due(&self, id: &Uuid, now: i64) -> bool {
+        let every = (self.inner.config.unknown_after_ms / 2).max(1_000);
+        let mut live = self.live_state();
+        let state = live.entry(*id).or_default();
+        if now - state.expiry_checked_ms < every {
+            return false;
+        }
+        state.expiry_checked_ms = now;
+        true
     }
 
     /// Writes the recipient snapshot, then moves the campaign to `running`. Rerunning it after

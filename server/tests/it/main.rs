@@ -5,6 +5,7 @@
 mod auth;
 mod campaigns;
 mod contacts;
+mod crash;
 mod helpers;
 mod operations;
 mod process;

@@ -1,0 +1,311 @@
+//! Exactly-once under `kill -9`: a 2,000-recipient sandbox campaign is killed at random moments
+//! ten times and restarted each time. The sandbox's own log of received sends (flushed before it
+//! answers) is the ground truth: no number may appear twice, Herald's report must agree with it,
+//! and whoever Herald could not account for is listed as *unknown* — never resent on its own —
+//! until a person resends them, after which everyone eligible has exactly one message.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use domain::campaign::{BindingSource, CampaignDraft, RecipientState, Slot, VariableBinding};
+use domain::contacts::segment::SegmentDefinition;
+use rand::Rng;
+use server::config::Config;
+use server::storage::campaigns::CampaignStore;
+use server::storage::connections::SandboxProfile;
+use server::storage::sandbox::SandboxStore;
+use server::storage::Store;
+
+use crate::helpers::{TestApp, OWNER, PASSWORD};
+
+const BIN: &str = env!("CARGO_BIN_EXE_herald");
+const RECIPIENTS: usize = 2_000;
+const KILLS: usize = 10;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(data_dir: &Path, port: u16) -> Child {
+    Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("HERALD_DATA_DIR", data_dir)
+        .env("HERALD_LOG", "warn")
+        .env("HERALD_UNKNOWN_AFTER_SECS", "3")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("herald starts")
+}
+
+async fn wait_healthy(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("herald did not become healthy");
+}
+
+fn kill(child: &mut Child, signal: &str) {
+    let _ = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "herald did not stop");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Builds the campaign in-process (contacts, approved template, segment, launch) and stops.
+async fn prepare(dir: &Path) -> String {
+    let mut config = Config::for_data_dir(dir);
+    config.unknown_after_secs = 3;
+    let app = TestApp::spawn_with(config).await;
+    app.set_up_owner().await;
+    app.log_in(OWNER, PASSWORD).await;
+    let mut connection = app.sandbox_connection();
+    *connection.sandbox.as_mut().unwrap() = SandboxProfile {
+        review_delay_ms: 0,
+        status_delay_ms: 10,
+        messages_per_second: 200,
+        messaging_limit: "TIER_10K".into(),
+        read_per_mille: 300,
+        ..SandboxProfile::default()
+    };
+    app.state.webhooks.connections.save(&connection).unwrap();
+    let connection = connection.id.to_string();
+    let mut csv = String::from("phone,first_name\n");
+    for i in 0..RECIPIENTS {
+        // Ending in 7: clear of the sandbox's failure suffixes (404, 050, 049).
+        csv.push_str(&format!("+905320{i:05}7,User{i}\n"));
+    }
+    crate::contacts::import(&app, "crowd.csv", &csv).await;
+    let definition = serde_json::from_value(serde_json::json!({
+        "name": "crowd_notice", "language": "en_US", "category": "MARKETING",
+        "components": [{"type": "BODY", "text": "Hello {{1}}, our new season starts today.",
+            "example": {"body_text": [["Ayşe"]]}}]}))
+    .unwrap();
+    let templates = app.state.services.templates.clone();
+    let template = templates
+        .save(
+            None,
+            "approved".into(),
+            Some(connection.clone()),
+            definition,
+        )
+        .await
+        .unwrap();
+    templates.submit(template.clone()).await.unwrap();
+    for _ in 0..200 {
+        if templates
+            .template(template.clone())
+            .await
+            .unwrap()
+            .meta_status
+            .as_deref()
+            == Some("APPROVED")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let segment = app
+        .state
+        .services
+        .contacts
+        .save_segment(
+            None,
+            SegmentDefinition {
+                name: "All".into(),
+                match_all: true,
+                conditions: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let campaigns = app.state.services.campaigns.clone();
+    campaigns
+        .set_limits(connection.clone(), 200, String::new())
+        .await
+        .unwrap();
+    let id = campaigns
+        .save(
+            None,
+            CampaignDraft {
+                name: "Crash test".into(),
+                connection_id: connection,
+                segment_id: Some(segment),
+                template_id: template,
+                bindings: vec![VariableBinding {
+                    slot: Slot::Body { name: "1".into() },
+                    source: BindingSource::FirstName,
+                    fallback: "there".into(),
+                }],
+                ..CampaignDraft::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Launched right before the process stops: the first real run happens in the binary.
+    campaigns.launch(id.clone()).await.unwrap();
+    drop((campaigns, templates));
+    app.stop().await;
+    id
+}
+
+/// Reads the store of a stopped Herald: (accepted sends per number, recipient states).
+fn read_back(
+    dir: &Path,
+    campaign: &str,
+) -> (
+    BTreeMap<String, usize>,
+    BTreeMap<String, RecipientState>,
+    String,
+) {
+    let store = Store::open(dir).unwrap();
+    let mut sends = BTreeMap::new();
+    for entry in SandboxStore::open(&store).unwrap().sends() {
+        let (_, send) = entry.unwrap();
+        if send.refused.is_none() {
+            *sends.entry(format!("+{}", send.wa_id)).or_insert(0) += 1;
+        }
+    }
+    let campaigns = CampaignStore::open(&store).unwrap();
+    let id = campaign.parse().unwrap();
+    let states = campaigns
+        .recipients(&id)
+        .map(|e| e.map(|(phone, r)| (phone, r.state)).unwrap())
+        .collect();
+    let status = campaigns
+        .get(&id)
+        .unwrap()
+        .unwrap()
+        .status
+        .name()
+        .to_string();
+    (sends, states, status)
+}
+
+/// Runs Herald until the campaign is finished (stopping it gracefully to look).
+async fn run_to_completion(
+    dir: &Path,
+    campaign: &str,
+) -> (BTreeMap<String, usize>, BTreeMap<String, RecipientState>) {
+    for _ in 0..30 {
+        let port = free_port();
+        let mut herald = start(dir, port);
+        wait_healthy(port).await;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        kill(&mut herald, "-TERM");
+        let (sends, states, status) = read_back(dir, campaign);
+        let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
+        for state in states.values() {
+            *tally.entry(state.name()).or_default() += 1;
+        }
+        println!(
+            "after a run: {status} {tally:?}, {} numbers received",
+            sends.len()
+        );
+        if status == "completed" && states.values().all(|s| !s.is_open()) {
+            return (sends, states);
+        }
+    }
+    panic!("the campaign did not complete");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_at_random_moments_never_sends_twice_or_forgets_anyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let campaign = prepare(dir.path()).await;
+    let mut rng = rand::rng();
+    for _ in 0..KILLS {
+        let port = free_port();
+        let mut herald = start(dir.path(), port);
+        wait_healthy(port).await;
+        tokio::time::sleep(Duration::from_millis(rng.random_range(200..1_500))).await;
+        kill(&mut herald, "-KILL");
+    }
+    let (sends, states) = run_to_completion(dir.path(), &campaign).await;
+
+    assert_eq!(states.len(), RECIPIENTS);
+    assert!(
+        states.values().all(|s| !matches!(
+            s,
+            RecipientState::Skipped { .. } | RecipientState::Failed { .. }
+        )),
+        "every contact is eligible and deliverable"
+    );
+    assert!(
+        sends.values().all(|n| *n == 1),
+        "someone was messaged twice"
+    );
+    let reached: BTreeSet<&String> = states
+        .iter()
+        .filter(|(_, s)| {
+            matches!(
+                s,
+                RecipientState::Sent
+                    | RecipientState::Delivered
+                    | RecipientState::Read
+                    | RecipientState::Replied
+            )
+        })
+        .map(|(p, _)| p)
+        .collect();
+    let unknown: BTreeSet<&String> = states
+        .iter()
+        .filter(|(_, s)| matches!(s, RecipientState::Unknown { .. }))
+        .map(|(p, _)| p)
+        .collect();
+    let received: BTreeSet<&String> = sends.keys().collect();
+    // Herald's report agrees with the sandbox: what it calls sent was received, and what it
+    // cannot account for was not.
+    assert_eq!(
+        reached, received,
+        "Herald's report disagrees with the sandbox's log"
+    );
+    assert_eq!(
+        reached.len() + unknown.len(),
+        RECIPIENTS,
+        "someone was forgotten"
+    );
+
+    // One explicit action resends the unknown ones; then everyone has exactly one message.
+    if !unknown.is_empty() {
+        let mut config = Config::for_data_dir(dir.path());
+        config.unknown_after_secs = 3;
+        let app = TestApp::spawn_with(config).await;
+        let message = app
+            .state
+            .services
+            .campaigns
+            .act(campaign.clone(), "resend_unknown".into())
+            .await
+            .unwrap();
+        assert!(message.starts_with(&unknown.len().to_string()), "{message}");
+        app.stop().await;
+        let (sends, states) = run_to_completion(dir.path(), &campaign).await;
+        assert_eq!(sends.len(), RECIPIENTS);
+        assert!(
+            sends.values().all(|n| *n == 1),
+            "a resend reached someone twice"
+        );
+        assert!(states
+            .values()
+            .all(|s| !matches!(s, RecipientState::Unknown { .. })));
+    }
+    println!("unknown after {KILLS} kills: {}", unknown.len());
+}
