@@ -162,7 +162,10 @@ impl Application {
         let sandbox_reviews = tokio::spawn(state.sandbox.clone().run_reviews(stop.clone()));
         let template_sync = tokio::spawn(sync_templates(state.clone(), stop.clone()));
         let importer = tokio::spawn(state.contacts.importer().clone().run(stop.clone()));
-        let engine = tokio::spawn(state.campaigns.engine().clone().run(stop.clone()));
+        // The engine stops first, while the server still answers: sends under way (to the
+        // sandbox, too) finish and are recorded instead of being cut off.
+        let engine_stop = CancellationToken::new();
+        let engine = tokio::spawn(state.campaigns.engine().clone().run(engine_stop.clone()));
         match state.sandbox.replay_unplayed() {
             Ok(0) => {}
             Ok(n) => tracing::info!(
@@ -176,7 +179,11 @@ impl Application {
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            engine_stop.cancel();
+            let _ = engine.await;
+        })
         .await
         .context("server failed")?;
         stop.cancel();
@@ -185,7 +192,6 @@ impl Application {
         let _ = sandbox_reviews.await;
         let _ = template_sync.await;
         let _ = importer.await;
-        let _ = engine.await;
         state.sandbox.shutdown().await;
         state
             .store

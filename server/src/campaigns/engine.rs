@@ -14,7 +14,7 @@
 //! Pause and cancel cancel the runner's token; sends not yet started in the batch are returned to
 //! the queue, so the campaign stops within the time one send takes.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ use domain::whatsapp::graph::{MessageContent, OutgoingMessage};
 use domain::whatsapp::limits::MessagingLimit;
 use futures_util::stream::{self, StreamExt};
 use rand::Rng;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
@@ -119,8 +119,22 @@ struct Inner {
     generation: std::sync::atomic::AtomicU64,
     live: Mutex<HashMap<Uuid, LiveState>>,
     wake: Notify,
-    /// Runner tasks, awaited at shutdown so in-flight sends are recorded before the store closes.
+    /// Runner and batch tasks, awaited at shutdown so in-flight sends are recorded before the
+    /// store closes.
     tasks: TaskTracker,
+    /// (campaign, phone) being sent by this process right now.
+    in_flight: Mutex<HashSet<(Uuid, String)>>,
+}
+
+/// What a batch task needs.
+struct Batch {
+    campaign: Uuid,
+    connection: Uuid,
+    template: Arc<domain::whatsapp::graph::TemplateDefinition>,
+    slots: Arc<Vec<domain::campaign::Slot>>,
+    api: Arc<dyn crate::whatsapp::provider::WhatsAppApi>,
+    gate: Arc<SenderGate>,
+    stop: CancellationToken,
 }
 
 /// What one runner step asks for next.
@@ -173,6 +187,7 @@ impl Engine {
                 live: Mutex::default(),
                 wake: Notify::new(),
                 tasks: TaskTracker::new(),
+                in_flight: Mutex::default(),
             }),
         })
     }
@@ -369,11 +384,12 @@ impl Engine {
     }
 
     async fn run_campaign(&self, id: Uuid, stop: CancellationToken) {
+        let batches = Arc::new(Semaphore::new(2));
         loop {
             if stop.is_cancelled() {
                 return;
             }
-            match self.step(&id, &stop).await {
+            match self.step(&id, &stop, &batches).await {
                 Ok(Step::Continue) => {}
                 Ok(Step::Sleep(wait)) => {
                     tokio::select! {
@@ -411,7 +427,12 @@ impl Engine {
         Ok(())
     }
 
-    async fn step(&self, id: &Uuid, stop: &CancellationToken) -> Result<Step, String> {
+    async fn step(
+        &self,
+        id: &Uuid,
+        stop: &CancellationToken,
+        batches: &Arc<Semaphore>,
+    ) -> Result<Step, String> {
         let inner = &self.inner;
         let Some(record) = inner.campaigns.get(id).map_err(internal)? else {
             return Ok(Step::Done);
@@ -440,9 +461,9 @@ impl Engine {
         }
         let gate = self.gate(&connection_id, limits.messages_per_second);
         let now = inner.clock.now_ms();
-        // About a fifth of a second of sends: few enough that a crash leaves little unknown,
-        // enough that the flush before sending is shared by many.
-        let batch = usize::try_from(gate.rate().map_or(256, |mps| mps / 5))
+        // About a tenth of a second of sends (two batches are in flight): few enough that a
+        // crash leaves little unknown, enough that the flush before sending is shared by many.
+        let batch = usize::try_from(gate.rate().map_or(256, |mps| mps / 10))
             .unwrap_or(256)
             .clamp(8, 256);
         let due = inner.campaigns.due(id, now, batch).map_err(internal)?;
@@ -552,8 +573,76 @@ impl Engine {
                 return Ok(Step::Done);
             }
         };
-        let template = Arc::new(template);
-        let slots = Arc::new(record.slots.clone());
+        // Recipients decided without a send are settled at once.
+        inner
+            .campaigns
+            .settle(id, &connection_id, &immediate, now)
+            .map_err(internal)?;
+        if to_send.is_empty() {
+            return Ok(Step::Continue);
+        }
+        // The next batch is prepared while this one sends, so the number's pace never waits for
+        // bookkeeping; at most two batches are in flight.
+        let Ok(permit) = batches.clone().acquire_owned().await else {
+            return Ok(Step::Done);
+        };
+        self.track_in_flight(id, to_send.iter().map(|(p, _)| p.clone()));
+        let batch = Batch {
+            campaign: *id,
+            connection: connection_id,
+            template: Arc::new(template),
+            slots: Arc::new(record.slots.clone()),
+            api,
+            gate,
+            stop: stop.clone(),
+        };
+        let engine = self.clone();
+        self.inner.tasks.spawn(async move {
+            let phones: Vec<String> = to_send.iter().map(|(p, _)| p.clone()).collect();
+            if let Err(error) = engine.send_batch(batch, to_send).await {
+                tracing::error!(%error, "a campaign batch could not be recorded; its recipients stay `sending` until reconciled");
+            }
+            engine.forget_in_flight(&phones);
+            drop(permit);
+        });
+        Ok(Step::Continue)
+    }
+
+    /// Marks recipients of `campaign` as being sent by this process (stale-send expiry skips them).
+    fn track_in_flight(&self, campaign: &Uuid, phones: impl Iterator<Item = String>) {
+        let mut in_flight = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        in_flight.extend(phones.map(|p| (*campaign, p)));
+    }
+
+    fn forget_in_flight(&self, phones: &[String]) {
+        let mut in_flight = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        in_flight.retain(|(_, p)| !phones.contains(p));
+    }
+
+    /// Sends one claimed batch through the gate and records every outcome.
+    async fn send_batch(
+        &self,
+        batch: Batch,
+        to_send: Vec<(String, RecipientRecord)>,
+    ) -> Result<(), String> {
+        let inner = &self.inner;
+        let Batch {
+            campaign,
+            connection,
+            template,
+            slots,
+            api,
+            gate,
+            stop,
+        } = batch;
         let sent: Vec<(String, Outcome, Option<PauseReason>)> = stream::iter(to_send)
             .map(|(phone, recipient)| {
                 let (api, gate, template, slots, stop) = (
@@ -563,7 +652,6 @@ impl Engine {
                     slots.clone(),
                     stop.clone(),
                 );
-                let campaign = *id;
                 let clock = inner.clock.clone();
                 async move {
                     if stop.is_cancelled() {
@@ -598,7 +686,7 @@ impl Engine {
 
         let now = inner.clock.now_ms();
         let mut pause = None;
-        let mut outcomes = immediate;
+        let mut outcomes = Vec::with_capacity(sent.len());
         let mut accepted_users = Vec::new();
         for (phone, outcome, stop_reason) in sent {
             if let Outcome::Accepted { wa_id, .. } = &outcome {
@@ -622,21 +710,21 @@ impl Engine {
         }
         inner
             .campaigns
-            .settle(id, &connection_id, &outcomes, now)
+            .settle(&campaign, &connection, &outcomes, now)
             .map_err(internal)?;
         {
             let mut live = self.live_state();
-            let state = live.entry(*id).or_default();
+            let state = live.entry(campaign).or_default();
             state
                 .recent
                 .extend(std::iter::repeat_n(now, accepted_users.len()));
         }
         self.remember_template(&accepted_users, &template.name);
         if let Some(reason) = pause {
-            self.pause(id, reason).map_err(internal)?;
-            return Ok(Step::Done);
+            self.pause(&campaign, reason).map_err(internal)?;
+            self.interrupt(&campaign);
         }
-        Ok(Step::Continue)
+        Ok(())
     }
 
     /// Nothing is due: finish, settle stale sends, or wait for the next due time.
@@ -647,9 +735,16 @@ impl Engine {
         // others wait for a later turn.
         if stats.counts.sending > 0 && self.expiry_due(id, now) {
             let cutoff = now - inner.config.unknown_after_ms;
+            let in_flight: HashSet<String> = {
+                let all = inner.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+                all.iter()
+                    .filter(|(c, _)| c == id)
+                    .map(|(_, p)| p.clone())
+                    .collect()
+            };
             let expired = inner
                 .campaigns
-                .expire_sending(id, cutoff, now)
+                .expire_sending(id, cutoff, now, &|phone| in_flight.contains(phone))
                 .map_err(internal)?;
             if expired > 0 {
                 tracing::warn!(campaign = %id, expired, "sends without answer or status report are now reported as unknown");

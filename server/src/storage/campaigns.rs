@@ -693,17 +693,21 @@ impl CampaignStore {
 
     /// Turns `sending` recipients last touched before `cutoff_ms` into `unknown`: their answer
     /// was lost and no webhook settled them. Returns how many.
+    /// `busy` names recipients a send is still under way for (they are left alone).
     pub fn expire_sending(
         &self,
         campaign: &Uuid,
         cutoff_ms: i64,
         now_ms: i64,
+        busy: &dyn Fn(&str) -> bool,
     ) -> Result<usize, StorageError> {
         let stale: Vec<String> = self
             .recipients(campaign)
             .filter_map(|e| match e {
                 Ok((phone, r))
-                    if r.state == RecipientState::Sending && r.updated_at_ms < cutoff_ms =>
+                    if r.state == RecipientState::Sending
+                        && r.updated_at_ms < cutoff_ms
+                        && !busy(&phone) =>
                 {
                     Some(Ok(phone))
                 }
