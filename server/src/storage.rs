@@ -153,6 +153,16 @@ impl Store {
         Ok(())
     }
 
+    /// Runs synchronous storage work on the blocking pool, so a write that waits for the disk
+    /// never holds up the async threads serving HTTP (or a campaign's pacing).
+    pub async fn offload<T: Send + 'static>(
+        work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| StorageError::Background(e.to_string()))?
+    }
+
     /// The schema version recorded in the data directory.
     pub fn schema_version(&self) -> Result<u32, StorageError> {
         schema::read_version(&self.db)?.ok_or(StorageError::MissingSchemaVersion)

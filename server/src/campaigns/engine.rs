@@ -49,6 +49,9 @@ use crate::whatsapp::provider::{ApiError, Providers};
 
 /// Sends in flight at once per campaign.
 const CONCURRENCY: usize = 64;
+/// Claimed batches per campaign at once: the next ones are claimed (and flushed) while earlier
+/// ones send, so a slow disk sync never leaves a gap in the number's pace.
+const BATCHES_IN_FLIGHT: usize = 4;
 /// How often the supervisor looks for work.
 const TICK: Duration = Duration::from_millis(500);
 /// How often Meta's figures for a number (tier, quality) are read while it sends.
@@ -384,7 +387,7 @@ impl Engine {
     }
 
     async fn run_campaign(&self, id: Uuid, stop: CancellationToken) {
-        let batches = Arc::new(Semaphore::new(2));
+        let batches = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
         loop {
             if stop.is_cancelled() {
                 return;
@@ -461,9 +464,9 @@ impl Engine {
         }
         let gate = self.gate(&connection_id, limits.messages_per_second);
         let now = inner.clock.now_ms();
-        // About a tenth of a second of sends (two batches are in flight): few enough that a
-        // crash leaves little unknown, enough that the flush before sending is shared by many.
-        let batch = usize::try_from(gate.rate().map_or(256, |mps| mps / 10))
+        // About a fifth of a second of sends per batch: few enough that a crash leaves little
+        // unknown, enough that one disk sync covers many sends.
+        let batch = usize::try_from(gate.rate().map_or(256, |mps| mps / 5))
             .unwrap_or(256)
             .clamp(8, 256);
         let due = inner.campaigns.due(id, now, batch).map_err(internal)?;
@@ -544,7 +547,12 @@ impl Engine {
             .map(|(p, _)| p.clone())
             .chain(to_send.iter().map(|(p, _)| p.clone()))
             .collect();
-        let claimed = inner.campaigns.claim(id, &phones, now).map_err(internal)?;
+        let claimed = {
+            let (campaigns, id) = (inner.campaigns.clone(), *id);
+            Store::offload(move || campaigns.claim(&id, &phones, now))
+                .await
+                .map_err(internal)?
+        };
         inner.store.flush().await.map_err(internal)?;
         let claimed: std::collections::HashSet<String> =
             claimed.into_iter().map(|(p, _)| p).collect();
@@ -582,7 +590,7 @@ impl Engine {
             return Ok(Step::Continue);
         }
         // The next batch is prepared while this one sends, so the number's pace never waits for
-        // bookkeeping; at most two batches are in flight.
+        // bookkeeping; at most [`BATCHES_IN_FLIGHT`] batches are in flight.
         let Ok(permit) = batches.clone().acquire_owned().await else {
             return Ok(Step::Done);
         };
@@ -708,9 +716,9 @@ impl Engine {
             pause = pause.or(stop_reason);
             outcomes.push((phone, outcome));
         }
-        inner
-            .campaigns
-            .settle(&campaign, &connection, &outcomes, now)
+        let campaigns = inner.campaigns.clone();
+        Store::offload(move || campaigns.settle(&campaign, &connection, &outcomes, now))
+            .await
             .map_err(internal)?;
         {
             let mut live = self.live_state();
@@ -719,7 +727,13 @@ impl Engine {
                 .recent
                 .extend(std::iter::repeat_n(now, accepted_users.len()));
         }
-        self.remember_template(&accepted_users, &template.name);
+        let (engine, name) = (self.clone(), template.name.clone());
+        Store::offload(move || {
+            engine.remember_template(&accepted_users, &name);
+            Ok(())
+        })
+        .await
+        .map_err(internal)?;
         if let Some(reason) = pause {
             self.pause(&campaign, reason).map_err(internal)?;
             self.interrupt(&campaign);

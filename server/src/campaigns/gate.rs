@@ -1,7 +1,12 @@
-//! One gate per sender number, shared by every campaign sending from it: a governor limiter
-//! paced just under the number's throughput, a cool-down after Meta says "too fast" (130429) or
-//! "maintenance" (131057), and the moving 24-hour count of new business-initiated conversations
-//! that the messaging-limit tier caps.
+//! One gate per sender number, shared by every campaign sending from it: the number's pace, a
+//! cool-down after Meta says "too fast" (130429) or "maintenance" (131057), and the moving
+//! 24-hour count of new business-initiated conversations that the messaging-limit tier caps.
+//!
+//! Pacing has two layers. A slot schedule hands out send times exactly `1 / rate` apart on an
+//! absolute timeline, one waiter at a time, so a timer that wakes a little late does not push
+//! every later send back (a plain rate limiter with no burst loses that lateness on every send,
+//! several percent of the throughput). Under it, a governor limiter allowing the same rate with a
+//! burst of two is the hard guarantee: whatever the schedule does, no more than the rate leaves.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -10,42 +15,51 @@ use std::time::Duration;
 
 use domain::campaign::pacing::{paced_rate, ConversationWindow};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::time::Instant;
 
 use crate::clock::Clock;
 
 /// The pacing part of a gate, rebuilt when the rate changes.
 struct Pace {
     mps: Option<u32>,
+    interval: Duration,
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
 }
 
 /// A sender number's gate.
 pub struct SenderGate {
     pace: RwLock<Pace>,
+    /// The next free slot; held by the one task waiting for it.
+    next_slot: tokio::sync::Mutex<Option<Instant>>,
     cooldown_until_ms: AtomicI64,
     /// New conversations in the moving 24 hours.
     pub window: Mutex<ConversationWindow>,
     clock: Arc<dyn Clock>,
 }
 
-/// A limiter allowing `mps` (minus the safety margin) with no burst: sends are spread evenly,
-/// so no one-second window can hold more than the rate.
-fn limiter(mps: u32) -> DefaultDirectRateLimiter {
-    let period = Duration::from_secs_f64(1.0 / paced_rate(mps));
-    let quota = Quota::with_period(period)
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(NonZeroU32::MIN);
-    RateLimiter::direct(quota)
+fn pace(mps: Option<u32>) -> Pace {
+    let interval = mps.map_or(Duration::ZERO, |m| {
+        Duration::from_secs_f64(1.0 / paced_rate(m))
+    });
+    let limiter = mps.map(|_| {
+        let quota = Quota::with_period(interval)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
+        Arc::new(RateLimiter::direct(quota))
+    });
+    Pace {
+        mps,
+        interval,
+        limiter,
+    }
 }
 
 impl SenderGate {
     /// A gate pacing at `mps`; `None` lifts throttling (benchmarks only).
     pub fn new(mps: Option<u32>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            pace: RwLock::new(Pace {
-                mps,
-                limiter: mps.map(|m| Arc::new(limiter(m))),
-            }),
+            pace: RwLock::new(pace(mps)),
+            next_slot: tokio::sync::Mutex::new(None),
             cooldown_until_ms: AtomicI64::new(0),
             window: Mutex::default(),
             clock,
@@ -54,14 +68,11 @@ impl SenderGate {
 
     /// Changes the rate (takes effect for the next send).
     pub fn set_rate(&self, mps: Option<u32>) {
-        let Ok(mut pace) = self.pace.write() else {
+        let Ok(mut current) = self.pace.write() else {
             return;
         };
-        if pace.mps != mps {
-            *pace = Pace {
-                mps,
-                limiter: mps.map(|m| Arc::new(limiter(m))),
-            };
+        if current.mps != mps {
+            *current = pace(mps);
         }
     }
 
@@ -85,10 +96,21 @@ impl SenderGate {
             }
             tokio::time::sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(0))).await;
         }
-        let limiter = self.pace.read().ok().and_then(|p| p.limiter.clone());
-        if let Some(limiter) = limiter {
-            limiter.until_ready().await;
-        }
+        let (interval, limiter) = match self.pace.read() {
+            Ok(p) => (p.interval, p.limiter.clone()),
+            Err(_) => return,
+        };
+        let Some(limiter) = limiter else { return };
+        let mut next_slot = self.next_slot.lock().await;
+        let now = Instant::now();
+        // Behind by more than a slot (idle, or a cool-down): start afresh, no catching up.
+        let slot = match *next_slot {
+            Some(slot) if slot + interval > now => slot,
+            _ => now,
+        };
+        tokio::time::sleep_until(slot).await;
+        limiter.until_ready().await;
+        *next_slot = Some(slot + interval);
     }
 
     /// Locks the conversation window (a poisoned lock still holds valid counts).

@@ -126,9 +126,13 @@ pub async fn receive(
         return (StatusCode::UNAUTHORIZED, reason).into_response();
     }
     let webhooks = &state.webhooks;
-    let stored = webhooks
-        .inbox
-        .receive(connection.id, webhooks.clock.now_ms(), &body);
+    let (inbox, at_ms, connection_id) = (
+        webhooks.inbox.clone(),
+        webhooks.clock.now_ms(),
+        connection.id,
+    );
+    let stored =
+        crate::storage::Store::offload(move || inbox.receive(connection_id, at_ms, &body)).await;
     let durable = match stored {
         Ok(_) => webhooks.store.flush().await,
         Err(e) => Err(e),

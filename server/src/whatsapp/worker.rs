@@ -81,7 +81,13 @@ impl WebhookWorker {
     /// Runs until `stop`: processes on every receipt, and every few seconds in case one was missed.
     pub async fn run(self, stop: CancellationToken) {
         loop {
-            match self.process_pending() {
+            // Storage work is synchronous: run it off the async threads so HTTP handling (and
+            // campaign pacing) never waits behind a batch of webhooks.
+            let worker = self.clone();
+            let result = tokio::task::spawn_blocking(move || worker.process_pending())
+                .await
+                .unwrap_or_else(|e| Err(StorageError::Background(e.to_string())));
+            match result {
                 Ok(p) if p.processed + p.failed > 0 => tracing::debug!(?p, "webhooks processed"),
                 Ok(_) => {}
                 Err(error) => tracing::error!(%error, "webhook processing failed; will retry"),

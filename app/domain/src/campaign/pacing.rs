@@ -9,9 +9,9 @@ pub const DEFAULT_MPS: u32 = 80;
 /// The highest throughput Meta grants.
 pub const MAX_MPS: u32 = 1_000;
 /// Share of the configured rate actually used. Meta counts at its door, after network jitter
-/// has bunched some sends together; pacing 2% under the limit keeps every one-second window
+/// has bunched some sends together; pacing 3% under the limit keeps every one-second window
 /// below it without costing noticeable speed.
-pub const RATE_MARGIN: f64 = 0.98;
+pub const RATE_MARGIN: f64 = 0.97;
 /// The moving window of messaging limits.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// How many times a retryable failure is retried before the recipient is marked failed.

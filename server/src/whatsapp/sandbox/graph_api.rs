@@ -29,6 +29,7 @@ use super::outbox::{self, Sender, StatusReport};
 use super::{new_numeric_id, new_wamid, Sandbox, StoredMedia, MEDIA_SHELF_BYTES};
 use crate::storage::connections::{Connection, ConnectionKind};
 use crate::storage::sandbox::{SandboxSend, SandboxTemplate};
+use crate::storage::Store;
 
 /// Largest upload the sandbox takes (Meta allows 100 MB documents; the sandbox keeps media in
 /// memory).
@@ -186,6 +187,8 @@ async fn send(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // Arrival time, before any work: what a rate limit at Meta's door would count.
+    let received_ms = sandbox.inner.clock.now_ms();
     let connection = try_reply!(caller(&sandbox, &headers, &version));
     let Some(sender) = Sandbox::sender(&connection).filter(|s| s.phone_number_id == id) else {
         return no_object(&id);
@@ -201,11 +204,16 @@ async fn send(
             problem.message.clone(),
         );
     }
-    let decided = decide(&sandbox, &connection, sender, &message);
+    let decided = {
+        let (sandbox, connection, message) = (sandbox.clone(), connection.clone(), message.clone());
+        tokio::task::spawn_blocking(move || decide(&sandbox, &connection, sender, &message))
+            .await
+            .unwrap_or_else(|e| Err(Refusal::storage(e)))
+    };
     let mut entry = SandboxSend {
         connection_id: connection.id,
         wa_id: fate::wa_id(&message.to),
-        at_ms: sandbox.inner.clock.now_ms(),
+        at_ms: received_ms,
         template: None,
         callback_data: message.biz_opaque_callback_data.clone(),
         wamid: None,
@@ -218,7 +226,8 @@ async fn send(
         Err(Refusal(status, code, details)) => {
             entry.refused = Some(code);
             entry.played = true;
-            if let Err(e) = sandbox.inner.store.log_send(&entry) {
+            let log = sandbox.inner.store.clone();
+            if let Err(e) = Store::offload(move || log.log_send(&entry)).await {
                 tracing::error!(error = %e, "sandbox cannot log a refused send");
             }
             return refuse(status, code, details);
@@ -230,7 +239,8 @@ async fn send(
         accepted.plan.category.clone(),
         accepted.plan.pricing_type.to_string(),
     ));
-    let log_id = match sandbox.inner.store.log_send(&entry) {
+    let log = sandbox.inner.store.clone();
+    let log_id = match Store::offload(move || log.log_send(&entry)).await {
         Ok(id) => id,
         Err(e) => return storage_failure(e),
     };
@@ -464,7 +474,8 @@ pub(super) async fn play(sandbox: Sandbox, plan: Plan, log_id: Option<uuid::Uuid
         }
     }
     if let Some(id) = log_id {
-        if let Err(error) = sandbox.inner.store.played(&id) {
+        let log = sandbox.inner.store.clone();
+        if let Err(error) = Store::offload(move || log.played(&id)).await {
             tracing::warn!(%error, "sandbox cannot mark a send as played");
         }
     }
