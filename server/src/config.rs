@@ -157,6 +157,9 @@ pub struct Config {
     pub unknown_after_secs: u64,
     /// Seconds a scheduled start may be missed before it needs confirming.
     pub overdue_grace_secs: u64,
+    /// Ignore every number's throughput. Not a setting: only the campaign benchmark sets it, to
+    /// measure what Herald itself can do.
+    pub unthrottled_for_benchmarks: bool,
 }
 
 impl Config {
@@ -173,6 +176,7 @@ impl Config {
             stop_words: Vec::new(),
             unknown_after_secs: 600,
             overdue_grace_secs: 900,
+            unthrottled_for_benchmarks: false,
         }
     }
 
@@ -466,6 +470,7 @@ pub fn load(args: &ServeArgs, matches: Option<&ArgMatches>) -> Result<Config, Co
         stop_words: stop_word_list,
         unknown_after_secs,
         overdue_grace_secs,
+        unthrottled_for_benchmarks: false,
     })
 }
 

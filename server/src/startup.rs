@@ -85,7 +85,7 @@ impl Application {
                     .unwrap_or(600_000),
                 overdue_grace_ms: i64::try_from(config.overdue_grace_secs * 1000)
                     .unwrap_or(900_000),
-                unthrottled: false,
+                unthrottled: config.unthrottled_for_benchmarks,
             },
         )?;
         let campaigns = CampaignService::new(&store, contacts.clone(), engine, clock.clone())?;

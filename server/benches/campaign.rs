@@ -1,0 +1,198 @@
+//! Campaign engine benchmark: a 100,000-recipient campaign (override with
+//! `HERALD_BENCH_RECIPIENTS`) sent by the real engine through the real HTTP client to the
+//! built-in sandbox, in one process on a temporary data directory, with throttling lifted so the
+//! figure is what Herald itself can do. Every state change is durable as in production: each batch
+//! is marked `sending` and flushed before its sends, every outcome is written, and the sandbox logs
+//! and flushes every message before accepting it.
+//!
+//! The sandbox's status webhooks are held back by default (they are Meta's load, not the
+//! engine's); `HERALD_BENCH_STATUSES=1` plays them too, through the real intake and worker.
+//!
+//! `cargo bench -p server --bench campaign`. Reports sends per second, CPU per 1,000 sends (the
+//! whole process: engine and sandbox) and peak resident memory; the report is printed and written
+//! to `target/bench-reports/campaign.md`.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark that cannot set up should stop"
+)]
+
+use std::time::{Duration, Instant};
+
+use domain::campaign::{BindingSource, CampaignDraft, Slot, VariableBinding};
+use domain::contacts::consent::{ConsentAction, ConsentEvent, ConsentSource};
+use domain::contacts::segment::SegmentDefinition;
+use domain::contacts::{Category, Contact};
+use server::config::Config;
+use server::storage::connections::{ConnectionKind, SandboxProfile};
+use server::Application;
+
+fn peak_rss_mb() -> f64 {
+    proc_status("VmHWM:") / 1024.0
+}
+
+fn proc_status(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse().ok()))
+        })
+        .unwrap_or(0.0)
+}
+
+/// User + system CPU seconds of this process so far.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may contain spaces) start at ") ".
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the state field's start.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let recipients: usize = std::env::var("HERALD_BENCH_RECIPIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let statuses = std::env::var("HERALD_BENCH_STATUSES").is_ok_and(|v| v == "1");
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::for_data_dir(dir.path());
+    config.unthrottled_for_benchmarks = true;
+    config.log_level = "warn".into();
+    let app = Application::build(config).await.unwrap();
+    let state = app.state().clone();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stop_rx.await;
+    }));
+
+    // The sandbox number: no throughput limit, an unlimited tier, statuses off unless asked.
+    let mut connection = state
+        .webhooks
+        .connections
+        .list()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.kind == ConnectionKind::Sandbox)
+        .unwrap();
+    *connection.sandbox.as_mut().unwrap() = SandboxProfile {
+        review_delay_ms: 0,
+        status_delay_ms: if statuses { 50 } else { 86_400_000 },
+        messages_per_second: u32::MAX,
+        messaging_limit: "TIER_UNLIMITED".into(),
+        ..SandboxProfile::default()
+    };
+    state.webhooks.connections.save(&connection).unwrap();
+    let connection = connection.id.to_string();
+
+    eprintln!("writing {recipients} contacts…");
+    let contacts = state.contacts.store();
+    let consent = ConsentEvent {
+        at_ms: 0,
+        action: ConsentAction::OptIn,
+        categories: vec![Category::Marketing, Category::Utility],
+        source: ConsentSource::Api,
+    };
+    for i in 0..recipients {
+        let contact = Contact {
+            phone: format!("+90533{i:07}"),
+            country: Some("TR".into()),
+            first_name: format!("Name{i}"),
+            consent: vec![consent.clone()],
+            ..Contact::default()
+        };
+        contacts.put(&contact, None).unwrap();
+    }
+    state.store.flush().await.unwrap();
+
+    let definition = serde_json::from_value(serde_json::json!({
+        "name": "bench_offer", "language": "en_US", "category": "MARKETING",
+        "components": [{"type": "BODY", "text": "Hello {{1}}, this week's offer is waiting for you.",
+            "example": {"body_text": [["Ayşe"]]}}]}))
+    .unwrap();
+    let templates = state.services.templates.clone();
+    let template = templates
+        .save(None, "approved".into(), Some(connection.clone()), definition)
+        .await
+        .unwrap();
+    templates.submit(template.clone()).await.unwrap();
+    while templates.template(template.clone()).await.unwrap().meta_status.as_deref() != Some("APPROVED") {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let segment = state
+        .services
+        .contacts
+        .save_segment(None, SegmentDefinition { name: "All".into(), match_all: true, conditions: Vec::new() })
+        .await
+        .unwrap();
+    let campaigns = state.services.campaigns.clone();
+    let id = campaigns
+        .save(
+            None,
+            CampaignDraft {
+                name: "Benchmark".into(),
+                connection_id: connection,
+                segment_id: Some(segment),
+                template_id: template,
+                bindings: vec![VariableBinding {
+                    slot: Slot::Body { name: "1".into() },
+                    source: BindingSource::FirstName,
+                    fallback: "there".into(),
+                }],
+                ..CampaignDraft::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    eprintln!("sending…");
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    campaigns.launch(id.clone()).await.unwrap();
+    let mut first_send: Option<Instant> = None;
+    let counts = loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let view = campaigns.progress(id.clone()).await.unwrap();
+        if first_send.is_none() && view.counts.accepted() > 0 {
+            first_send = Some(Instant::now());
+        }
+        if view.status == "completed" {
+            break view.counts;
+        }
+    };
+    let total = started.elapsed();
+    let sending = first_send.map_or(total, |t| t.elapsed());
+    let cpu = cpu_seconds() - cpu_before;
+    #[allow(clippy::cast_precision_loss)]
+    let accepted = counts.accepted() as f64;
+    let report = format!(
+        "# Campaign engine benchmark\n\n\
+         {recipients} recipients, sandbox in the same process, throttling lifted, status webhooks {}.\n\n\
+         | figure | value |\n|---|---|\n\
+         | accepted sends | {} |\n\
+         | launch to completed (incl. audience snapshot) | {:.1} s |\n\
+         | sending time (first accepted to completed) | {:.1} s |\n\
+         | **sends per second** | **{:.0}** |\n\
+         | CPU per 1,000 sends (engine + sandbox) | {:.3} s |\n\
+         | peak RSS | {:.0} MB |\n",
+        if statuses { "on" } else { "held back" },
+        counts.accepted(),
+        total.as_secs_f64(),
+        sending.as_secs_f64(),
+        accepted / sending.as_secs_f64(),
+        cpu / accepted * 1000.0,
+        peak_rss_mb(),
+    );
+    println!("{report}");
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-reports");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("campaign.md"), report).unwrap();
+    drop(campaigns);
+    drop(templates);
+    let _ = stop_tx.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(30), server).await;
+}
