@@ -1,5 +1,9 @@
 //! One module per route.
 
+pub mod campaign;
+pub mod campaign_settings;
+pub mod campaign_wizard;
+pub mod campaigns;
 pub mod contact;
 pub mod contact_import;
 pub mod contacts;

@@ -9,6 +9,10 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
+    campaign::CampaignPage,
+    campaign_settings::CampaignSettingsPage,
+    campaign_wizard::CampaignWizardPage,
+    campaigns::CampaignsPage,
     contact::ContactPage,
     contact_import::{ImportDetailPage, ImportPage},
     contacts::ContactsPage,
@@ -48,7 +52,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contacts/imports/:id") view=ImportDetailPage />
                     <Route path=path!("contacts/segments") view=SegmentsPage />
                     <Route path=path!("contacts/:phone") view=ContactPage />
-                    <Route path=path!("campaigns") view=sections::CampaignsPage />
+                    <Route path=path!("campaigns") view=CampaignsPage />
+                    <Route path=path!("campaigns/new") view=CampaignWizardPage />
+                    <Route path=path!("campaigns/settings") view=CampaignSettingsPage />
+                    <Route path=path!("campaigns/:id") view=CampaignPage />
                     <Route path=path!("conversations") view=sections::ConversationsPage />
                     <Route path=path!("settings") view=SettingsPage />
                     <Route path=path!("settings/webhooks") view=WebhookLogPage />

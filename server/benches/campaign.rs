@@ -47,7 +47,12 @@ fn cpu_seconds() -> f64 {
     // Fields after the command name (which may contain spaces) start at ") ".
     let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the state field's start.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -116,17 +121,36 @@ async fn main() {
     .unwrap();
     let templates = state.services.templates.clone();
     let template = templates
-        .save(None, "approved".into(), Some(connection.clone()), definition)
+        .save(
+            None,
+            "approved".into(),
+            Some(connection.clone()),
+            definition,
+        )
         .await
         .unwrap();
     templates.submit(template.clone()).await.unwrap();
-    while templates.template(template.clone()).await.unwrap().meta_status.as_deref() != Some("APPROVED") {
+    while templates
+        .template(template.clone())
+        .await
+        .unwrap()
+        .meta_status
+        .as_deref()
+        != Some("APPROVED")
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let segment = state
         .services
         .contacts
-        .save_segment(None, SegmentDefinition { name: "All".into(), match_all: true, conditions: Vec::new() })
+        .save_segment(
+            None,
+            SegmentDefinition {
+                name: "All".into(),
+                match_all: true,
+                conditions: Vec::new(),
+            },
+        )
         .await
         .unwrap();
     let campaigns = state.services.campaigns.clone();

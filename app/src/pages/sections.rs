@@ -6,19 +6,6 @@ use leptos_meta::Title;
 
 use crate::components::empty_state::EmptyState;
 
-/// `/campaigns`.
-#[component]
-pub fn CampaignsPage() -> impl IntoView {
-    view! {
-        <Title text="Campaigns" />
-        <h1>"Campaigns"</h1>
-        <EmptyState title="No campaigns yet">
-            <p>"Send an approved template to a segment, now or on a schedule, throttled to your "
-               "number's throughput and messaging limit, and follow delivery live here."</p>
-        </EmptyState>
-    }
-}
-
 /// `/conversations`.
 #[component]
 pub fn ConversationsPage() -> impl IntoView {

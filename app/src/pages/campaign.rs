@@ -1,0 +1,271 @@
+//! `/campaigns/:id`: one campaign, live. The server renders the figures as they are; in the
+//! browser an `EventSource` on `/campaigns/{id}/events` replaces them whenever they change (no
+//! refresh), and the chart (SVG drawn on the server) reloads when its data does.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::campaigns::{
+    act_on_campaign, clone_campaign, delete_campaign, get_campaign, launch_campaign, CampaignView,
+    Progress,
+};
+use crate::components::campaigns_nav::CampaignsNav;
+use crate::navigation::{confirm, go_to, reload};
+use crate::pages::campaigns::status_tone;
+use crate::session::PageSession;
+
+/// `/campaigns/:id`.
+#[component]
+pub fn CampaignPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let campaign = Resource::new(id, get_campaign);
+    view! {
+        <Title text="Campaign" />
+        <h1>"Campaigns"</h1>
+        <CampaignsNav />
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match campaign.await {
+                    Ok(view) => view! { <CampaignDetail campaign=view /> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Follows `/campaigns/{id}/events` in the browser; `progress` holds the latest figures.
+fn follow_progress(id: String, progress: RwSignal<Progress>) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+        let Ok(source) = web_sys::EventSource::new(&format!("/campaigns/{id}/events")) else {
+            return;
+        };
+        let on_progress = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                if let Some(text) = event.data().as_string() {
+                    if let Ok(next) = serde_json::from_str::<Progress>(&text) {
+                        progress.set(next);
+                    }
+                }
+            },
+        );
+        let _ = source
+            .add_event_listener_with_callback("progress", on_progress.as_ref().unchecked_ref());
+        on_progress.forget();
+        let source = StoredValue::new_local(source);
+        on_cleanup(move || source.with_value(web_sys::EventSource::close));
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, progress);
+}
+
+fn duration(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+/// Unix ms as UTC date and time.
+fn when(ms: i64) -> String {
+    domain::campaign::window::format_in_zone(ms, "UTC") + " UTC"
+}
+
+#[component]
+fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
+    let csrf = PageSession::current().csrf_token;
+    let id = campaign.id.clone();
+    let progress = RwSignal::new(campaign.progress.clone());
+    follow_progress(id.clone(), progress);
+    let act = Action::new({
+        let (csrf, id) = (csrf.clone(), id.clone());
+        move |action: &String| {
+            let (csrf, id, action) = (csrf.clone(), id.clone(), action.clone());
+            async move {
+                let said = act_on_campaign(csrf, id, action)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>(said)
+            }
+        }
+    });
+    let launch = Action::new({
+        let (csrf, id) = (csrf.clone(), id.clone());
+        move |_: &()| {
+            let (csrf, id) = (csrf.clone(), id.clone());
+            async move {
+                launch_campaign(csrf, id).await.map_err(|e| e.to_string())?;
+                reload();
+                Ok::<_, String>(())
+            }
+        }
+    });
+    let copy = Action::new({
+        let (csrf, id) = (csrf.clone(), id.clone());
+        move |_: &()| {
+            let (csrf, id) = (csrf.clone(), id.clone());
+            async move {
+                let new_id = clone_campaign(csrf, id).await.map_err(|e| e.to_string())?;
+                go_to(&format!("/campaigns/{new_id}"));
+                Ok::<_, String>(())
+            }
+        }
+    });
+    let remove = Action::new({
+        let (csrf, id) = (csrf.clone(), id.clone());
+        move |_: &()| {
+            let (csrf, id) = (csrf.clone(), id.clone());
+            async move {
+                delete_campaign(csrf, id).await.map_err(|e| e.to_string())?;
+                go_to("/campaigns");
+                Ok::<_, String>(())
+            }
+        }
+    });
+    let status = move || progress.with(|p| p.status.clone());
+    let button = move |label: &'static str, action: &'static str, testid: &'static str| {
+        view! {
+            <button type="button" class="button" data-testid=testid on:click=move |_| {
+                if action != "cancel" || confirm("Cancel this campaign? Recipients not sent yet will never be sent to.") {
+                    act.dispatch(action.to_string());
+                }
+            }>{label}</button>
+        }
+    };
+    let actions = move || {
+        let unknown = progress.with(|p| p.counts.unknown);
+        match status().as_str() {
+            "draft" => view! {
+                <button type="button" class="button button-primary" data-testid="launch" on:click=move |_| { launch.dispatch(()); }>"Launch"</button>
+                <button type="button" class="button button-quiet" on:click=move |_| { if confirm("Delete this draft?") { remove.dispatch(()); } }>"Delete"</button>
+            }.into_any(),
+            "running" | "preparing" | "scheduled" => view! { {button("Pause", "pause", "pause")} {button("Cancel", "cancel", "cancel")} }.into_any(),
+            "paused" => view! { {button("Resume", "resume", "resume")} {button("Cancel", "cancel", "cancel")} }.into_any(),
+            "overdue" => view! { {button("Start now", "confirm", "confirm")} {button("Cancel", "cancel", "cancel")} }.into_any(),
+            _ => view! {
+                {(unknown > 0).then(|| button("Resend the unknown ones", "resend_unknown", "resend-unknown"))}
+                <button type="button" class="button button-quiet" on:click=move |_| { if confirm("Delete this campaign and its report?") { remove.dispatch(()); } }>"Delete"</button>
+            }.into_any(),
+        }
+    };
+    let draft = campaign.draft.clone();
+    let chart_url = {
+        let id = id.clone();
+        move || {
+            format!(
+                "/campaigns/{id}/chart.svg?v={}",
+                progress.with(|p| p.version)
+            )
+        }
+    };
+    let done_pct = move || {
+        progress.with(|p| {
+            let c = p.counts;
+            (c.total.saturating_sub(c.open()) * 100)
+                .checked_div(c.total)
+                .unwrap_or(0)
+        })
+    };
+    view! {
+        <Title text=campaign.summary.name.clone() />
+        <section class="card" data-testid="campaign" data-status=status>
+            <h2>{campaign.summary.name.clone()}</h2>
+            <p>
+                <span class=move || format!("status {}", status_tone(&status())) data-testid="campaign-status">{status}</span>
+                {move || progress.with(|p| p.status_detail.clone()).map(|d| view! { " — " <span data-testid="status-detail">{d}</span> })}
+            </p>
+            <dl class="facts">
+                <dt>"Template"</dt><dd>{campaign.summary.template.clone()}</dd>
+                <dt>"Sender"</dt><dd>{campaign.summary.connection.clone()}</dd>
+                <dt>"Audience"</dt><dd>{
+                    [draft.segment_id.as_ref().map(|_| "a segment"), draft.import_id.as_ref().map(|_| "an imported list")]
+                        .into_iter().flatten().collect::<Vec<_>>().join(" and ")
+                }</dd>
+                {campaign.excludes.clone().map(|c| view! { <dt>"Skips"</dt><dd><a href=format!("/campaigns/{c}")>"whoever the original campaign messaged"</a></dd> })}
+            </dl>
+            <div class="actions">{actions}</div>
+            {move || act.value().get().map(|r| match r {
+                Ok(said) => view! { <p class="notice" role="status">{said}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            })}
+            {move || launch.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </section>
+
+        <section class="card" data-testid="campaign-progress">
+            <h2>"Progress"</h2>
+            <progress max="100" value=move || done_pct().to_string() data-testid="campaign-bar"></progress>
+            <p>{move || format!("{} % done", done_pct())}</p>
+            {move || progress.with(|p| p.waiting.clone()).map(|(why, until)| view! {
+                <p class="notice" data-testid="waiting">{why}" Expected to resume at "{when(until)}"."</p>
+            })}
+            <dl class="facts" data-testid="campaign-counts">
+                {move || {
+                    let p = progress.get();
+                    let c = p.counts;
+                    view! {
+                        <dt>"Recipients"</dt><dd data-testid="count-total">{c.total}</dd>
+                        <dt>"Waiting"</dt><dd data-testid="count-pending">{c.pending + c.sending}</dd>
+                        <dt>"Sent"</dt><dd data-testid="count-sent">{c.accepted()}</dd>
+                        <dt>"Delivered"</dt><dd data-testid="count-delivered">{c.reached()}</dd>
+                        <dt>"Read"</dt><dd data-testid="count-read">{c.opened()}</dd>
+                        <dt>"Replied"</dt><dd data-testid="count-replied">{c.replied}</dd>
+                        <dt>"Failed"</dt><dd data-testid="count-failed">{c.failed}</dd>
+                        <dt>"Skipped"</dt><dd data-testid="count-skipped">{c.skipped}</dd>
+                        <dt>"Unknown"</dt><dd data-testid="count-unknown">{c.unknown}</dd>
+                        <dt>"Send rate"</dt><dd>{format!("{:.1} per second", p.rate)}</dd>
+                        <dt>"Messaging limit"</dt><dd>{p.limit.clone()}{p.headroom.map(|h| format!(" — {h} new conversations left now"))}</dd>
+                        <dt>"Time left"</dt><dd>{p.eta_secs.map_or_else(|| "—".to_string(), duration)}</dd>
+                        <dt>"Cost so far"</dt><dd data-testid="cost">{format!("{:.2} {}", p.cost, p.currency)}</dd>
+                    }
+                }}
+            </dl>
+            <img class="chart" alt="Sent, delivered, read, replied and failed over time" src=chart_url width="720" height="260" />
+            <p><a class="button" href=format!("/campaigns/{id}/recipients.csv") download data-testid="download-report">"Download the per-recipient report (CSV)"</a></p>
+        </section>
+
+        <section class="card">
+            <h2>"Failures"</h2>
+            {move || {
+                let failures = progress.with(|p| p.failures.clone());
+                if failures.is_empty() {
+                    view! { <p class="muted">"None."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="table" data-testid="failures">
+                            <thead><tr><th>"Code"</th><th>"Meaning"</th><th>"Recipients"</th></tr></thead>
+                            <tbody>{failures.into_iter().map(|f| view! { <tr><td>{f.code}</td><td>{f.meaning}</td><td>{f.count}</td></tr> }).collect_view()}</tbody>
+                        </table>
+                    }.into_any()
+                }
+            }}
+            <h3>"Skipped"</h3>
+            {move || {
+                let skipped = progress.with(|p| p.skipped.clone());
+                if skipped.is_empty() {
+                    view! { <p class="muted">"Nobody."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="table"><tbody>
+                            {skipped.into_iter().map(|(why, n)| view! { <tr><td>{why}</td><td>{n}</td></tr> }).collect_view()}
+                        </tbody></table>
+                    }.into_any()
+                }
+            }}
+        </section>
+
+        <section class="card">
+            <h2>"History"</h2>
+            <ul class="history">
+                {campaign.history.iter().rev().map(|e| view! { <li><time>{when(e.at_ms)}</time>" — "{e.what.clone()}</li> }).collect_view()}
+            </ul>
+            <button type="button" class="button button-quiet" on:click=move |_| { copy.dispatch(()); }>"Clone this campaign"</button>
+        </section>
+    }
+}
