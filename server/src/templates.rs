@@ -12,6 +12,7 @@ use domain::whatsapp::graph::{TemplateDefinition, TemplateDetails, TemplateEdit}
 use uuid::Uuid;
 
 use crate::clock::Clock;
+use crate::storage::campaigns::CampaignStore;
 use crate::storage::connections::ConnectionStore;
 use crate::storage::templates::{StatusChange, TemplateKind, TemplateRecord, TemplateStore};
 use crate::storage::{StorageError, Store};
@@ -25,6 +26,7 @@ pub struct TemplateService {
     store: Store,
     templates: TemplateStore,
     connections: ConnectionStore,
+    campaigns: CampaignStore,
     providers: Providers,
     clock: Arc<dyn Clock>,
 }
@@ -56,6 +58,7 @@ impl TemplateService {
             store: store.clone(),
             templates: TemplateStore::open(store)?,
             connections: ConnectionStore::open(store)?,
+            campaigns: CampaignStore::open(store)?,
             providers,
             clock,
         })
@@ -228,12 +231,21 @@ impl app::ports::TemplatesPort for TemplateService {
             .into_iter()
             .map(|c| (c.id, c.name))
             .collect();
+        // Template id → (campaigns using it, last start).
+        let mut usage: HashMap<String, (u32, Option<i64>)> = HashMap::new();
+        for (_, campaign) in self.campaigns.list().map_err(internal)? {
+            let entry = usage.entry(campaign.draft.template_id.clone()).or_default();
+            entry.0 += 1;
+            entry.1 = entry.1.max(campaign.started_at_ms);
+        }
         let mut all: Vec<TemplateSummary> = self
             .templates
             .list()
             .map_err(internal)?
             .into_iter()
             .map(|(id, r)| TemplateSummary {
+                campaigns: usage.get(&id.to_string()).map_or(0, |u| u.0),
+                last_used_ms: usage.get(&id.to_string()).and_then(|u| u.1),
                 id: id.to_string(),
                 name: r.definition.name.clone(),
                 language: r.definition.language.clone(),

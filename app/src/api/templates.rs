@@ -31,6 +31,12 @@ pub struct TemplateSummary {
     pub quality: Option<String>,
     /// Unix ms of the last change.
     pub updated_at_ms: i64,
+    /// Campaigns that send it (any status).
+    #[serde(default)]
+    pub campaigns: u32,
+    /// When a campaign last started sending it, Unix ms.
+    #[serde(default)]
+    pub last_used_ms: Option<i64>,
 }
 
 /// One history entry.

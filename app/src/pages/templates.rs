@@ -105,13 +105,15 @@ pub fn TemplatesPage() -> impl IntoView {
                                         <td>{if t.kind == "approved" { "approved" } else { "session reply" }}</td>
                                         <td>{t.connection.clone().unwrap_or_default()}</td>
                                         <td><span class=format!("status tone-{}", t.status.tone) data-testid="template-status">{t.status.label.clone()}</span></td>
+                                        <td data-testid="template-campaigns">{t.campaigns}</td>
+                                        <td>{t.last_used_ms.map_or_else(|| "never".to_string(), |ms| domain::campaign::window::format_in_zone(ms, "UTC") + " UTC")}</td>
                                     </tr>
                                 })
                                 .collect_view()
                         };
                         view! {
                             <table class="table" data-testid="template-list">
-                                <thead><tr><th>"Name"</th><th>"Language"</th><th>"Category"</th><th>"Kind"</th><th>"Connection"</th><th>"Status"</th></tr></thead>
+                                <thead><tr><th>"Name"</th><th>"Language"</th><th>"Category"</th><th>"Kind"</th><th>"Connection"</th><th>"Status"</th><th>"Campaigns"</th><th>"Last used"</th></tr></thead>
                                 <tbody>{rows}</tbody>
                             </table>
                         }.into_any()

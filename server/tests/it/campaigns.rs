@@ -200,6 +200,12 @@ async fn a_campaign_is_checked_sent_once_to_each_eligible_contact_and_reported()
         "{first}"
     );
 
+    // The template list says which campaigns use a template and when it was last sent.
+    let listed = app.state.services.templates.templates().await.unwrap();
+    let row = listed.iter().find(|t| t.id == template).unwrap();
+    assert_eq!(row.campaigns, 1);
+    assert!(row.last_used_ms.is_some());
+
     // A clone skips everyone the original reached; only the number that was not on WhatsApp
     // is tried again (the one who stopped marketing is now opted out).
     let copy = campaigns.clone_campaign(id.clone()).await.unwrap();

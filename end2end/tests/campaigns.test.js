@@ -1,0 +1,143 @@
+// Campaigns end to end against the release binary: a list imported, a segment built, a
+// marketing template approved by the sandbox; then a campaign created in the wizard, checked,
+// launched, followed live to completion, and its report downloaded. A second campaign is
+// scheduled two minutes ahead and starts on time.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { OWNER, PASSWORD, heraldAndBrowser, waitForHydration, withPage } from './harness.js';
+
+const env = heraldAndBrowser();
+
+async function signIn(page, firstTime) {
+  if (firstTime) {
+    await page.goto(`${env.herald.base}/setup`);
+    await page.fill('#username', OWNER);
+    await page.fill('#password', PASSWORD);
+    await page.fill('#password_confirm', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/login/);
+  } else {
+    await page.goto(`${env.herald.base}/login`);
+  }
+  await page.fill('#username', OWNER);
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${env.herald.base}/`);
+}
+
+// Five Turkish customers who opted in to marketing, tagged `spring`.
+async function importCustomers(page) {
+  const csv = join(env.herald.dir, 'spring.csv');
+  writeFileSync(csv, 'phone,first_name,tags\n' + [1, 2, 3, 4, 5]
+    .map((i) => `+90532100000${i},Customer${i},spring`).join('\n') + '\n');
+  await page.goto(`${env.herald.base}/contacts/import`);
+  await waitForHydration(page);
+  await page.setInputFiles('[data-testid=import-file]', csv);
+  await page.click('[data-testid=upload]');
+  await page.waitForURL(/\/contacts\/imports\/[0-9a-f-]{36}$/);
+  await waitForHydration(page);
+  await page.check('[data-testid=consent-marketing]');
+  await page.click('[data-testid=start-import]');
+  await page.waitForSelector('[data-testid=import-progress][data-state=done]', { timeout: 30_000 });
+
+  await page.goto(`${env.herald.base}/contacts/segments`);
+  await waitForHydration(page);
+  await page.click('[data-testid=add-condition]');
+  await page.fill('[data-testid=condition-value]', 'spring');
+  await page.fill('[data-testid=segment-name]', 'Spring customers');
+  await page.waitForFunction(() => document.querySelector('[data-testid=segment-count]')?.textContent === '5');
+  await page.click('[data-testid=save-segment]');
+  await page.waitForSelector('[data-testid=segment-row]');
+}
+
+async function approveTemplate(page) {
+  await page.goto(`${env.herald.base}/templates/new`);
+  await waitForHydration(page);
+  await page.fill('[data-testid=template-name]', 'spring_collection');
+  await page.selectOption('[data-testid=template-connection]', { label: 'Sandbox (simulated)' });
+  await page.getByLabel('Category').selectOption('MARKETING');
+  await page.fill('[data-testid=template-body]', 'Hello {{1}}, our spring collection is in the shop now.');
+  await page.locator('[data-testid=body-example]').first().fill('Ayşe');
+  await page.click('[data-testid=submit-template]');
+  await page.waitForURL(/\/templates\/[0-9a-f-]{36}$/);
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid=template-status]')?.textContent.startsWith('Active'),
+    null, { timeout: 30_000 });
+}
+
+async function fillWizard(page, name) {
+  await page.goto(`${env.herald.base}/campaigns/new`);
+  await waitForHydration(page);
+  await page.fill('[data-testid=campaign-name]', name);
+  await page.selectOption('[data-testid=campaign-segment]', { label: 'Spring customers' });
+  await page.locator('[data-testid=campaign-template]').selectOption({ index: 1 });
+  // The only variable is bound to the first name; give it a fallback.
+  await page.fill('[data-testid=binding-fallback]', 'friend');
+}
+
+test('a segment campaign is checked, launched, followed live to completion and reported', async () => {
+  await withPage(env.browser, 'campaign-send', async (page, errors) => {
+    await signIn(page, true);
+    await importCustomers(page);
+    await approveTemplate(page);
+
+    await fillWizard(page, 'Spring launch');
+    await page.click('[data-testid=check-campaign]');
+    await page.waitForSelector('[data-testid=preflight-recipients]');
+    assert.match(await page.textContent('[data-testid=preflight-recipients]'), /^5 recipients/);
+    await page.waitForSelector('[data-testid=preview-message]');
+    assert.match(await page.locator('[data-testid=preview-message]').first().textContent(),
+      /Hello Customer1, our spring collection/);
+
+    await page.click('[data-testid=launch-campaign]');
+    await page.waitForURL(/\/campaigns\/[0-9a-f-]{36}$/);
+    await waitForHydration(page);
+    // Live: the page follows the campaign without a reload until every message is delivered.
+    await page.waitForSelector('[data-testid=campaign][data-status=completed]', { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=count-delivered]')?.textContent === '5', null, { timeout: 30_000 });
+    assert.equal(await page.textContent('[data-testid=count-sent]'), '5');
+    assert.equal(await page.getAttribute('[data-testid=campaign-bar]', 'value'), '100');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid=download-report]'),
+    ]);
+    const report = readFileSync(await download.path(), 'utf8');
+    assert.equal(report.trim().split('\n').length, 6, report);
+    assert.ok(report.startsWith('phone,name,country,state'), report);
+    assert.ok(report.includes('+905321000001,Customer1,TR,'), report);
+    assert.deepEqual(errors, []);
+  });
+});
+
+test('a campaign scheduled two minutes ahead starts on time', async () => {
+  await withPage(env.browser, 'campaign-schedule', async (page, errors) => {
+    await signIn(page, false);
+    await fillWizard(page, 'Spring reminder');
+    const start = new Date(Date.now() + 2 * 60_000);
+    start.setUTCSeconds(0, 0);
+    if (start.getTime() < Date.now() + 90_000) start.setUTCMinutes(start.getUTCMinutes() + 1);
+    const local = start.toISOString().slice(0, 16);
+    await page.check('[data-testid=schedule-at]');
+    await page.fill('[data-testid=schedule-local]', local);
+    await page.fill('[data-testid=schedule-zone]', 'UTC');
+    await page.click('[data-testid=launch-campaign]');
+    await page.waitForURL(/\/campaigns\/[0-9a-f-]{36}$/);
+    await waitForHydration(page);
+    assert.equal(await page.textContent('[data-testid=campaign-status]'), 'scheduled');
+    assert.match(await page.textContent('[data-testid=status-detail]'), new RegExp(local.replace('T', ' ')));
+
+    await page.waitForFunction(
+      () => ['running', 'completed'].includes(document.querySelector('[data-testid=campaign-status]')?.textContent),
+      null, { timeout: 4 * 60_000, polling: 200 });
+    const startedAt = Date.now();
+    assert.ok(startedAt >= start.getTime() - 1_000, `started early: ${new Date(startedAt).toISOString()} < ${local}`);
+    assert.ok(startedAt <= start.getTime() + 5_000, `started late: ${new Date(startedAt).toISOString()} > ${local}`);
+    await page.waitForSelector('[data-testid=campaign][data-status=completed]', { timeout: 60_000 });
+    assert.deepEqual(errors, []);
+  });
+});
