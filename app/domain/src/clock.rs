@@ -48,6 +48,13 @@ pub fn iso_date(epoch_ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// `epoch_ms` as `YYYY-MM-DD HH:MM UTC`: for lists and histories, in the browser too (it needs
+/// no time-zone database).
+pub fn format_utc(epoch_ms: i64) -> String {
+    let time = format_time_of_day(epoch_ms, 0);
+    format!("{} {} UTC", iso_date(epoch_ms), &time[..5])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +74,11 @@ mod tests {
         assert_eq!(format_time_of_day(t, 0), "23:30:05");
         assert_eq!(format_time_of_day(t, 3 * 3600), "02:30:05");
         assert_eq!(format_time_of_day(t, -5 * 3600 - 1800), "18:00:05");
+    }
+
+    #[test]
+    fn utc_stamps_have_date_hours_and_minutes() {
+        assert_eq!(format_utc(1_795_995_005_000), "2026-11-29 23:30 UTC");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! browser an `EventSource` on `/campaigns/{id}/events` replaces them whenever they change (no
 //! refresh), and the chart (SVG drawn on the server) reloads when its data does.
 
+use domain::clock::format_utc as when;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -70,11 +71,6 @@ fn duration(secs: u64) -> String {
         60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
         _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
     }
-}
-
-/// Unix ms as UTC date and time.
-fn when(ms: i64) -> String {
-    domain::campaign::window::format_in_zone(ms, "UTC") + " UTC"
 }
 
 #[component]

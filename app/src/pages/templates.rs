@@ -106,7 +106,7 @@ pub fn TemplatesPage() -> impl IntoView {
                                         <td>{t.connection.clone().unwrap_or_default()}</td>
                                         <td><span class=format!("status tone-{}", t.status.tone) data-testid="template-status">{t.status.label.clone()}</span></td>
                                         <td data-testid="template-campaigns">{t.campaigns}</td>
-                                        <td>{t.last_used_ms.map_or_else(|| "never".to_string(), |ms| domain::campaign::window::format_in_zone(ms, "UTC") + " UTC")}</td>
+                                        <td>{t.last_used_ms.map_or_else(|| "never".to_string(), domain::clock::format_utc)}</td>
                                     </tr>
                                 })
                                 .collect_view()

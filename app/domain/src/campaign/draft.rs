@@ -169,7 +169,7 @@ pub fn validate(draft: &CampaignDraft, slots: &[Slot]) -> Vec<Problem> {
         }
     }
     if let Schedule::At { local, time_zone } = &draft.schedule {
-        if let Err(message) = window::local_to_utc_ms(local, time_zone) {
+        if let Err(message) = window::check_local(local, time_zone) {
             problems.push(Problem::new(
                 "schedule",
                 "campaign.schedule_invalid",

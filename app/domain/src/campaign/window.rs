@@ -17,15 +17,28 @@ pub fn minute_of_day(hhmm: &str) -> Option<u32> {
     Some(time.hour() * 60 + time.minute())
 }
 
+/// Checks that `local` is a date and time and `time_zone` a known zone, without converting: the
+/// browser runs this as you type, and converting would ship the whole time-zone database to it.
+pub fn check_local(local: &str, time_zone: &str) -> Result<(), String> {
+    zone(time_zone).ok_or_else(|| {
+        format!("“{time_zone}” is not a time zone; use a name such as Europe/Istanbul.")
+    })?;
+    parse_local(local).map(|_| ())
+}
+
+fn parse_local(local: &str) -> Result<NaiveDateTime, String> {
+    NaiveDateTime::parse_from_str(local.trim(), "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(local.trim(), "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| format!("“{local}” is not a date and time; use YYYY-MM-DDTHH:MM."))
+}
+
 /// Unix ms of the wall-clock time `local` (`YYYY-MM-DDTHH:MM`) in `time_zone`. A time that a DST
 /// change skips moves forward to the first valid minute; an ambiguous one takes the earlier.
 pub fn local_to_utc_ms(local: &str, time_zone: &str) -> Result<i64, String> {
     let tz = zone(time_zone).ok_or_else(|| {
         format!("“{time_zone}” is not a time zone; use a name such as Europe/Istanbul.")
     })?;
-    let naive = NaiveDateTime::parse_from_str(local.trim(), "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(local.trim(), "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|_| format!("“{local}” is not a date and time; use YYYY-MM-DDTHH:MM."))?;
+    let naive = parse_local(local)?;
     (0..=180)
         .find_map(|skip| {
             tz.from_local_datetime(&(naive + Duration::minutes(skip)))
