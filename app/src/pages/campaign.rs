@@ -8,13 +8,15 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::campaigns::{
-    act_on_campaign, clone_campaign, delete_campaign, get_campaign, launch_campaign, CampaignView,
-    Progress,
+    act_on_campaign, clone_campaign, delete_campaign, get_campaign, launch_campaign,
+    reschedule_campaign, CampaignView, Progress,
 };
 use crate::components::campaigns_nav::CampaignsNav;
 use crate::navigation::{confirm, go_to, reload};
 use crate::pages::campaigns::status_tone;
 use crate::session::PageSession;
+use domain::campaign::window::check_local;
+use domain::campaign::Schedule;
 
 /// `/campaigns/:id`.
 #[component]
@@ -151,6 +153,7 @@ fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
         }
     };
     let draft = campaign.draft.clone();
+    let id_for_reschedule = id.clone();
     let chart_url = {
         let id = id.clone();
         move || {
@@ -186,6 +189,7 @@ fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
                 {campaign.excludes.clone().map(|c| view! { <dt>"Skips"</dt><dd><a href=format!("/campaigns/{c}")>"whoever the original campaign messaged"</a></dd> })}
             </dl>
             <div class="actions">{actions}</div>
+            {move || matches!(status().as_str(), "scheduled" | "overdue").then(|| view! { <Reschedule id=id_for_reschedule.clone() /> })}
             {move || act.value().get().map(|r| match r {
                 Ok(said) => view! { <p class="notice" role="status">{said}</p> }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
@@ -263,5 +267,43 @@ fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
             </ul>
             <button type="button" class="button button-quiet" on:click=move |_| { copy.dispatch(()); }>"Clone this campaign"</button>
         </section>
+    }
+}
+
+/// A new start for a scheduled campaign, or one whose start was missed while Herald was down.
+#[component]
+fn Reschedule(id: String) -> impl IntoView {
+    let csrf = PageSession::current().csrf_token;
+    let local = RwSignal::new(String::new());
+    let zone = RwSignal::new("UTC".to_string());
+    let problem = Memo::new(move |_| {
+        let l = local.get();
+        (!l.is_empty())
+            .then(|| check_local(&l, &zone.get()).err())
+            .flatten()
+    });
+    let save = Action::new(move |_: &()| {
+        let (csrf, id) = (csrf.clone(), id.clone());
+        let schedule = Schedule::At {
+            local: local.get_untracked(),
+            time_zone: zone.get_untracked(),
+        };
+        async move {
+            reschedule_campaign(csrf, id, schedule)
+                .await
+                .map_err(|e| e.to_string())?;
+            reload();
+            Ok::<_, String>(())
+        }
+    });
+    view! {
+        <form class="inline-form" data-testid="reschedule" on:submit=move |ev| { ev.prevent_default(); save.dispatch(()); }>
+            <label>"New start" <input type="datetime-local" prop:value=move || local.get()
+                on:input=move |ev| local.set(event_target_value(&ev)) /></label>
+            <label>"Time zone" <input prop:value=move || zone.get() on:input=move |ev| zone.set(event_target_value(&ev)) /></label>
+            <button type="submit" class="button" disabled=move || local.with(String::is_empty) || problem.with(Option::is_some)>"Reschedule"</button>
+            {move || problem.get().map(|p| view! { <span class="rule-error">{p}</span> })}
+            {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <span class="error" role="alert">{e}</span> })}
+        </form>
     }
 }

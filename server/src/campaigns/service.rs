@@ -627,22 +627,31 @@ impl app::ports::CampaignsPort for CampaignService {
                 "Paused.".to_string()
             }
             "resume" => {
+                let record = self.campaigns.get(&id).map_err(internal)?;
+                let prepared = record.as_ref().and_then(|r| r.started_at_ms).is_some();
+                // Paused before it ever started: back to its schedule if that is still ahead.
+                let pending_start = match record.map(|r| r.draft.schedule) {
+                    Some(Schedule::At { local, time_zone }) if !prepared => {
+                        local_to_utc_ms(&local, &time_zone)
+                            .ok()
+                            .filter(|at| *at > now)
+                    }
+                    _ => None,
+                };
+                let next = match pending_start {
+                    Some(at_ms) => CampaignStatus::Scheduled { at_ms },
+                    None => CampaignStatus::Running,
+                };
                 if !self.set_status(
                     &id,
                     |s| matches!(s, CampaignStatus::Paused { .. }),
-                    CampaignStatus::Running,
+                    next,
                     "Resumed.",
                 )? {
                     return Err("only paused campaigns can be resumed".into());
                 }
                 // A campaign paused before its snapshot was written prepares first.
-                let prepared = self
-                    .campaigns
-                    .get(&id)
-                    .map_err(internal)?
-                    .and_then(|r| r.started_at_ms)
-                    .is_some();
-                if !prepared {
+                if !prepared && pending_start.is_none() {
                     self.set_status(
                         &id,
                         |s| *s == CampaignStatus::Running,

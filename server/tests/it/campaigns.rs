@@ -381,8 +381,38 @@ async fn a_start_missed_while_down_waits_for_confirmation() {
         campaigns.campaign(id.clone()).await.unwrap().summary.status,
         "overdue"
     );
+    // A new start in the past is refused.
+    let past = Schedule::At {
+        local: "2020-01-01T10:00".into(),
+        time_zone: "UTC".into(),
+    };
+    let refused = campaigns.reschedule(id.clone(), past).await.unwrap_err();
+    assert!(refused.contains("passed"), "{refused}");
     campaigns.act(id.clone(), "confirm".into()).await.unwrap();
     wait_until(&app, &id, "completed").await;
+
+    // A scheduled campaign moves to a new time in another zone.
+    let mut later = campaigns.campaign(id.clone()).await.unwrap().draft;
+    let in_an_hour = chrono::Utc::now() + chrono::Duration::hours(1);
+    later.schedule = Schedule::At {
+        local: in_an_hour.format("%Y-%m-%dT%H:%M").to_string(),
+        time_zone: "UTC".into(),
+    };
+    let next = campaigns.save(None, later).await.unwrap();
+    campaigns.launch(next.clone()).await.unwrap();
+    let in_two = chrono::Utc::now() + chrono::Duration::hours(5);
+    let moved = Schedule::At {
+        local: in_two.format("%Y-%m-%dT%H:%M").to_string(),
+        time_zone: "Europe/Istanbul".into(),
+    };
+    campaigns.reschedule(next.clone(), moved).await.unwrap();
+    let view = campaigns.campaign(next).await.unwrap();
+    assert_eq!(view.summary.status, "scheduled");
+    assert!(view
+        .summary
+        .status_detail
+        .unwrap()
+        .contains("Europe/Istanbul"));
     drop(kept);
 }
 

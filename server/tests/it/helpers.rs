@@ -59,6 +59,8 @@ impl TestApp {
             _temp: None,
             client: reqwest::Client::builder()
                 .redirect(redirect::Policy::none())
+                // A server that never answers fails the test instead of hanging the suite.
+                .timeout(std::time::Duration::from_secs(60))
                 .build()
                 .expect("client"),
             cookies: Mutex::new(HashMap::new()),
