@@ -367,23 +367,8 @@ impl CampaignStore {
 
     /// Removes every recipient and queue entry of a campaign (a snapshot restarted from scratch).
     pub fn clear_recipients(&self, id: &Uuid) -> Result<(), StorageError> {
-        let prefix = id.as_bytes().to_vec();
-        let keys: Vec<RecipientKey> = self
-            .recipients
-            .scan_prefix(&prefix)
-            .map(|e| e.map(|(k, _)| k))
-            .collect::<Result<_, _>>()?;
-        for key in keys {
-            self.recipients.remove(&key)?;
-        }
-        let queued: Vec<QueueKey> = self
-            .queue
-            .scan_prefix(&prefix)
-            .map(|e| e.map(|(k, _)| k))
-            .collect::<Result<_, _>>()?;
-        for key in queued {
-            self.queue.remove(&key)?;
-        }
+        self.recipients.remove_prefix(id.as_bytes())?;
+        self.queue.remove_prefix(id.as_bytes())?;
         self.stats.insert(id, &CampaignStats::default())
     }
 
@@ -701,50 +686,28 @@ impl CampaignStore {
         now_ms: i64,
         busy: &dyn Fn(&str) -> bool,
     ) -> Result<usize, StorageError> {
-        let stale: Vec<String> = self
-            .recipients(campaign)
-            .filter_map(|e| match e {
-                Ok((phone, r))
-                    if r.state == RecipientState::Sending
-                        && r.updated_at_ms < cutoff_ms
-                        && !busy(&phone) =>
-                {
-                    Some(Ok(phone))
-                }
-                Ok(_) => None,
-                Err(e) => Some(Err(e)),
-            })
-            .collect::<Result<_, _>>()?;
+        let stale = self.phones_where(campaign, |phone, r| {
+            r.state == RecipientState::Sending && r.updated_at_ms < cutoff_ms && !busy(phone)
+        })?;
         let unknown = RecipientState::Unknown {
             reason: "no answer and no status report arrived; it may or may not have been sent"
                 .into(),
         };
-        for chunk in stale.chunks(512) {
-            self.rewrite(campaign, chunk, now_ms, |record| {
-                (record.state == RecipientState::Sending).then(|| unknown.clone())
-            })?;
-        }
+        self.rewrite(campaign, &stale, now_ms, |record| {
+            (record.state == RecipientState::Sending).then(|| unknown.clone())
+        })?;
         Ok(stale.len())
     }
 
     /// Puts `unknown` recipients back in the queue: a person decided to send them again.
     pub fn requeue_unknown(&self, campaign: &Uuid, now_ms: i64) -> Result<usize, StorageError> {
-        let unknown: Vec<String> = self
-            .recipients(campaign)
-            .filter_map(|e| match e {
-                Ok((phone, r)) if matches!(r.state, RecipientState::Unknown { .. }) => {
-                    Some(Ok(phone))
-                }
-                Ok(_) => None,
-                Err(e) => Some(Err(e)),
-            })
-            .collect::<Result<_, _>>()?;
-        for chunk in unknown.chunks(512) {
-            self.rewrite(campaign, chunk, now_ms, |record| {
-                matches!(record.state, RecipientState::Unknown { .. })
-                    .then_some(RecipientState::Pending)
-            })?;
-        }
+        let unknown = self.phones_where(campaign, |_, r| {
+            matches!(r.state, RecipientState::Unknown { .. })
+        })?;
+        self.rewrite(campaign, &unknown, now_ms, |record| {
+            matches!(record.state, RecipientState::Unknown { .. })
+                .then_some(RecipientState::Pending)
+        })?;
         Ok(unknown.len())
     }
 
@@ -761,17 +724,46 @@ impl CampaignStore {
             .map(|e| e.map(|((_, (_, phone)), ())| phone))
             .collect::<Result<_, _>>()?;
         let skipped = RecipientState::Skipped { reason };
-        for chunk in pending.chunks(512) {
-            self.rewrite(campaign, chunk, now_ms, |record| {
-                (record.state == RecipientState::Pending).then(|| skipped.clone())
-            })?;
-        }
+        self.rewrite(campaign, &pending, now_ms, |record| {
+            (record.state == RecipientState::Pending).then(|| skipped.clone())
+        })?;
         Ok(pending.len())
+    }
+
+    /// Phones of the campaign's recipients that `keep` selects, in number order.
+    fn phones_where(
+        &self,
+        campaign: &Uuid,
+        keep: impl Fn(&str, &RecipientRecord) -> bool,
+    ) -> Result<Vec<String>, StorageError> {
+        let mut out = Vec::new();
+        for entry in self.recipients(campaign) {
+            let (phone, record) = entry?;
+            if keep(&phone, &record) {
+                out.push(phone);
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Self::rewrite_chunk`] in transactions of 512 recipients, so one change to a large
+    /// campaign never becomes one huge transaction.
+    fn rewrite(
+        &self,
+        campaign: &Uuid,
+        phones: &[String],
+        now_ms: i64,
+        f: impl Fn(&RecipientRecord) -> Option<RecipientState>,
+    ) -> Result<(), StorageError> {
+        for chunk in phones.chunks(512) {
+            self.rewrite_chunk(campaign, chunk, now_ms, &f)?;
+        }
+        Ok(())
     }
 
     /// Moves the given recipients to the state `f` picks (`None`: leave alone), keeping the
     /// queue and counts in step.
-    fn rewrite(
+    fn rewrite_chunk(
         &self,
         campaign: &Uuid,
         phones: &[String],

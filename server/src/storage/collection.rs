@@ -126,6 +126,20 @@ impl<K: Key, V: Serialize + DeserializeOwned> Collection<K, V> {
         }
     }
 
+    /// Removes every entry whose encoded key starts with `prefix` (one group of a composite
+    /// key); returns how many.
+    pub fn remove_prefix(&self, prefix: &[u8]) -> Result<usize, StorageError> {
+        let keys: Vec<sled::IVec> = self
+            .tree
+            .scan_prefix(prefix)
+            .keys()
+            .collect::<Result<_, _>>()?;
+        for key in &keys {
+            self.tree.remove(key)?;
+        }
+        Ok(keys.len())
+    }
+
     /// Removes every entry for which `keep` returns false; returns how many were removed.
     pub fn retain(&self, mut keep: impl FnMut(&K, &V) -> bool) -> Result<usize, StorageError> {
         let mut removed = 0;

@@ -35,13 +35,13 @@ fn fast_sandbox(app: &TestApp, mps: u32, limit: &str) -> String {
     connection.id.to_string()
 }
 
-/// A MARKETING template with one body variable, approved by the sandbox.
-async fn approved_template(app: &TestApp, connection: &str) -> String {
-    let definition: TemplateDefinition = serde_json::from_value(json!({
-        "name": "spring_sale", "language": "en_US", "category": "MARKETING",
-        "components": [{"type": "BODY", "text": "Hi {{1}}, our spring sale starts today.",
-            "example": {"body_text": [["Ayşe"]]}}]}))
-    .unwrap();
+/// Submits `definition` (Meta's JSON) to the sandbox and waits for its approval.
+pub async fn approved_template(
+    app: &TestApp,
+    connection: &str,
+    definition: serde_json::Value,
+) -> String {
+    let definition: TemplateDefinition = serde_json::from_value(definition).unwrap();
     let templates = &app.state.services.templates;
     let id = templates
         .save(None, "approved".into(), Some(connection.into()), definition)
@@ -49,19 +49,26 @@ async fn approved_template(app: &TestApp, connection: &str) -> String {
         .unwrap();
     templates.submit(id.clone()).await.unwrap();
     for _ in 0..200 {
-        if templates
-            .template(id.clone())
-            .await
-            .unwrap()
-            .meta_status
-            .as_deref()
-            == Some("APPROVED")
-        {
+        let view = templates.template(id.clone()).await.unwrap();
+        if view.meta_status.as_deref() == Some("APPROVED") {
             return id;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("template not approved");
+}
+
+/// A MARKETING template with one body variable, approved by the sandbox.
+async fn spring_sale(app: &TestApp, connection: &str) -> String {
+    approved_template(
+        app,
+        connection,
+        json!({
+            "name": "spring_sale", "language": "en_US", "category": "MARKETING",
+            "components": [{"type": "BODY", "text": "Hi {{1}}, our spring sale starts today.",
+                "example": {"body_text": [["Ayşe"]]}}]}),
+    )
+    .await
 }
 
 fn draft(connection: &str, template: &str, import_id: &str) -> CampaignDraft {
@@ -110,7 +117,7 @@ fn accepted_per_number(app: &TestApp) -> std::collections::BTreeMap<String, usiz
 async fn a_campaign_is_checked_sent_once_to_each_eligible_contact_and_reported() {
     let app = TestApp::signed_in().await;
     let connection = fast_sandbox(&app, 80, "TIER_2K");
-    let template = approved_template(&app, &connection).await;
+    let template = spring_sale(&app, &connection).await;
     let list = import(&app, "spring.csv", LIST).await;
     let campaigns = app.state.services.campaigns.clone();
     let draft = draft(&connection, &template, &list.id);
@@ -226,7 +233,7 @@ async fn pause_stops_sending_within_a_second_and_resume_finishes() {
     let app = TestApp::signed_in().await;
     let connection = fast_sandbox(&app, 80, "TIER_2K");
     campaigns_pace(&app, &connection, 4).await;
-    let template = approved_template(&app, &connection).await;
+    let template = spring_sale(&app, &connection).await;
     let list = import(&app, "spring.csv", LIST).await;
     let campaigns = app.state.services.campaigns.clone();
     let id = campaigns
@@ -274,7 +281,7 @@ async fn campaigns_pace(app: &TestApp, connection: &str, mps: u32) {
 async fn the_messaging_limit_holds_back_new_conversations_and_says_until_when() {
     let app = TestApp::signed_in().await;
     let connection = fast_sandbox(&app, 80, "TIER_2K");
-    let template = approved_template(&app, &connection).await;
+    let template = spring_sale(&app, &connection).await;
     let list = import(&app, "spring.csv", LIST).await;
     let campaigns = app.state.services.campaigns.clone();
     campaigns
@@ -330,7 +337,7 @@ async fn a_start_missed_while_down_waits_for_confirmation() {
     let app = TestApp::spawn_with(config.clone()).await;
     app.set_up_owner().await;
     let connection = fast_sandbox(&app, 80, "TIER_2K");
-    let template = approved_template(&app, &connection).await;
+    let template = spring_sale(&app, &connection).await;
     let campaigns = app.state.services.campaigns.clone();
     let segment = app
         .state
@@ -430,7 +437,7 @@ async fn at_50_mps_no_second_holds_more_than_50_sends_and_the_pace_reaches_95_pe
         app.state.webhooks.connections.save(&sandbox).unwrap();
     }
     campaigns_pace(&app, &connection, RATE).await;
-    let template = approved_template(&app, &connection).await;
+    let template = spring_sale(&app, &connection).await;
     let mut csv = String::from("phone,first_name\n");
     for i in 0..RECIPIENTS {
         csv.push_str(&format!("+905320{i:05}7,User{i}\n"));

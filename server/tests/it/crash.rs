@@ -5,7 +5,6 @@
 //! until a person resends them, after which everyone eligible has exactly one message.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,19 +18,13 @@ use server::storage::connections::SandboxProfile;
 use server::storage::sandbox::SandboxStore;
 use server::storage::Store;
 
+use crate::campaigns::approved_template;
 use crate::helpers::{TestApp, OWNER, PASSWORD};
+use crate::process::{free_port, wait_healthy};
 
 const BIN: &str = env!("CARGO_BIN_EXE_herald");
 const RECIPIENTS: usize = 2_000;
 const KILLS: usize = 10;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn start(data_dir: &Path, port: u16) -> Child {
     Command::new(BIN)
@@ -43,19 +36,6 @@ fn start(data_dir: &Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("herald starts")
-}
-
-async fn wait_healthy(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await {
-            if r.status().is_success() {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("herald did not become healthy");
 }
 
 fn kill(child: &mut Child, signal: &str) {
@@ -93,35 +73,15 @@ async fn prepare(dir: &Path) -> String {
         csv.push_str(&format!("+905320{i:05}7,User{i}\n"));
     }
     crate::contacts::import(&app, "crowd.csv", &csv).await;
-    let definition = serde_json::from_value(serde_json::json!({
-        "name": "crowd_notice", "language": "en_US", "category": "MARKETING",
-        "components": [{"type": "BODY", "text": "Hello {{1}}, our new season starts today.",
-            "example": {"body_text": [["Ayşe"]]}}]}))
-    .unwrap();
-    let templates = app.state.services.templates.clone();
-    let template = templates
-        .save(
-            None,
-            "approved".into(),
-            Some(connection.clone()),
-            definition,
-        )
-        .await
-        .unwrap();
-    templates.submit(template.clone()).await.unwrap();
-    for _ in 0..200 {
-        if templates
-            .template(template.clone())
-            .await
-            .unwrap()
-            .meta_status
-            .as_deref()
-            == Some("APPROVED")
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let template = approved_template(
+        &app,
+        &connection,
+        serde_json::json!({
+            "name": "crowd_notice", "language": "en_US", "category": "MARKETING",
+            "components": [{"type": "BODY", "text": "Hello {{1}}, our new season starts today.",
+                "example": {"body_text": [["Ayşe"]]}}]}),
+    )
+    .await;
     let segment = app
         .state
         .services
@@ -161,7 +121,7 @@ async fn prepare(dir: &Path) -> String {
         .unwrap();
     // Launched right before the process stops: the first real run happens in the binary.
     campaigns.launch(id.clone()).await.unwrap();
-    drop((campaigns, templates));
+    drop(campaigns);
     app.stop().await;
     id
 }

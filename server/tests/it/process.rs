@@ -9,7 +9,7 @@ use crate::helpers::{OWNER, PASSWORD};
 
 const BIN: &str = env!("CARGO_BIN_EXE_herald");
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -28,7 +28,7 @@ fn start(data_dir: &std::path::Path, port: u16, log: &str) -> Child {
         .expect("herald starts")
 }
 
-async fn wait_healthy(port: u16) {
+pub async fn wait_healthy(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await {
