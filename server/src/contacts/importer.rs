@@ -25,6 +25,114 @@ use crate::storage::{StorageError, Store};
 /// moves several times a second.
 pub const BATCH_ROWS: usize = 2_000;
 
+/// Rows mapped by the reader, ready to be written.
+struct Batch {
+    outcomes: Vec<RowOutcome>,
+    /// The row index to resume at once this batch is written.
+    next_row: u64,
+    /// Data rows the batch covers (a skipped blank row counts, without an outcome).
+    rows: u64,
+}
+
+/// The reading half of an import: rows → mapped outcomes, in batches.
+struct ReadStage<'a> {
+    columns: &'a [ColumnTarget],
+    default_country: Option<phone::CountryId>,
+    phone_column: Option<usize>,
+    consent: Option<&'a ConsentEvent>,
+    /// Rows before this index were committed by an earlier run; they are read again only to
+    /// rebuild the "duplicate in file" set.
+    resume_at: u64,
+}
+
+impl ReadStage<'_> {
+    /// Sends every batch; returns the read error that ended the file early, if any. Stops quietly
+    /// when the writer hangs up.
+    fn run(
+        &self,
+        rows: &mut dyn Iterator<Item = Result<SheetRow, sheet::SheetError>>,
+        batches: &std::sync::mpsc::SyncSender<Batch>,
+    ) -> Option<String> {
+        // Numbers seen so far → their line. E.164 has at most 15 digits, so a number fits in a
+        // u64: a million rows cost ~30 MB here instead of ~80 MB of strings.
+        let mut seen: HashMap<u64, u64> = HashMap::new();
+        let mut row_index = 0u64;
+        let mut batch = Batch {
+            outcomes: Vec::with_capacity(BATCH_ROWS),
+            next_row: 0,
+            rows: 0,
+        };
+        let send = |batch: &mut Batch, next_row: u64| {
+            if batch.rows == 0 {
+                return true;
+            }
+            let full = std::mem::replace(
+                batch,
+                Batch {
+                    outcomes: Vec::with_capacity(BATCH_ROWS),
+                    next_row: 0,
+                    rows: 0,
+                },
+            );
+            batches.send(Batch { next_row, ..full }).is_ok()
+        };
+        for row in rows {
+            let row = match row {
+                Ok(row) => row,
+                Err(e) => {
+                    send(&mut batch, row_index);
+                    return Some(e.0);
+                }
+            };
+            let outcome = self.classify(&row, &mut seen);
+            row_index += 1;
+            if row_index <= self.resume_at {
+                continue;
+            }
+            batch.outcomes.extend(outcome);
+            batch.rows += 1;
+            if batch.outcomes.len() >= BATCH_ROWS && !send(&mut batch, row_index) {
+                return None;
+            }
+        }
+        send(&mut batch, row_index);
+        None
+    }
+
+    /// Maps one row and checks it against the numbers seen earlier in the file.
+    fn classify(&self, row: &SheetRow, seen: &mut HashMap<u64, u64>) -> Option<RowOutcome> {
+        let written = || {
+            self.phone_column
+                .and_then(|i| row.cells.get(i))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let rejected = |rejection: RowRejection| {
+            Some(RowOutcome::Rejected(
+                row.line,
+                Rejected {
+                    phone: written(),
+                    rejection,
+                },
+            ))
+        };
+        let patch = match map_row(&row.cells, self.columns, self.default_country) {
+            Ok(patch) => patch,
+            Err(rejection) => return rejected(rejection),
+        };
+        let number = e164_number(&patch.phone);
+        if let Some(first) = seen.get(&number) {
+            return rejected(RowRejection::duplicate(&patch.phone, *first));
+        }
+        seen.insert(number, row.line);
+        Some(RowOutcome::Merge(Box::new(Merge {
+            patch,
+            consent: self.consent.cloned(),
+            tombstone: None,
+        })))
+    }
+}
+
 /// Runs imports; cheap to clone.
 #[derive(Clone)]
 pub struct Importer {
@@ -137,49 +245,52 @@ impl Importer {
                 file: job.file_name.clone(),
             },
         });
-        // Numbers seen so far → their line. E.164 has at most 15 digits, so a number fits in a
-        // u64: a million rows cost ~30 MB here instead of ~80 MB of strings.
-        let mut seen: HashMap<u64, u64> = HashMap::new();
-        let mut row_index = 0u64;
         let resume_at = job.progress.next_row;
         if resume_at > 0 {
             tracing::info!(import = %id, row = resume_at, "resuming contact import");
         }
-        let mut batch: Vec<RowOutcome> = Vec::with_capacity(BATCH_ROWS);
-        let mut rows_in_batch = 0u64;
-        loop {
-            let row = match rows.next() {
-                None => break,
-                Some(Ok(row)) => row,
-                Some(Err(e)) => {
-                    self.commit(id, &mut batch, row_index, &mut rows_in_batch)?;
-                    return fail(e.0);
+        // Two stages on two threads: this one reads and maps rows (phone parsing is a third of
+        // the work), the other writes batches; a bounded channel keeps memory flat.
+        let (batches, received) = std::sync::mpsc::sync_channel::<Batch>(2);
+        let read_error = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || -> Result<(), StorageError> {
+                for mut batch in received {
+                    self.attach_tombstones(&mut batch.outcomes)?;
+                    self.imports.commit_batch(
+                        &self.contacts,
+                        id,
+                        &batch.outcomes,
+                        batch.next_row,
+                        batch.rows,
+                        self.clock.now_ms(),
+                    )?;
+                    if stop.is_cancelled() {
+                        // Dropping the receiver ends the reader at its next send.
+                        return Ok(());
+                    }
                 }
-            };
-            let outcome = self.classify(
-                &row,
-                &settings.columns,
+                Ok(())
+            });
+            let reader = ReadStage {
+                columns: &settings.columns,
                 default_country,
                 phone_column,
-                &mut seen,
-                consent.as_ref(),
-            );
-            row_index += 1;
-            if row_index <= resume_at {
-                continue;
-            }
-            if let Some(outcome) = outcome? {
-                batch.push(outcome);
-            }
-            rows_in_batch += 1;
-            if batch.len() >= BATCH_ROWS {
-                self.commit(id, &mut batch, row_index, &mut rows_in_batch)?;
-                if stop.is_cancelled() {
-                    return Ok(());
-                }
-            }
+                consent: consent.as_ref(),
+                resume_at,
+            };
+            let read_error = reader.run(&mut rows, &batches);
+            drop(batches);
+            let written = writer
+                .join()
+                .unwrap_or_else(|_| Err(StorageError::Background("import writer panicked".into())));
+            written.map(|()| read_error)
+        })?;
+        if stop.is_cancelled() {
+            return Ok(());
         }
-        self.commit(id, &mut batch, row_index, &mut rows_in_batch)?;
+        if let Some(error) = read_error {
+            return fail(error);
+        }
         let mut done = self.imports.get(id)?.unwrap_or(job);
         done.state = ImportState::Done {
             at_ms: self.clock.now_ms(),
@@ -190,68 +301,17 @@ impl Importer {
         Ok(())
     }
 
-    /// Maps one row and checks it against the numbers seen earlier in the file.
-    fn classify(
-        &self,
-        row: &SheetRow,
-        columns: &[ColumnTarget],
-        default_country: Option<phone::CountryId>,
-        phone_column: Option<usize>,
-        seen: &mut HashMap<u64, u64>,
-        consent: Option<&ConsentEvent>,
-    ) -> Result<Option<RowOutcome>, StorageError> {
-        let written = || {
-            phone_column
-                .and_then(|i| row.cells.get(i))
-                .cloned()
-                .unwrap_or_default()
-        };
-        let rejected = |rejection: RowRejection| {
-            Ok(Some(RowOutcome::Rejected(
-                row.line,
-                Rejected {
-                    phone: written(),
-                    rejection,
-                },
-            )))
-        };
-        let patch = match map_row(&row.cells, columns, default_country) {
-            Ok(patch) => patch,
-            Err(rejection) => return rejected(rejection),
-        };
-        let number = e164_number(&patch.phone);
-        if let Some(first) = seen.get(&number) {
-            return rejected(RowRejection::duplicate(&patch.phone, *first));
-        }
-        seen.insert(number, row.line);
-        let tombstone = self.contacts.tombstone(&patch.phone)?.map(|t| t.consent);
-        Ok(Some(RowOutcome::Merge(Box::new(Merge {
-            patch,
-            consent: consent.cloned(),
-            tombstone,
-        }))))
-    }
-
-    fn commit(
-        &self,
-        id: &Uuid,
-        batch: &mut Vec<RowOutcome>,
-        next_row: u64,
-        rows_in_batch: &mut u64,
-    ) -> Result<(), StorageError> {
-        if *rows_in_batch == 0 {
+    /// Looks up the consent history deleted contacts left for the batch's numbers (skipped while
+    /// nobody was ever deleted, which is the common case and saves a read per row).
+    fn attach_tombstones(&self, outcomes: &mut [RowOutcome]) -> Result<(), StorageError> {
+        if self.contacts.has_no_tombstones() {
             return Ok(());
         }
-        self.imports.commit_batch(
-            &self.contacts,
-            id,
-            batch,
-            next_row,
-            *rows_in_batch,
-            self.clock.now_ms(),
-        )?;
-        batch.clear();
-        *rows_in_batch = 0;
+        for outcome in outcomes {
+            if let RowOutcome::Merge(merge) = outcome {
+                merge.tombstone = self.contacts.tombstone(&merge.patch.phone)?.map(|t| t.consent);
+            }
+        }
         Ok(())
     }
 

@@ -97,6 +97,12 @@ impl ContactStore {
         self.tombstones.get(&tombstone_key(phone))
     }
 
+    /// Whether no contact was ever deleted with consent on record, so imports can skip the
+    /// tombstone lookup per row.
+    pub fn has_no_tombstones(&self) -> bool {
+        self.tombstones.is_empty()
+    }
+
     /// Stores `contact`, updating the name index (`previous` is what was stored before, if known).
     pub fn put(&self, contact: &Contact, previous: Option<&Contact>) -> Result<(), StorageError> {
         self.contacts.insert(&contact.phone, contact)?;
