@@ -87,18 +87,42 @@ fn queue(store: &Store, importer: &Importer, file: &std::path::Path, rows: usize
     id
 }
 
-fn run(store: &Store, importer: &Importer, file: &std::path::Path, rows: usize) -> (f64, Progress) {
+/// CPU seconds this process has used (user + system, all threads), from `/proc/self/stat`.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Imports `file` once: wall seconds, CPU seconds and the report's counters.
+fn run(
+    store: &Store,
+    importer: &Importer,
+    file: &std::path::Path,
+    rows: usize,
+) -> (f64, f64, Progress) {
     let id = queue(store, importer, file, rows);
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     importer.run_queued(&CancellationToken::new()).unwrap();
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
     let job = ImportStore::open(store).unwrap().get(&id).unwrap().unwrap();
     assert!(
         matches!(job.state, ImportState::Done { .. }),
         "{:?}",
         job.state
     );
-    (seconds, job.progress)
+    (seconds, cpu, job.progress)
 }
 
 /// Rows per second of the pure row mapping (phone parsing included) on one thread, to tell the
@@ -167,9 +191,9 @@ fn main() {
     let clock = Arc::new(SystemClock);
     let importer = Importer::new(&store, clock.clone()).unwrap();
 
-    let (first_s, first) = run(&store, &importer, &file, rows);
+    let (first_s, first_cpu, first) = run(&store, &importer, &file, rows);
     let rss_after_first = peak_rss_mb();
-    let (again_s, again) = run(&store, &importer, &file, rows);
+    let (again_s, again_cpu, again) = run(&store, &importer, &file, rows);
     assert_eq!(
         again.created + again.updated,
         0,
@@ -213,9 +237,9 @@ fn main() {
     let report = format!(
         "# Contact import benchmark\n\n\
          {rows} rows ({file_mb:.0} MB CSV), sled store in a temp dir, release build, {} CPUs.\n\n\
-         | run | seconds | rows/s | created | updated | unchanged | rejected |\n|---|---|---|---|---|---|---|\n\
-         | first import | {first_s:.1} | {:.0} | {} | {} | {} | {} |\n\
-         | same file again | {again_s:.1} | {:.0} | {} | {} | {} | {} |\n\n\
+         | run | seconds | rows/s | CPU seconds | created | updated | unchanged | rejected |\n|---|---|---|---|---|---|---|---|\n\
+         | first import | {first_s:.1} | {:.0} | {first_cpu:.1} | {} | {} | {} | {} |\n\
+         | same file again | {again_s:.1} | {:.0} | {again_cpu:.1} | {} | {} | {} | {} |\n\n\
          Peak RSS: {rss_after_first:.0} MB after the first import, {rss_after_again:.0} MB after the second.\n\n\
          Pure row mapping on one thread (no storage): phone normalisation {phone_rate:.0}/s, whole row {mapping_rate:.0}/s.\n\n\
          Segment evaluation over {contacts} contacts (tag, numeric attribute, consent): {segment_s:.2} s, {matched} matched.\n",

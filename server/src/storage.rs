@@ -22,6 +22,7 @@ pub mod imports;
 pub mod inbox;
 pub mod key;
 pub mod messages;
+pub mod name_runs;
 pub mod sandbox;
 mod schema;
 pub mod segments;
@@ -33,6 +34,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use collection::transact_with_raw;
 pub use collection::{transact, transact3, Collection, TxCollection, TxError};
 pub use error::StorageError;
 pub use schema::{Migration, CURRENT_SCHEMA};
@@ -129,6 +131,11 @@ impl Store {
     /// An untyped tree, for byte payloads stored exactly as received (e.g. webhook bodies).
     pub(crate) fn raw_tree(&self, name: &'static str) -> Result<sled::Tree, StorageError> {
         Ok(self.db.open_tree(name)?)
+    }
+
+    /// A new id, unique in this database even across crashes (sled reserves them durably).
+    pub(crate) fn generate_id(&self) -> Result<u64, StorageError> {
+        Ok(self.db.generate_id()?)
     }
 
     /// Waits until every write made before this call is on disk.

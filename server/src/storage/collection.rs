@@ -226,6 +226,34 @@ where
         })
 }
 
+/// [`transact`] plus one untyped tree, for byte payloads (such as index pages) that must land
+/// with the typed writes.
+pub(super) fn transact_with_raw<K1, V1, K2, V2, R, E>(
+    a: &Collection<K1, V1>,
+    b: &Collection<K2, V2>,
+    raw: &sled::Tree,
+    f: impl Fn(
+        &TxCollection<'_, K1, V1>,
+        &TxCollection<'_, K2, V2>,
+        &TransactionalTree,
+    ) -> Result<R, TxError<E>>,
+) -> Result<R, E>
+where
+    K1: Key,
+    K2: Key,
+    V1: Serialize + DeserializeOwned,
+    V2: Serialize + DeserializeOwned,
+    E: From<StorageError>,
+{
+    use sled::Transactional;
+    (&a.tree, &b.tree, raw)
+        .transaction(|(ta, tb, tr)| f(&a.in_tx(ta), &b.in_tx(tb), tr))
+        .map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => E::from(StorageError::Sled(e)),
+        })
+}
+
 /// [`transact`] over three collections.
 pub fn transact3<K1, V1, K2, V2, K3, V3, R, E>(
     a: &Collection<K1, V1>,

@@ -2,6 +2,9 @@
 //! `contacts_by_name`, `"<lowercased full or last name>\0<number>"` → `()`) and anonymised tombstones of
 //! deleted contacts (tree `contact_tombstones`, SHA-256 of the number → consent history).
 //!
+//! Imports add their name-index entries in bulk to [`NameRuns`] instead of the per-key tree;
+//! searches read both.
+//!
 //! The number is the key, so there can be only one contact per number and the table pages in
 //! number order with keyset pagination (`range_from` the last key of the previous page). The
 //! name index is maintained next to each write and is allowed to hold stale entries: readers
@@ -12,6 +15,7 @@ use domain::contacts::Contact;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::name_runs::{self, NameRuns};
 use super::{Collection, StorageError, Store};
 
 /// What survives a deleted contact: the consent history without who it was.
@@ -37,6 +41,7 @@ pub struct Page {
 pub struct ContactStore {
     contacts: Collection<String, Contact>,
     by_name: Collection<String, ()>,
+    runs: NameRuns,
     tombstones: Collection<[u8; 32], Tombstone>,
 }
 
@@ -48,14 +53,33 @@ pub fn tombstone_key(phone: &str) -> [u8; 32] {
 /// The name-index terms of a contact, lowercased: the full name (which also serves prefix
 /// searches by first name) and the last name.
 fn name_terms(c: &Contact) -> Vec<String> {
-    let full = format!("{} {}", c.first_name, c.last_name);
-    let mut terms: Vec<String> = [full.trim(), c.last_name.as_str()]
+    terms_of(&c.first_name, &c.last_name)
+}
+
+fn terms_of(first_name: &str, last_name: &str) -> Vec<String> {
+    let full = format!("{first_name} {last_name}");
+    let mut terms: Vec<String> = [full.trim(), last_name]
         .into_iter()
         .map(|s| s.trim().to_lowercase())
         .filter(|s| !s.is_empty())
         .collect();
     terms.dedup();
     terms
+}
+
+/// The name-index entries of a contact created with these names (as [`Contact::merge`] stores
+/// them: trimmed, absent when empty). Imports compute them while reading, off the writer's path.
+pub fn entries_for_new_contact(
+    phone: &str,
+    first_name: Option<&str>,
+    last_name: Option<&str>,
+) -> Vec<Vec<u8>> {
+    let first = first_name.map_or("", str::trim);
+    let last = last_name.map_or("", str::trim);
+    terms_of(first, last)
+        .into_iter()
+        .map(|t| index_key(&t, phone).into_bytes())
+        .collect()
 }
 
 fn index_key(term: &str, phone: &str) -> String {
@@ -68,6 +92,7 @@ impl ContactStore {
         Ok(Self {
             contacts: store.collection("contacts")?,
             by_name: store.collection("contacts_by_name")?,
+            runs: NameRuns::open(store)?,
             tombstones: store.collection("contact_tombstones")?,
         })
     }
@@ -75,6 +100,37 @@ impl ContactStore {
     /// The contacts collection, for imports that write it in one transaction with their job.
     pub(crate) fn collection(&self) -> &Collection<String, Contact> {
         &self.contacts
+    }
+
+    /// The bulk half of the name index, which imports write.
+    pub(crate) fn name_runs(&self) -> &NameRuns {
+        &self.runs
+    }
+
+    /// The name-index entries `contact` needs that `previous` did not have.
+    pub(crate) fn new_index_entries(contact: &Contact, previous: Option<&Contact>) -> Vec<Vec<u8>> {
+        let old = previous.map(name_terms).unwrap_or_default();
+        name_terms(contact)
+            .into_iter()
+            .filter(|t| !old.contains(t))
+            .map(|t| index_key(&t, &contact.phone).into_bytes())
+            .collect()
+    }
+
+    /// Removes the per-key index entries of names `previous` had and `contact` no longer has
+    /// (entries in runs stay; readers skip them).
+    pub(crate) fn drop_old_terms(
+        &self,
+        contact: &Contact,
+        previous: &Contact,
+    ) -> Result<(), StorageError> {
+        let new_terms = name_terms(contact);
+        for old in name_terms(previous) {
+            if !new_terms.contains(&old) {
+                self.by_name.remove(&index_key(&old, &previous.phone))?;
+            }
+        }
+        Ok(())
     }
 
     /// The contact with number `phone` (E.164).
@@ -224,8 +280,18 @@ impl ContactStore {
         let start = after.map_or_else(|| prefix.clone(), |a| format!("{a}\0"));
         let mut items: Vec<Contact> = Vec::with_capacity(limit + 1);
         let mut last_key = None;
-        for entry in self.by_name.range_from(&start) {
-            let (key, ()) = entry?;
+        let per_key = self
+            .by_name
+            .range_from(&start)
+            .map(|e| e.map(|(key, ())| key.into_bytes()));
+        let entries = name_runs::merge(vec![
+            Box::new(per_key),
+            Box::new(self.runs.entries_from(start.as_bytes())?),
+        ]);
+        for entry in entries {
+            let Ok(key) = String::from_utf8(entry?) else {
+                continue;
+            };
             if !key.starts_with(&prefix) {
                 break;
             }
@@ -361,6 +427,35 @@ mod tests {
             .map(|c| c.first_name)
             .collect();
         assert_eq!(names, ["Ayla"]);
+    }
+
+    /// Imports index new contacts from the row before the merge; that must give the entries of
+    /// the contact the merge creates.
+    #[test]
+    fn entries_read_from_a_row_match_those_of_the_contact_it_creates() {
+        use domain::contacts::model::ContactPatch;
+        let names: [(Option<&str>, Option<&str>); 6] = [
+            (Some("Ayşe"), Some("Yılmaz")),
+            (Some("  İlkay "), None),
+            (None, Some(" KAYA")),
+            (Some(""), Some("   ")),
+            (None, None),
+            (Some("Can"), Some("Can")),
+        ];
+        for (first, last) in names {
+            let patch = ContactPatch {
+                phone: "+905321234567".into(),
+                first_name: first.map(str::to_string),
+                last_name: last.map(str::to_string),
+                ..ContactPatch::default()
+            };
+            let (created, _) = Contact::merge(None, &patch, None, 1);
+            assert_eq!(
+                entries_for_new_contact(&patch.phone, first, last),
+                ContactStore::new_index_entries(&created, None),
+                "{first:?} {last:?}"
+            );
+        }
     }
 
     #[test]

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::contacts::ContactStore;
-use super::{transact, Collection, StorageError, Store, TxError};
+use super::name_runs::NameRuns;
+use super::{transact_with_raw, Collection, StorageError, Store, TxError};
 
 /// File formats Herald reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,14 +205,19 @@ impl ImportStore {
     }
 
     /// Writes one batch: rejections first (keyed by line, so a replay overwrites them), then in
-    /// one transaction every merge and the job's new progress, then the name index. Merging
-    /// happens inside the transaction, so an edit made meanwhile in the UI is never overwritten
-    /// with stale data.
+    /// one transaction every merge, the batch's name-index entries as one run
+    /// ([`super::name_runs`]) and the job's new progress. `created_entries` are the index entries
+    /// each row needs if it creates its contact ([`super::contacts::entries_for_new_contact`]),
+    /// sorted, with the row's position in `outcomes`: the reader prepares them so the writer
+    /// only filters. Merging happens inside the transaction,
+    /// so an edit made meanwhile in the UI is never overwritten with stale data. Afterwards the
+    /// per-key index forgets names that imported rows replaced, and full levels of runs merge.
     pub fn commit_batch(
         &self,
         contacts: &ContactStore,
         id: &Uuid,
         outcomes: &[RowOutcome],
+        created_entries: &[(Vec<u8>, usize)],
         next_row: u64,
         rows_in_batch: u64,
         now_ms: i64,
@@ -221,59 +227,85 @@ impl ImportStore {
                 self.rejects.insert(&(*id, *line), rejected)?;
             }
         }
-        let written: RefCell<Vec<(Contact, Option<Contact>)>> = RefCell::default();
-        let progress = transact(contacts.collection(), &self.jobs, |tx_contacts, tx_jobs| {
-            written.borrow_mut().clear();
-            let Some(mut job) = tx_jobs.get::<StorageError>(id)? else {
-                return Err(TxError::Abort(StorageError::Decode {
-                    collection: "imports",
-                    reason: format!("import {id} disappeared"),
-                }));
-            };
-            let p = &mut job.progress;
-            for outcome in outcomes {
-                let RowOutcome::Merge(m) = outcome else {
-                    p.rejected += 1;
-                    continue;
+        let renamed: RefCell<Vec<(Contact, Contact)>> = RefCell::default();
+        let runs = contacts.name_runs();
+        let run_id = runs.new_run_id()?;
+        let progress = transact_with_raw(
+            contacts.collection(),
+            &self.jobs,
+            runs.tree(),
+            |tx_contacts, tx_jobs, tx_runs| {
+                renamed.borrow_mut().clear();
+                let mut created = vec![false; outcomes.len()];
+                let mut updated_entries = Vec::new();
+                let Some(mut job) = tx_jobs.get::<StorageError>(id)? else {
+                    return Err(TxError::Abort(StorageError::Decode {
+                        collection: "imports",
+                        reason: format!("import {id} disappeared"),
+                    }));
                 };
-                let previous = tx_contacts.get::<StorageError>(&m.patch.phone)?;
-                let base = previous.clone().or_else(|| {
-                    m.tombstone.as_ref().map(|history| Contact {
-                        consent: history.clone(),
-                        ..Contact::default()
-                    })
-                });
-                let existed = previous.is_some();
-                let (mut contact, mut change) =
-                    Contact::merge(base, &m.patch, m.consent.clone(), now_ms);
-                if !existed {
-                    // A tombstone's history does not make the contact old.
-                    contact.phone = m.patch.phone.clone();
-                    contact.country = m.patch.country.clone();
-                    contact.created_at_ms = now_ms;
-                    contact.updated_at_ms = now_ms;
-                    change = Change::Created;
-                }
-                match change {
-                    Change::Created => p.created += 1,
-                    Change::Updated => p.updated += 1,
-                    Change::Unchanged => {
-                        p.unchanged += 1;
+                let p = &mut job.progress;
+                for (position, outcome) in outcomes.iter().enumerate() {
+                    let RowOutcome::Merge(m) = outcome else {
+                        p.rejected += 1;
                         continue;
+                    };
+                    let previous = tx_contacts.get::<StorageError>(&m.patch.phone)?;
+                    let base = previous.clone().or_else(|| {
+                        m.tombstone.as_ref().map(|history| Contact {
+                            consent: history.clone(),
+                            ..Contact::default()
+                        })
+                    });
+                    let existed = previous.is_some();
+                    let (mut contact, mut change) =
+                        Contact::merge(base, &m.patch, m.consent.clone(), now_ms);
+                    if !existed {
+                        // A tombstone's history does not make the contact old.
+                        contact.phone = m.patch.phone.clone();
+                        contact.country = m.patch.country.clone();
+                        contact.created_at_ms = now_ms;
+                        contact.updated_at_ms = now_ms;
+                        change = Change::Created;
+                    }
+                    match change {
+                        Change::Created => p.created += 1,
+                        Change::Updated => p.updated += 1,
+                        Change::Unchanged => {
+                            p.unchanged += 1;
+                            continue;
+                        }
+                    }
+                    tx_contacts.insert(&contact.phone, &contact)?;
+                    match previous {
+                        None => created[position] = true,
+                        Some(previous) => {
+                            updated_entries
+                                .extend(ContactStore::new_index_entries(&contact, Some(&previous)));
+                            renamed.borrow_mut().push((contact, previous));
+                        }
                     }
                 }
-                tx_contacts.insert(&contact.phone, &contact)?;
-                written.borrow_mut().push((contact, previous));
-            }
-            p.read += rows_in_batch;
-            p.next_row = next_row;
-            let progress = *p;
-            tx_jobs.insert(id, &job)?;
-            Ok(progress)
-        })?;
-        for (contact, previous) in written.into_inner() {
-            contacts.reindex(&contact, previous.as_ref())?;
+                let mut entries: Vec<Vec<u8>> = created_entries
+                    .iter()
+                    .filter(|(_, position)| created.get(*position) == Some(&true))
+                    .map(|(entry, _)| entry.clone())
+                    .collect();
+                entries.extend(updated_entries);
+                if let Some(run) = NameRuns::prepare(run_id, entries) {
+                    run.write(tx_runs)?;
+                }
+                p.read += rows_in_batch;
+                p.next_row = next_row;
+                let progress = *p;
+                tx_jobs.insert(id, &job)?;
+                Ok(progress)
+            },
+        )?;
+        for (contact, previous) in renamed.into_inner() {
+            contacts.drop_old_terms(&contact, &previous)?;
         }
+        runs.compact()?;
         Ok(progress)
     }
 }
