@@ -18,25 +18,12 @@ use uuid::Uuid;
 use super::sheet::{self, SheetRow};
 use crate::clock::Clock;
 use crate::storage::contacts::{entries_for_new_contact, ContactStore};
-use crate::storage::imports::{ImportState, ImportStore, Merge, Rejected, RowOutcome};
+use crate::storage::imports::{ImportBatch, ImportState, ImportStore, Merge, Rejected, RowOutcome};
 use crate::storage::{StorageError, Store};
 
 /// Rows per transaction: large enough to amortise sled's commit, small enough that progress
 /// moves several times a second.
 pub const BATCH_ROWS: usize = 2_000;
-
-/// Rows mapped by the reader, ready to be written.
-#[derive(Default)]
-struct Batch {
-    outcomes: Vec<RowOutcome>,
-    /// Name-index entries of the rows that would create a contact, sorted, with the row's
-    /// position in `outcomes`.
-    created_entries: Vec<(Vec<u8>, usize)>,
-    /// The row index to resume at once this batch is written.
-    next_row: u64,
-    /// Data rows the batch covers (a skipped blank row counts, without an outcome).
-    rows: u64,
-}
 
 /// The reading half of an import: rows → mapped outcomes, in batches.
 struct ReadStage<'a> {
@@ -47,6 +34,8 @@ struct ReadStage<'a> {
     /// Rows before this index were committed by an earlier run; they are read again only to
     /// rebuild the "duplicate in file" set.
     resume_at: u64,
+    /// Data rows counted at upload.
+    expected_rows: u64,
 }
 
 impl ReadStage<'_> {
@@ -55,20 +44,18 @@ impl ReadStage<'_> {
     fn run(
         &self,
         rows: &mut dyn Iterator<Item = Result<SheetRow, sheet::SheetError>>,
-        batches: &std::sync::mpsc::SyncSender<Batch>,
+        batches: &std::sync::mpsc::SyncSender<ImportBatch>,
     ) -> Option<String> {
-        // Numbers seen so far → their line. E.164 has at most 15 digits, so a number fits in a
-        // u64: a million rows cost ~30 MB here instead of ~80 MB of strings.
-        let mut seen: HashMap<u64, u64> = HashMap::new();
+        let mut seen = SeenNumbers::with_capacity(self.expected_rows);
         let mut row_index = 0u64;
-        let mut batch = Batch::default();
-        let send = |batch: &mut Batch, next_row: u64| {
+        let mut batch = ImportBatch::default();
+        let send = |batch: &mut ImportBatch, next_row: u64| {
             if batch.rows == 0 {
                 return true;
             }
             let mut full = std::mem::take(batch);
             full.created_entries.sort_unstable();
-            batches.send(Batch { next_row, ..full }).is_ok()
+            batches.send(ImportBatch { next_row, ..full }).is_ok()
         };
         for row in rows {
             let row = match row {
@@ -107,7 +94,7 @@ impl ReadStage<'_> {
     }
 
     /// Maps one row and checks it against the numbers seen earlier in the file.
-    fn classify(&self, row: &SheetRow, seen: &mut HashMap<u64, u64>) -> Option<RowOutcome> {
+    fn classify(&self, row: &SheetRow, seen: &mut SeenNumbers) -> Option<RowOutcome> {
         let written = || {
             self.phone_column
                 .and_then(|i| row.cells.get(i))
@@ -127,11 +114,9 @@ impl ReadStage<'_> {
             Ok(patch) => patch,
             Err(rejection) => return rejected(rejection),
         };
-        let number = e164_number(&patch.phone);
-        if let Some(first) = seen.get(&number) {
-            return rejected(RowRejection::duplicate(&patch.phone, *first));
+        if let Some(first) = seen.first_line_or_insert(&patch.phone, row.line) {
+            return rejected(RowRejection::duplicate(&patch.phone, first));
         }
-        seen.insert(number, row.line);
         Some(RowOutcome::Merge(Box::new(Merge {
             patch,
             consent: self.consent.cloned(),
@@ -154,9 +139,31 @@ pub struct Importer {
     pub wake: Arc<Notify>,
 }
 
-/// The digits of an E.164 number as an integer (normalised numbers always parse).
-fn e164_number(e164: &str) -> u64 {
-    e164.trim_start_matches('+').parse().unwrap_or(u64::MAX)
+/// The numbers read so far in a file and the line each first appeared on, for "duplicate in
+/// file". 12 bytes a number (E.164 has at most 15 digits, so it fits in two u32 halves; a line in
+/// a u32) instead of ~80 of strings, and sized once from the row count taken at upload so that
+/// the table never doubles mid-import (a doubling briefly holds both tables).
+struct SeenNumbers(HashMap<[u32; 2], u32>);
+
+impl SeenNumbers {
+    /// Room for `rows` numbers (capped, in case the count is wrong).
+    fn with_capacity(rows: u64) -> Self {
+        let rows = usize::try_from(rows.min(20_000_000)).unwrap_or(0);
+        Self(HashMap::with_capacity(rows))
+    }
+
+    /// The line `e164` was first seen on, or `None` after recording it at `line`.
+    fn first_line_or_insert(&mut self, e164: &str, line: u64) -> Option<u64> {
+        let digits: u64 = e164.trim_start_matches('+').parse().unwrap_or(u64::MAX);
+        let key = [(digits >> 32) as u32, digits as u32];
+        match self.0.entry(key) {
+            std::collections::hash_map::Entry::Occupied(first) => Some(u64::from(*first.get())),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(u32::try_from(line).unwrap_or(u32::MAX));
+                None
+            }
+        }
+    }
 }
 
 /// Where uploaded files are kept: `<data dir>/imports/<id>`.
@@ -258,20 +265,13 @@ impl Importer {
         }
         // Two stages on two threads: this one reads and maps rows (phone parsing is a third of
         // the work), the other writes batches; a bounded channel keeps memory flat.
-        let (batches, received) = std::sync::mpsc::sync_channel::<Batch>(2);
+        let (batches, received) = std::sync::mpsc::sync_channel::<ImportBatch>(2);
         let read_error = std::thread::scope(|scope| {
             let writer = scope.spawn(move || -> Result<(), StorageError> {
                 for mut batch in received {
                     self.attach_tombstones(&mut batch.outcomes)?;
-                    self.imports.commit_batch(
-                        &self.contacts,
-                        id,
-                        &batch.outcomes,
-                        &batch.created_entries,
-                        batch.next_row,
-                        batch.rows,
-                        self.clock.now_ms(),
-                    )?;
+                    self.imports
+                        .commit_batch(&self.contacts, id, &batch, self.clock.now_ms())?;
                     if stop.is_cancelled() {
                         // Dropping the receiver ends the reader at its next send.
                         return Ok(());
@@ -285,6 +285,7 @@ impl Importer {
                 phone_column,
                 consent: consent.as_ref(),
                 resume_at,
+                expected_rows: job.total_rows,
             };
             let read_error = reader.run(&mut rows, &batches);
             drop(batches);

@@ -151,6 +151,21 @@ pub struct Merge {
     pub tombstone: Option<Vec<ConsentEvent>>,
 }
 
+/// Rows the importer read and mapped, ready to be committed together.
+#[derive(Default)]
+pub struct ImportBatch {
+    /// Each row's fate, in file order.
+    pub outcomes: Vec<RowOutcome>,
+    /// Name-index entries of the rows that would create a contact
+    /// ([`super::contacts::entries_for_new_contact`]), sorted, with the row's position in
+    /// `outcomes`: the reader prepares them so the writer only filters.
+    pub created_entries: Vec<(Vec<u8>, usize)>,
+    /// The row index to resume at once this batch is written.
+    pub next_row: u64,
+    /// Data rows the batch covers.
+    pub rows: u64,
+}
+
 /// Typed access to the import trees.
 #[derive(Clone)]
 pub struct ImportStore {
@@ -206,22 +221,22 @@ impl ImportStore {
 
     /// Writes one batch: rejections first (keyed by line, so a replay overwrites them), then in
     /// one transaction every merge, the batch's name-index entries as one run
-    /// ([`super::name_runs`]) and the job's new progress. `created_entries` are the index entries
-    /// each row needs if it creates its contact ([`super::contacts::entries_for_new_contact`]),
-    /// sorted, with the row's position in `outcomes`: the reader prepares them so the writer
-    /// only filters. Merging happens inside the transaction,
+    /// ([`super::name_runs`]) and the job's new progress. Merging happens inside the transaction,
     /// so an edit made meanwhile in the UI is never overwritten with stale data. Afterwards the
     /// per-key index forgets names that imported rows replaced, and full levels of runs merge.
     pub fn commit_batch(
         &self,
         contacts: &ContactStore,
         id: &Uuid,
-        outcomes: &[RowOutcome],
-        created_entries: &[(Vec<u8>, usize)],
-        next_row: u64,
-        rows_in_batch: u64,
+        batch: &ImportBatch,
         now_ms: i64,
     ) -> Result<Progress, StorageError> {
+        let ImportBatch {
+            outcomes,
+            created_entries,
+            next_row,
+            rows: rows_in_batch,
+        } = batch;
         for outcome in outcomes {
             if let RowOutcome::Rejected(line, rejected) = outcome {
                 self.rejects.insert(&(*id, *line), rejected)?;
@@ -296,7 +311,7 @@ impl ImportStore {
                     run.write(tx_runs)?;
                 }
                 p.read += rows_in_batch;
-                p.next_row = next_row;
+                p.next_row = *next_row;
                 let progress = *p;
                 tx_jobs.insert(id, &job)?;
                 Ok(progress)
