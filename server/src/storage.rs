@@ -42,9 +42,9 @@ pub use schema::{Migration, CURRENT_SCHEMA};
 /// Upper bound of sled's in-memory page cache. sled's own default (1 GiB) is sized for a
 /// dedicated database host, not a VPS that also runs the rest of Herald. Every MB here is about
 /// a MB of resident memory; importing a million contacts (`cargo bench -p server --bench import`)
-/// ran as fast with 48 MB as with 128 MB — pages not cached come from the OS's file cache — and
-/// 48 MB keeps that import under its 300 MB budget.
-const CACHE_CAPACITY_BYTES: u64 = 48 * 1024 * 1024;
+/// ran as fast with 32 MB as with 128 MB — pages not cached come from the OS's file cache — and
+/// 32 MB keeps that import well under its 300 MB budget.
+const CACHE_CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
 
 /// How long [`Store::open`] waits for a lock held by a closing handle. sled releases its file lock
 /// from a background thread shortly after the last handle drops, so a restart in the same process

@@ -45,6 +45,7 @@ impl ReadStage<'_> {
         &self,
         rows: &mut dyn Iterator<Item = Result<SheetRow, sheet::SheetError>>,
         batches: &std::sync::mpsc::SyncSender<ImportBatch>,
+        spent: &std::sync::mpsc::Receiver<ImportBatch>,
     ) -> Option<String> {
         let mut seen = SeenNumbers::with_capacity(self.expected_rows);
         let mut row_index = 0u64;
@@ -52,6 +53,11 @@ impl ReadStage<'_> {
         let send = |batch: &mut ImportBatch, next_row: u64| {
             if batch.rows == 0 {
                 return true;
+            }
+            // Written batches come back to be freed here, by the thread that allocated them:
+            // frees from another thread cost both allocators dearly (locks, delayed reuse).
+            while let Ok(done) = spent.try_recv() {
+                drop(done);
             }
             let mut full = std::mem::take(batch);
             full.created_entries.sort_unstable();
@@ -266,12 +272,15 @@ impl Importer {
         // Two stages on two threads: this one reads and maps rows (phone parsing is a third of
         // the work), the other writes batches; a bounded channel keeps memory flat.
         let (batches, received) = std::sync::mpsc::sync_channel::<ImportBatch>(2);
+        let (give_back, spent) = std::sync::mpsc::channel::<ImportBatch>();
         let read_error = std::thread::scope(|scope| {
             let writer = scope.spawn(move || -> Result<(), StorageError> {
                 for mut batch in received {
                     self.attach_tombstones(&mut batch.outcomes)?;
                     self.imports
                         .commit_batch(&self.contacts, id, &batch, self.clock.now_ms())?;
+                    // The reader may be gone already; then the batch is simply freed here.
+                    let _ = give_back.send(batch);
                     if stop.is_cancelled() {
                         // Dropping the receiver ends the reader at its next send.
                         return Ok(());
@@ -287,7 +296,7 @@ impl Importer {
                 resume_at,
                 expected_rows: job.total_rows,
             };
-            let read_error = reader.run(&mut rows, &batches);
+            let read_error = reader.run(&mut rows, &batches, &spent);
             drop(batches);
             let written = writer
                 .join()
