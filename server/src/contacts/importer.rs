@@ -2,6 +2,11 @@
 //! the job's progress ([`ImportStore::commit_batch`]). After a crash the job is still `Queued`
 //! with the line it reached, and the next run resumes there: rows before it are read again only
 //! to rebuild the "duplicate in file" set, never written twice.
+//!
+//! An import runs on two threads: the calling one reads and maps rows (CSV/XLSX, phone parsing,
+//! duplicates, the name-index entries of new contacts) into [`ImportBatch`]es, a scoped writer
+//! thread commits them; a bounded channel keeps at most two batches in flight, and written
+//! batches travel back to be freed by the thread that allocated them.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
