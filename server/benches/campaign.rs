@@ -26,36 +26,8 @@ use server::config::Config;
 use server::storage::connections::{ConnectionKind, SandboxProfile};
 use server::Application;
 
-fn peak_rss_mb() -> f64 {
-    proc_status("VmHWM:") / 1024.0
-}
-
-fn proc_status(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse().ok()))
-        })
-        .unwrap_or(0.0)
-}
-
-/// User + system CPU seconds of this process so far.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may contain spaces) start at ") ".
-    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the state field's start.
-    (ticks(11) + ticks(12)) / 100.0
-}
+mod support;
+use support::{cpu_seconds, peak_rss_mb};
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {

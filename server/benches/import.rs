@@ -25,18 +25,8 @@ use server::storage::Store;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|kb| kb.parse::<f64>().ok())
-            })
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
+mod support;
+use support::{cpu_seconds, peak_rss_mb};
 
 /// A list as businesses export them: national and international spellings, names, tags, a
 /// numeric and a date attribute; one row in 200 malformed.
@@ -85,22 +75,6 @@ fn queue(store: &Store, importer: &Importer, file: &std::path::Path, rows: usize
     );
     ImportStore::open(store).unwrap().put(&id, &job).unwrap();
     id
-}
-
-/// CPU seconds this process has used (user + system, all threads), from `/proc/self/stat`.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Imports `file` once: wall seconds, CPU seconds and the report's counters.

@@ -203,6 +203,14 @@ impl<K: Key, V: Serialize + DeserializeOwned> TxCollection<'_, K, V> {
     }
 }
 
+/// A failed transaction as the caller's error: its own abort, or sled's failure.
+fn abort_or_storage<E: From<StorageError>>(e: TransactionError<E>) -> E {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => E::from(StorageError::Sled(e)),
+    }
+}
+
 /// Runs `f` over two collections as one atomic, isolated transaction, retrying on conflict.
 /// Return `Err(TxError::Abort(e))` from `f` to roll back with `e`.
 pub fn transact<K1, V1, K2, V2, R, E>(
@@ -220,10 +228,7 @@ where
     use sled::Transactional;
     (&a.tree, &b.tree)
         .transaction(|(ta, tb)| f(&a.in_tx(ta), &b.in_tx(tb)))
-        .map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => E::from(StorageError::Sled(e)),
-        })
+        .map_err(abort_or_storage)
 }
 
 /// [`transact`] plus one untyped tree, for byte payloads (such as index pages) that must land
@@ -248,10 +253,7 @@ where
     use sled::Transactional;
     (&a.tree, &b.tree, raw)
         .transaction(|(ta, tb, tr)| f(&a.in_tx(ta), &b.in_tx(tb), tr))
-        .map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => E::from(StorageError::Sled(e)),
-        })
+        .map_err(abort_or_storage)
 }
 
 /// [`transact`] over three collections.
@@ -277,10 +279,7 @@ where
     use sled::Transactional;
     (&a.tree, &b.tree, &c.tree)
         .transaction(|(ta, tb, tc)| f(&a.in_tx(ta), &b.in_tx(tb), &c.in_tx(tc)))
-        .map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => E::from(StorageError::Sled(e)),
-        })
+        .map_err(abort_or_storage)
 }
 
 #[cfg(test)]
