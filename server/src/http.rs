@@ -10,6 +10,7 @@ pub mod cookies;
 pub mod csrf;
 mod health;
 pub mod metrics;
+pub mod page_guard;
 pub mod session_gate;
 pub mod throttle;
 
@@ -131,6 +132,7 @@ pub fn router(state: AppState) -> Router {
                 response
             }
         })
+        .layer(from_fn_with_state(state.clone(), page_guard::finish_pages))
         .layer(from_fn_with_state(state.clone(), session_gate::gate))
         .layer(from_fn_with_state(state.clone(), csrf::protect))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -534,13 +534,6 @@ impl Engine {
             }
             to_send.push((phone, recipient));
         }
-        {
-            let mut live = self.live_state();
-            let state = live.entry(*id).or_default();
-            state.waiting = tier_wait.map(|until| {
-                (format!("The messaging limit ({}) is reached for now; sending resumes as the 24-hour window moves.", describe(limit)), until)
-            });
-        }
         // Durable before acting: every recipient about to be sent is `sending` on disk.
         let phones: Vec<String> = immediate
             .iter()
@@ -586,6 +579,15 @@ impl Engine {
             .campaigns
             .settle(id, &connection_id, &immediate, now)
             .map_err(internal)?;
+        // Said only now that this batch is claimed, so a reader never sees "waiting for the
+        // limit" next to recipients that are about to be sent.
+        {
+            let mut live = self.live_state();
+            let state = live.entry(*id).or_default();
+            state.waiting = tier_wait.map(|until| {
+                (format!("The messaging limit ({}) is reached for now; sending resumes as the 24-hour window moves.", describe(limit)), until)
+            });
+        }
         if to_send.is_empty() {
             return Ok(Step::Continue);
         }

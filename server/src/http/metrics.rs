@@ -42,6 +42,7 @@ pub struct HttpMetrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<LatencyLabels, Histogram, fn() -> Histogram>,
+    stalled_renders: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -68,10 +69,17 @@ impl Default for HttpMetrics {
             latency.clone(),
         );
         registry.register("build_info", "Herald version", build);
+        let stalled_renders = Counter::default();
+        registry.register(
+            "page_renders_stalled",
+            "Page renders that stalled and were done again (see http::page_guard)",
+            stalled_renders.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
+            stalled_renders,
         }
     }
 }
@@ -92,6 +100,11 @@ impl HttpMetrics {
                 route: route.to_string(),
             })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts a page render that stalled and was dropped.
+    pub fn record_stalled_render(&self) {
+        self.stalled_renders.inc();
     }
 
     /// The exposition text.

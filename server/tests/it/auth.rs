@@ -2,16 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{location, TestApp, OWNER, PASSWORD};
-
-const SECTIONS: [(&str, &str); 6] = [
-    ("/", "Dashboard"),
-    ("/templates", "Templates"),
-    ("/contacts", "Contacts"),
-    ("/campaigns", "Campaigns"),
-    ("/conversations", "Conversations"),
-    ("/settings", "Settings"),
-];
+use crate::helpers::{location, TestApp, OWNER, PASSWORD, SECTIONS};
 
 #[tokio::test]
 async fn a_new_installation_sends_every_page_to_setup() {
@@ -76,7 +67,11 @@ async fn the_signed_in_owner_reaches_every_section() {
         let response = app.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         // `<!>` is a hydration marker the server may put after a text node.
-        let page = response.text().await.unwrap().replace("<!>", "");
+        let page = response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e:?}"))
+            .replace("<!>", "");
         assert!(
             page.contains(&format!("<h1>{heading}</h1>")),
             "{path} lacks its heading"

@@ -8,6 +8,7 @@ mod contacts;
 mod crash;
 mod helpers;
 mod operations;
+mod pages;
 mod process;
 mod sandbox;
 mod templates;
