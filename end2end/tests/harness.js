@@ -1,5 +1,5 @@
-// Starts the release `herald` binary copied alone into an empty directory (proving it needs no
-// files beside it) and drives Debian's Chromium through playwright-core.
+// Starts the `herald` binary named by HERALD_BIN copied alone into an empty directory (proving it
+// needs no files beside it) and drives Debian's Chromium through playwright-core.
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
