@@ -12,15 +12,8 @@ use server::Application;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// Each section of the navigation and the heading its page shows.
-pub const SECTIONS: [(&str, &str); 6] = [
-    ("/", "Dashboard"),
-    ("/templates", "Templates"),
-    ("/contacts", "Contacts"),
-    ("/campaigns", "Campaigns"),
-    ("/conversations", "Conversations"),
-    ("/settings", "Settings"),
-];
+/// Each section of the navigation (path, label); its page's heading is its label.
+pub use app::components::layout::SECTIONS;
 
 pub const OWNER: &str = "owner";
 pub const PASSWORD: &str = "correct horse battery staple";
