@@ -34,9 +34,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     mark_hydrated();
     view! {
-        <Title formatter=|page: String| {
-            if page.is_empty() { "Herald".to_string() } else { format!("{page} · Herald") }
-        } />
+        <Title formatter=document_title />
         <Router>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/login") view=LoginPage />
@@ -62,6 +60,51 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+/// The text of `<title>`. leptos_meta writes it into the server's HTML unescaped (a campaign named
+/// `</title><script>…` would end the element), so on the server it is escaped here; in the browser
+/// it becomes `document.title`, which takes plain text.
+fn document_title(page: String) -> String {
+    let title = if page.is_empty() {
+        "Herald".to_string()
+    } else {
+        format!("{page} · Herald")
+    };
+    if cfg!(feature = "ssr") {
+        escape_html_text(&title)
+    } else {
+        title
+    }
+}
+
+/// Escapes text for an HTML element's content or a quoted attribute.
+pub fn escape_html_text(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_in_a_title_is_text() {
+        assert_eq!(
+            escape_html_text("</title><script>alert('x')</script> & co"),
+            "&lt;/title&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"
+        );
     }
 }
 

@@ -35,6 +35,9 @@ if(t==='dark'||t==='light')document.documentElement.dataset.theme=t}catch(e){}";
 pub fn shell(_options: LeptosOptions) -> impl IntoView {
     let assets = use_context::<AssetManifest>().unwrap_or_default();
     let session = PageSession::current();
+    // The server's Content-Security-Policy runs only inline scripts carrying this nonce.
+    let nonce = leptos::nonce::use_nonce();
+    let boot_nonce = nonce.clone();
     let hydration = assets.hydration.map(|h| {
         let boot = format!(
             "import({js:?}).then(m=>m.default({{module_or_path:{wasm:?}}}).then(()=>m.hydrate()))",
@@ -44,7 +47,7 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
         view! {
             <link rel="modulepreload" href=h.js.clone() />
             <link rel="preload" href=h.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="" />
-            <script type="module" inner_html=boot></script>
+            <script type="module" nonce=boot_nonce inner_html=boot></script>
         }
     });
     view! {
@@ -58,7 +61,7 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
                 <meta name="herald-user" content=session.username.unwrap_or_default() />
                 <link rel="icon" type="image/svg+xml" href=assets.favicon />
                 <link rel="stylesheet" href=assets.stylesheet />
-                <script inner_html=THEME_BOOT></script>
+                <script nonce=nonce.clone() inner_html=THEME_BOOT></script>
                 {hydration}
                 <MetaTags />
             </head>

@@ -64,7 +64,7 @@ pub struct ServeArgs {
     /// a reverse proxy, so login throttling sees real client addresses) [default: false].
     #[arg(long, env = "HERALD_TRUST_PROXY", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub trust_proxy: Option<String>,
-    /// Bearer token required by GET /metrics; when unset, /metrics is open.
+    /// Bearer token required by GET /metrics; when unset, /metrics answers loopback clients only.
     #[arg(
         long,
         env = "HERALD_METRICS_TOKEN",

@@ -7,5 +7,6 @@ pub mod files;
 pub mod importer;
 pub mod service;
 pub mod sheet;
+pub mod xlsx;
 
 pub use service::ContactsService;

@@ -1,12 +1,16 @@
 //! The axum application: routes, middleware order and the Leptos wiring.
 //!
-//! Request path, outermost first: tracing → security headers → [`csrf`] → [`session_gate`] →
+//! Request path, outermost first: tracing → security headers → [`csp`] →
+//! [`access::refuse_non_canonical`] →
+//! [`csrf`] → [`session_gate`] → [`page_guard`] →
 //! routes (with [`metrics`] on every matched route). Pages and server functions are registered by
 //! leptos_axum with [`app::ports::Services`] and the [`app::AssetManifest`] in context.
 
+pub mod access;
 pub mod assets;
 mod auth_forms;
 pub mod cookies;
+pub mod csp;
 pub mod csrf;
 mod health;
 pub mod metrics;
@@ -24,7 +28,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::LeptosRoutes;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -85,6 +89,12 @@ pub fn router(state: AppState) -> Router {
         move || {
             provide_context(services.clone());
             provide_context(assets.clone());
+            // The page's scripts carry the nonce the response's Content-Security-Policy names.
+            let nonce = use_context::<axum::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<csp::CspNonce>().cloned());
+            if let Some(csp::CspNonce(nonce)) = nonce {
+                provide_context(leptos::nonce::Nonce::from_value(nonce));
+            }
         }
     };
     let shell = {
@@ -135,6 +145,8 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), page_guard::finish_pages))
         .layer(from_fn_with_state(state.clone(), session_gate::gate))
         .layer(from_fn_with_state(state.clone(), csrf::protect))
+        .layer(axum::middleware::from_fn(access::refuse_non_canonical))
+        .layer(axum::middleware::from_fn(csp::apply))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

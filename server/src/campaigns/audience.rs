@@ -68,6 +68,53 @@ impl Judge<'_> {
     }
 }
 
+/// Why the draft's audience cannot be read at all — its segment or list does not exist (any
+/// more) or the list was never mapped — so a campaign is refused at launch, or paused before
+/// sending, instead of staying "preparing" forever.
+pub fn missing_source(
+    contacts: &ContactsService,
+    draft: &CampaignDraft,
+) -> Result<Option<String>, StorageError> {
+    let present = |id: &Option<String>| {
+        id.as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_string)
+    };
+    if let Some(segment) = present(&draft.segment_id) {
+        let exists = match segment.parse::<Uuid>() {
+            Ok(id) => contacts.segment_store().get(&id)?.is_some(),
+            Err(_) => false,
+        };
+        if !exists {
+            return Ok(Some(
+                "The campaign's segment no longer exists. Choose another audience.".into(),
+            ));
+        }
+    }
+    if let Some(import) = present(&draft.import_id) {
+        let job = match import.parse::<Uuid>() {
+            Ok(id) => contacts.imports().get(&id)?,
+            Err(_) => None,
+        };
+        match job {
+            None => {
+                return Ok(Some(
+                    "The campaign's imported list no longer exists. Choose another audience."
+                        .into(),
+                ))
+            }
+            Some(job) if job.settings.is_none() => {
+                return Ok(Some(
+                    "The campaign's imported list was never mapped; finish the import first."
+                        .into(),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(None)
+}
+
 /// Walks the audience of `judge.draft`, calling `visit` once per distinct contact until it
 /// returns `false`.
 pub fn walk(

@@ -447,6 +447,15 @@ impl Engine {
             .map_err(|_| "the campaign names no valid connection".to_string())?;
         match record.status {
             CampaignStatus::Preparing => {
+                // The segment or list may have been deleted since launch (or since the schedule
+                // was set): say so on the campaign instead of retrying forever.
+                if let Some(detail) =
+                    audience::missing_source(&inner.contacts, &record.draft).map_err(internal)?
+                {
+                    self.pause(id, PauseReason::AudienceUnavailable { detail })
+                        .map_err(internal)?;
+                    return Ok(Step::Done);
+                }
                 self.prepare(id, &record)?;
                 return Ok(Step::Continue);
             }

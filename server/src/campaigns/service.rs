@@ -569,6 +569,11 @@ impl app::ports::CampaignsPort for CampaignService {
         if let Some(problem) = validate(&record.draft, &slots).first() {
             return Err(problem.message.clone());
         }
+        if let Some(problem) =
+            audience::missing_source(&self.contacts, &record.draft).map_err(internal)?
+        {
+            return Err(problem);
+        }
         let now = self.clock.now_ms();
         let (status, what) = match &record.draft.schedule {
             Schedule::Now => (CampaignStatus::Preparing, "Launched.".to_string()),

@@ -100,6 +100,11 @@ impl ContactsService {
         &self.contacts
     }
 
+    /// The segment store.
+    pub fn segment_store(&self) -> &SegmentStore {
+        &self.segments
+    }
+
     /// The import store.
     pub fn imports(&self) -> &ImportStore {
         &self.imports

@@ -1,12 +1,11 @@
 //! Reads uploaded contact lists row by row: CSV (comma, semicolon or tab, UTF-8 with or without
-//! BOM, or Windows-1252 as older Excel writes it; ragged rows allowed) and Excel `.xlsx` (the
-//! first sheet, with calamine). Cells come out as text; the domain decides what they mean.
+//! BOM, or Windows-1252 as older Excel writes it; ragged rows allowed; UTF-16 refused with what to
+//! do) and Excel `.xlsx` (the first sheet, streamed with bounded memory by [`super::xlsx`]).
+//! Cells come out as text without control characters; the domain decides what they mean.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-
-use calamine::{Data, Reader, Xlsx};
 
 use crate::storage::imports::ImportFormat;
 
@@ -75,7 +74,28 @@ fn sniff_delimiter(path: &Path) -> Result<u8, SheetError> {
     })
 }
 
+/// Refuses UTF-16 (what Excel's "Unicode Text" writes): read as bytes it is garbage in every
+/// row. Recognised by its byte-order mark, or by NUL bytes filling every other position.
+fn refuse_utf16(path: &Path) -> Result<(), SheetError> {
+    let mut head = Vec::new();
+    File::open(path)
+        .map_err(io_error)?
+        .take(4096)
+        .read_to_end(&mut head)
+        .map_err(io_error)?;
+    let bom = head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]);
+    let nuls = head.iter().filter(|&&b| b == 0).count();
+    if bom || (head.len() >= 8 && nuls * 3 >= head.len()) {
+        return Err(SheetError(
+            "this file is UTF-16 text; save it as “CSV UTF-8” (or as .xlsx) and upload it again"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 fn csv_rows(path: &Path) -> Result<Rows, SheetError> {
+    refuse_utf16(path)?;
     let delimiter = sniff_delimiter(path)?;
     let reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -110,60 +130,51 @@ fn csv_rows(path: &Path) -> Result<Rows, SheetError> {
     })))
 }
 
-/// UTF-8 when it is, otherwise Windows-1252 (what Excel's "CSV" writes on most Western systems).
+/// UTF-8 when it is, otherwise Windows-1252 (what Excel's "CSV" writes on most Western systems),
+/// without control characters.
 fn decode(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1252
-            .decode_without_bom_handling(bytes)
-            .0
-            .into_owned(),
+    let text = match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => {
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0
+        }
+    };
+    if text.chars().any(char::is_control) {
+        without_controls(&text)
+    } else {
+        text.into_owned()
     }
+}
+
+/// A cell's text with NUL and other control characters removed (they are invisible, break
+/// exports and never belong in a name or number) — but tabs and line breaks kept, as written.
+/// The five bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) decode to C1
+/// controls; they become U+FFFD so the user sees that something was unreadable.
+fn without_controls(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            '\t' | '\n' | '\r' => Some(c),
+            '\u{80}'..='\u{9f}' => Some('\u{fffd}'),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
 }
 
 fn xlsx_rows(path: &Path) -> Result<Rows, SheetError> {
-    let file = BufReader::new(File::open(path).map_err(io_error)?);
-    let mut workbook: Xlsx<_> = Xlsx::new(file)
-        .map_err(|e| SheetError(format!("the file is not a readable .xlsx workbook: {e}")))?;
-    let range = match workbook.worksheet_range_at(0) {
-        Some(Ok(range)) => range,
-        Some(Err(e)) => return Err(SheetError(format!("the first sheet cannot be read: {e}"))),
-        None => return Err(SheetError("the workbook has no sheets".into())),
-    };
-    let first_row = range.start().map_or(0, |(row, _)| u64::from(row));
-    let first_col = range.start().map_or(0, |(_, col)| col as usize);
-    let rows: Vec<SheetRow> = range
-        .rows()
-        .enumerate()
-        .map(|(i, cells)| {
-            // Keep columns where the user sees them, even when column A is empty.
-            let mut out = vec![String::new(); first_col];
-            out.extend(cells.iter().map(cell_text));
-            SheetRow {
-                line: first_row + i as u64 + 1,
-                cells: out,
+    let rows = super::xlsx::rows(path)?;
+    Ok(Box::new(rows.map(|row| {
+        row.map(|mut row| {
+            for cell in &mut row.cells {
+                if cell.chars().any(char::is_control) {
+                    *cell = without_controls(cell);
+                }
             }
+            row
         })
-        .collect();
-    Ok(Box::new(rows.into_iter().map(Ok)))
-}
-
-/// A cell as the user sees it: whole numbers without `.0` (phone numbers typed as numbers),
-/// dates as `YYYY-MM-DD`, errors as empty.
-fn cell_text(cell: &Data) -> String {
-    match cell {
-        Data::Empty | Data::Error(_) => String::new(),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e16 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(d) => {
-            // Excel's serial day 25569 is 1970-01-01.
-            let ms = ((d.as_f64() - 25_569.0) * 86_400_000.0).round() as i64;
-            domain::clock::iso_date(ms)
-        }
-    }
+    })))
 }
 
 /// Counts the data rows of a file (for the progress bar) and returns the first rows.

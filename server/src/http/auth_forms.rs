@@ -114,10 +114,14 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
         .into_response()
 }
 
-/// Where to go after sign-in: only local paths, so the form cannot be used as an open redirect.
+/// Where to go after sign-in: a path of this site, so the form cannot be used as an open redirect.
+/// Only printable ASCII without spaces or backslashes is accepted: browsers drop tabs and newlines
+/// from a `Location` (`/\t/evil.example` becomes `//evil.example`) and a header cannot carry CR,
+/// LF or DEL at all; anything else goes to `/`.
 fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if local && !next.starts_with("/auth/") {
+    let printable = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    let local = next.starts_with('/') && !next.starts_with("//");
+    if printable && local && !next.starts_with("/auth/") {
         next
     } else {
         "/"
@@ -146,6 +150,12 @@ mod tests {
             "/\\evil.example",
             "",
             "/auth/logout",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/campaigns\r\nSet-Cookie: x=y",
+            "/campaigns\u{7f}",
+            "/ /evil.example",
+            "/caf\u{e9}",
         ] {
             assert_eq!(safe_next(hostile), "/", "{hostile}");
         }

@@ -17,6 +17,7 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
+use super::access::{access, Access};
 use super::{cookies, AppState};
 
 /// Largest form body inspected for the token; forms that need more send the header instead.
@@ -36,9 +37,10 @@ fn generate() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Open paths authenticate without cookies (signed webhooks, the sandbox's bearer token), so a
+/// forged cross-site request gains nothing there.
 fn is_exempt(path: &str) -> bool {
-    // Signed webhooks, and the sandbox's Graph API (bearer token, never a cookie).
-    path.starts_with("/webhooks/") || path.starts_with("/sandbox/")
+    access(path) == Access::Open
 }
 
 /// Middleware: issues the token cookie and rejects unsafe requests that do not echo it.
@@ -69,8 +71,7 @@ pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next
 
     let secure = cookies::must_be_secure(&state.config, req.headers());
     // Open paths (assets, health, webhooks) never need the token: no cookie on cacheable files.
-    let wants_cookie =
-        super::session_gate::access(req.uri().path()) != super::session_gate::Access::Open;
+    let wants_cookie = !is_exempt(req.uri().path());
     let mut response = next.run(req).await;
     if existing.is_none() && wants_cookie {
         response.headers_mut().append(

@@ -2,9 +2,10 @@
 //! bounded), method and status. Encoded by `prometheus-client` in the OpenMetrics text format,
 //! which Prometheus scrapes natively.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -131,21 +132,36 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     response
 }
 
-/// `GET /metrics`; requires `Authorization: Bearer <metrics_token>` when a token is configured.
-pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = &state.config.metrics_token {
-        let supplied = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !bool::from(supplied.as_bytes().ct_eq(token.expose().as_bytes())) {
+/// `GET /metrics`: with a configured token, for `Authorization: Bearer <metrics_token>` only;
+/// without one, for clients on this machine only (loopback), so a fresh install exposes nothing.
+pub async fn render(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    match &state.config.metrics_token {
+        Some(token) => {
+            let supplied = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or("");
+            if !bool::from(supplied.as_bytes().ct_eq(token.expose().as_bytes())) {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    "metrics need the configured bearer token",
+                )
+                    .into_response();
+            }
+        }
+        None if !super::client_ip(&state.config, peer, &headers).is_loopback() => {
             return (
-                StatusCode::UNAUTHORIZED,
-                "metrics need the configured bearer token",
+                StatusCode::FORBIDDEN,
+                "metrics are served to this machine only; set metrics_token to read them remotely",
             )
                 .into_response();
         }
+        None => {}
     }
     match state.metrics.encode() {
         Ok(text) => (

@@ -8,6 +8,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::access::{access, Access};
 use super::csrf::CsrfToken;
 use super::{cookies, AppState};
 use crate::accounts::SessionToken;
@@ -17,40 +18,7 @@ use crate::storage::accounts::Account;
 #[derive(Debug, Clone)]
 pub struct CurrentAccount(pub Account);
 
-/// How a path is guarded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// No session needed: assets, health, metrics (own token), webhooks (own signature).
-    Open,
-    /// First-run setup: only while no account exists.
-    Setup,
-    /// The sign-in page and form.
-    Login,
-    /// Sign-out works with or without a live session.
-    Logout,
-    /// Everything else needs a session.
-    Protected,
-}
-
-/// Classifies a request path.
-pub fn access(path: &str) -> Access {
-    match path {
-        "/healthz" | "/metrics" => Access::Open,
-        // The sandbox's Graph API authenticates by bearer token, like Meta's.
-        _ if path.starts_with("/assets/")
-            || path.starts_with("/webhooks/")
-            || path.starts_with("/sandbox/") =>
-        {
-            Access::Open
-        }
-        "/setup" | "/auth/setup" => Access::Setup,
-        "/login" | "/auth/login" => Access::Login,
-        "/auth/logout" => Access::Logout,
-        _ => Access::Protected,
-    }
-}
-
-/// Middleware enforcing [`access`].
+/// Middleware enforcing [`super::access::POLICY`].
 pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let access = access(&path);
@@ -122,21 +90,4 @@ fn unavailable(error: &dyn std::fmt::Display) -> Response {
         "storage unavailable; see the server log",
     )
         .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_are_classified() {
-        assert_eq!(access("/assets/herald.abc.wasm"), Access::Open);
-        assert_eq!(access("/webhooks/whatsapp/x"), Access::Open);
-        assert_eq!(access("/healthz"), Access::Open);
-        assert_eq!(access("/setup"), Access::Setup);
-        assert_eq!(access("/auth/login"), Access::Login);
-        assert_eq!(access("/"), Access::Protected);
-        assert_eq!(access("/api/system/overview"), Access::Protected);
-        assert_eq!(access("/assetsx"), Access::Protected);
-    }
 }

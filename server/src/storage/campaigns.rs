@@ -170,7 +170,7 @@ pub struct CampaignStats {
     #[serde(default)]
     pub billable: BTreeMap<String, u64>,
     /// Cost so far, in the price table's currency.
-    #[serde(default)]
+    #[serde(default, with = "super::codec::finite_f64")]
     pub cost: f64,
     /// Events per minute (Unix minute → bucket).
     #[serde(default)]
@@ -598,7 +598,9 @@ impl CampaignStore {
                     // Charged once per message, when the first billable report arrives.
                     if !record.billed {
                         *totals.billable.entry(category.to_string()).or_default() += 1;
-                        totals.cost += delivery.price;
+                        // Prices are bounded, but a sum must stay finite whatever was stored.
+                        let cost = totals.cost + delivery.price;
+                        totals.cost = if cost.is_finite() { cost } else { totals.cost };
                         record.billed = true;
                     }
                 }

@@ -243,6 +243,11 @@ impl MessageStore {
         Ok(is_new)
     }
 
+    /// Whether the inbound message `message_id` was recorded already.
+    pub fn knows_inbound(&self, message_id: &str) -> Result<bool, StorageError> {
+        self.inbound.contains(&message_id.to_string())
+    }
+
     /// The status record of a wamid.
     pub fn status(&self, message_id: &str) -> Result<Option<MessageStatusRecord>, StorageError> {
         self.statuses.get(&message_id.to_string())

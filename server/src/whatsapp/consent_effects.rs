@@ -25,13 +25,21 @@ pub fn inbound(
     extra_stop_words: &[String],
     now_ms: i64,
 ) -> Result<(), StorageError> {
-    let candidates = phone::wa_id_candidates(&message.from);
+    // A user known only by their business-scoped id has no number to keep consent under yet.
+    let Some(from) = message.from.as_deref() else {
+        return Ok(());
+    };
+    let candidates = phone::wa_id_candidates(from);
     let existing = contacts.find_any(&candidates)?;
     let key = existing
         .as_ref()
         .map_or_else(|| candidates[0].clone(), |c| c.phone.clone());
     let at_ms = message.timestamp.saturating_mul(1000);
-    let event = consent_change(&message.content, extra_stop_words, at_ms);
+    let event = consent_change(
+        &message.content,
+        extra_stop_words,
+        consent::webhook_event_ms(message.timestamp),
+    );
     contacts.update(&key, |current| {
         let mut c = current.unwrap_or_else(|| Contact {
             phone: key.clone(),
@@ -41,7 +49,7 @@ pub fn inbound(
             updated_at_ms: now_ms,
             ..Contact::default()
         });
-        c.wa_id = Some(message.from.clone());
+        c.wa_id = Some(from.to_string());
         c.last_inbound_ms = Some(c.last_inbound_ms.map_or(at_ms, |t| t.max(at_ms)));
         if let Some(event) = event.clone() {
             consent::record(&mut c.consent, event);
@@ -112,7 +120,7 @@ pub fn preference(contacts: &ContactStore, pref: &UserPreference) -> Result<(), 
     record(
         contacts,
         &pref.wa_id,
-        pref.timestamp.saturating_mul(1000),
+        consent::webhook_event_ms(pref.timestamp),
         action,
         ConsentSource::WhatsAppPreference,
     )
@@ -164,7 +172,7 @@ mod tests {
     fn message(from: &str, content: InboundContent) -> InboundMessage {
         InboundMessage {
             id: "wamid.1".into(),
-            from: from.into(),
+            from: Some(from.into()),
             profile_name: Some("Ana".into()),
             user_id: None,
             timestamp: 1_750_000_000,

@@ -32,7 +32,6 @@ pub fn sign(app_secret: &[u8], body: &[u8]) -> String {
 pub fn verify(app_secret: &[u8], body: &[u8], header: Option<&str>) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let hex = header
-        .trim()
         .strip_prefix("sha256=")
         .ok_or(SignatureError::Malformed)?;
     let claimed = hex_decode(hex).ok_or(SignatureError::Malformed)?;
@@ -58,14 +57,10 @@ fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Exactly 64 hex digits; `u8::from_str_radix` would also take `+f`, which no signer writes.
 fn hex_decode(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
     let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
+    hex::decode_to_slice(text, &mut out).ok()?;
     Some(out)
 }
 
@@ -137,6 +132,32 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn only_plain_hex_digits_are_accepted() {
+        // `+f` parses as 15 with `from_str_radix`; replace each byte's hex with that spelling where
+        // it would still decode to the right value.
+        let (body, header, position) = (0u32..)
+            .find_map(|n| {
+                let body = format!("{{\"n\":{n}}}").into_bytes();
+                let header = sign(SECRET, &body);
+                let hex = header["sha256=".len()..].as_bytes().to_vec();
+                let position = (0..32).find(|i| hex[2 * i] == b'0')?;
+                Some((body, header, position))
+            })
+            .expect("some digest has a byte below 16");
+        let at = "sha256=".len() + 2 * position;
+        let mut plus = header.clone();
+        plus.replace_range(at..at + 1, "+");
+        assert_eq!(
+            verify(SECRET, &body, Some(&plus)),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify(SECRET, BODY, Some(&format!(" {header}"))),
+            Err(SignatureError::Malformed)
+        );
     }
 
     proptest::proptest! {

@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use domain::whatsapp::webhook::{self, EventKind, InboundContent};
+use domain::contacts::consent;
+use domain::whatsapp::webhook::{self, EventKind, InboundContent, WebhookEvent};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -16,6 +17,7 @@ use super::intake::Webhooks;
 use crate::campaigns::engine::parse_callback_data;
 use crate::clock::Clock;
 use crate::storage::campaigns::{CampaignStore, Delivery};
+use crate::storage::connections::Connection;
 use crate::storage::contacts::ContactStore;
 use crate::storage::inbox::InboxState;
 use crate::storage::messages::{InboundRecord, MessageStore, StatusUpdate};
@@ -101,6 +103,9 @@ impl WebhookWorker {
     }
 
     /// Processes everything pending now; tests call it to drain the inbox deterministically.
+    /// A body whose events cannot be applied (a record that fails to read, say) is parked as
+    /// failed with the error — visible in the webhook log and re-processable — so it never holds
+    /// up the bodies behind it. Only a failure to park it stops the pass.
     pub fn process_pending(&self) -> Result<Processed, StorageError> {
         let mut outcome = Processed::default();
         loop {
@@ -109,10 +114,20 @@ impl WebhookWorker {
                 return Ok(outcome);
             }
             for id in ids {
-                if self.process(&id)? {
-                    outcome.processed += 1;
-                } else {
-                    outcome.failed += 1;
+                match self.process(&id) {
+                    Ok(true) => outcome.processed += 1,
+                    Ok(false) => outcome.failed += 1,
+                    Err(error) => {
+                        tracing::error!(%error, inbox_id = %id, "a webhook could not be applied; parked as failed");
+                        self.webhooks.inbox.finish(
+                            &id,
+                            InboxState::Failed {
+                                at_ms: self.clock.now_ms(),
+                                error: format!("could not be applied: {error}"),
+                            },
+                        )?;
+                        outcome.failed += 1;
+                    }
                 }
             }
         }
@@ -146,19 +161,38 @@ impl WebhookWorker {
                 return Ok(false);
             }
         };
+        let connection = self.webhooks.connections.get(&entry.connection_id)?;
+        let mut ignored = 0usize;
         for event in &parsed.events {
-            self.apply(entry.connection_id, &event.kind)?;
+            let verdict = connection
+                .as_ref()
+                .map_or(Err("its connection no longer exists"), |c| {
+                    addressed_to(c, event)
+                });
+            match verdict {
+                Ok(()) => self.apply(entry.connection_id, &event.kind)?,
+                Err(reason) => {
+                    ignored += 1;
+                    tracing::warn!(inbox_id = %id, connection = %entry.connection_id, reason, "ignored a webhook event addressed to another account");
+                }
+            }
         }
-        let state = if parsed.problems.is_empty() {
+        let mut problems = parsed.problems;
+        if ignored > 0 {
+            problems.push(format!(
+                "{ignored} event(s) ignored: they name a WhatsApp account or number other than this connection's"
+            ));
+        }
+        let state = if problems.is_empty() {
             InboxState::Processed {
                 at_ms: now,
                 events: u32::try_from(parsed.events.len()).unwrap_or(u32::MAX),
             }
         } else {
-            tracing::warn!(inbox_id = %id, problems = parsed.problems.len(), "webhook partly unreadable");
+            tracing::warn!(inbox_id = %id, problems = problems.len(), "webhook partly unreadable");
             InboxState::Failed {
                 at_ms: now,
-                error: parsed.problems.join("\n"),
+                error: problems.join("\n"),
             }
         };
         let complete = matches!(state, InboxState::Processed { .. });
@@ -169,6 +203,14 @@ impl WebhookWorker {
     fn apply(&self, connection_id: Uuid, event: &EventKind) -> Result<(), StorageError> {
         match event {
             EventKind::Status(report) => {
+                let foreign = self
+                    .messages
+                    .status(&report.message_id)?
+                    .is_some_and(|known| known.connection_id != connection_id);
+                if foreign {
+                    tracing::warn!(connection = %connection_id, "ignored a status report for another connection's message");
+                    return Ok(());
+                }
                 self.messages.apply_status(
                     connection_id,
                     &StatusUpdate {
@@ -205,34 +247,47 @@ impl WebhookWorker {
                         consent_effects::stopped_marketing(
                             &self.contacts,
                             recipient,
-                            report.timestamp.saturating_mul(1000),
+                            consent::webhook_event_ms(report.timestamp),
                         )?;
                     }
                 }
             }
             EventKind::Inbound(message) => {
-                let (kind, text) = summarize(&message.content);
-                self.messages.record_inbound(
-                    &message.id,
-                    &InboundRecord {
-                        connection_id,
-                        from: message.from.clone(),
-                        timestamp: message.timestamp,
-                        kind,
-                        text,
-                        context_id: message.context.as_ref().and_then(|c| c.id.clone()),
-                    },
-                )?;
+                // Meta may deliver a message more than once: its effects apply the first time.
+                // They run before the message is recorded, so a crash in between repeats them
+                // (each is idempotent: consent follows event time, a reply credit moves a state
+                // once) rather than losing them.
+                if self.messages.knows_inbound(&message.id)? {
+                    return Ok(());
+                }
                 consent_effects::inbound(
                     &self.contacts,
                     message,
                     &self.stop_words,
                     self.clock.now_ms(),
                 )?;
-                self.campaigns.apply_reply(
-                    &connection_id,
-                    &message.from,
-                    message.timestamp.saturating_mul(1000),
+                if let Some(from) = &message.from {
+                    self.campaigns.apply_reply(
+                        &connection_id,
+                        from,
+                        message.timestamp.saturating_mul(1000),
+                    )?;
+                }
+                let (kind, text) = summarize(&message.content);
+                self.messages.record_inbound(
+                    &message.id,
+                    &InboundRecord {
+                        connection_id,
+                        from: message
+                            .from
+                            .clone()
+                            .or_else(|| message.user_id.clone())
+                            .unwrap_or_default(),
+                        timestamp: message.timestamp,
+                        kind,
+                        text,
+                        context_id: message.context.as_ref().and_then(|c| c.id.clone()),
+                    },
                 )?;
             }
             EventKind::Unknown { field, .. } => {
@@ -245,6 +300,9 @@ impl WebhookWorker {
                 }
             }
             EventKind::TemplateStatus(update) => {
+                if !self.owns_template(connection_id, &update.template_id)? {
+                    return Ok(());
+                }
                 let at_ms = self.clock.now_ms();
                 self.templates.apply(&update.template_id, |record| {
                     record.status = Some(update.event.clone());
@@ -266,6 +324,9 @@ impl WebhookWorker {
                 })?;
             }
             EventKind::TemplateQuality(update) => {
+                if !self.owns_template(connection_id, &update.template_id)? {
+                    return Ok(());
+                }
                 let at_ms = self.clock.now_ms();
                 self.templates.apply(&update.template_id, |record| {
                     record.quality = Some(update.new.clone());
@@ -278,6 +339,9 @@ impl WebhookWorker {
                 })?;
             }
             EventKind::TemplateCategory(update) => {
+                if !self.owns_template(connection_id, &update.template_id)? {
+                    return Ok(());
+                }
                 let at_ms = self.clock.now_ms();
                 self.templates.apply(&update.template_id, |record| {
                     record.definition.category = update.new_category.clone();
@@ -323,6 +387,33 @@ impl WebhookWorker {
 }
 
 impl WebhookWorker {
+    /// Whether Meta's template `meta_id` belongs to `connection_id`'s WhatsApp Business Account
+    /// (its own template, or one of another connection on the same account). Unknown templates
+    /// are nobody's: there is nothing to change.
+    fn owns_template(&self, connection_id: Uuid, meta_id: &str) -> Result<bool, StorageError> {
+        let record = match self.templates.find_by_meta_id(meta_id)? {
+            Some(id) => self.templates.get(&id)?,
+            None => None,
+        };
+        let Some(owner) = record.and_then(|t| t.connection_id) else {
+            return Ok(false);
+        };
+        if owner == connection_id {
+            return Ok(true);
+        }
+        let waba_of = |id: &Uuid| -> Result<Option<String>, StorageError> {
+            Ok(self.webhooks.connections.get(id)?.and_then(|c| c.waba_id))
+        };
+        let same_account = match (waba_of(&owner)?, waba_of(&connection_id)?) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        };
+        if !same_account {
+            tracing::warn!(connection = %connection_id, template = meta_id, "ignored a template update for another account's template");
+        }
+        Ok(same_account)
+    }
+
     /// Moves the campaign recipient a status report names (its `biz_opaque_callback_data`).
     fn apply_campaign_status(
         &self,
@@ -331,6 +422,14 @@ impl WebhookWorker {
         phone: &str,
         report: &webhook::StatusReport,
     ) -> Result<(), StorageError> {
+        let sent_from_here = self
+            .campaigns
+            .get(&campaign)?
+            .is_some_and(|c| c.draft.connection_id == connection_id.to_string());
+        if !sent_from_here {
+            tracing::warn!(connection = %connection_id, %campaign, "ignored a status report naming a campaign of another connection");
+            return Ok(());
+        }
         let billable = report
             .pricing
             .as_ref()
@@ -366,6 +465,28 @@ impl WebhookWorker {
         )?;
         Ok(())
     }
+}
+
+/// Whether `event` concerns `connection`'s own WhatsApp Business Account and number; if not, why.
+/// A payload signed with one connection's secret must never change another's messages,
+/// templates or limits. What a connection does not know yet (no WABA id stored) is not held
+/// against the event.
+fn addressed_to(connection: &Connection, event: &WebhookEvent) -> Result<(), &'static str> {
+    if connection
+        .waba_id
+        .as_deref()
+        .is_some_and(|waba| waba != event.waba_id)
+    {
+        return Err("its WhatsApp Business Account id is not this connection's");
+    }
+    let number_differs = match (&connection.phone_number_id, &event.phone_number_id) {
+        (Some(ours), Some(theirs)) => ours != theirs,
+        _ => false,
+    };
+    if number_differs {
+        return Err("its phone number id is not this connection's");
+    }
+    Ok(())
 }
 
 /// The type name and the text-like part of an inbound message, for listings.

@@ -157,7 +157,7 @@ async fn bodies_over_three_megabytes_are_refused() {
 async fn a_redelivered_payload_changes_nothing() {
     let app = TestApp::spawn().await;
     let connection = cloud_connection(&app);
-    let inbound = json!({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",
+    let inbound = json!({"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages",
         "value":{"metadata":{"phone_number_id":"106540352242922"},
         "contacts":[{"profile":{"name":"Ada"},"wa_id":"16505551234"}],
         "messages":[{"from":"16505551234","id":"wamid.IN","timestamp":"1750030073","type":"text","text":{"body":"STOP"}}]}}]}]})

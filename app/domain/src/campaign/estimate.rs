@@ -9,6 +9,10 @@ use crate::whatsapp::limits::MessagingLimit;
 
 use super::pacing::{paced_rate, DAY_MS};
 
+/// The highest price accepted for one message, in any currency (Indonesian rupiah prices run to
+/// hundreds per message; nothing costs a million). Bounded prices keep every sum of them finite.
+pub const MAX_PRICE: f64 = 1_000_000.0;
+
 /// Prices of one country (or `*`, every other country), per delivered template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PriceRow {
@@ -92,9 +96,12 @@ impl PriceTable {
             }
             if [row.marketing, row.utility, row.authentication]
                 .iter()
-                .any(|p| !p.is_finite() || *p < 0.0)
+                .any(|p| !p.is_finite() || *p < 0.0 || *p > MAX_PRICE)
             {
-                out.push(format!("Prices for {} must be zero or more.", row.country));
+                out.push(format!(
+                    "Prices for {} must be numbers from 0 to {MAX_PRICE}.",
+                    row.country
+                ));
             }
         }
         out

@@ -21,6 +21,11 @@ pub enum PauseReason {
     TemplateUnavailable,
     /// The sender number's quality rating dropped to RED.
     QualityRed,
+    /// The segment or list the audience comes from is gone, so there is nobody to send to.
+    AudienceUnavailable {
+        /// Which, and what to do.
+        detail: String,
+    },
     /// Meta refused every send from this number (token, permission, account, billing…).
     Sender {
         /// Meta's code.
@@ -39,6 +44,7 @@ impl PauseReason {
             Self::TemplateDisabled => "Meta disabled the template. Choose another template: a disabled one cannot be used again.".into(),
             Self::TemplateUnavailable => "The template is no longer approved in this language.".into(),
             Self::QualityRed => "The number's quality rating dropped to RED. Review recent feedback before resuming.".into(),
+            Self::AudienceUnavailable { detail } => detail.clone(),
             Self::Sender { code, detail } => match code {
                 Some(code) => format!("WhatsApp stopped the sender (error {code}): {detail}"),
                 None => format!("WhatsApp stopped the sender: {detail}"),

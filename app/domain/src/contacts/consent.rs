@@ -161,20 +161,33 @@ pub fn standing(history: &[ConsentEvent], category: Category) -> Standing {
         })
 }
 
-/// Appends `event` to `history` where it changes something, obeying the opt-out rule: an
-/// opt-in from a source that may not lift an opt-out keeps only the categories not opted out.
-/// Returns whether the history changed.
+/// Appends `event` to `history` where it changes something, obeying two rules:
+/// - the opt-out rule: an opt-in from a source that may not lift an opt-out keeps only the
+///   categories not opted out;
+/// - time order: standing follows the events' own times, not the order they reach Herald. Meta
+///   delivers webhooks at least once and in any order, so a START written before a STOP but
+///   processed after it (or replayed) changes nothing. At the same instant, opt-out wins.
+///
+/// Returns whether the history changed. Each category's events stay in time order, which is
+/// what [`standing`] reads.
 pub fn record(history: &mut Vec<ConsentEvent>, mut event: ConsentEvent) -> bool {
     let wanted = match event.action {
         ConsentAction::OptIn => Standing::OptedIn,
         ConsentAction::OptOut => Standing::OptedOut,
     };
     event.categories.retain(|c| {
+        let latest = history.iter().rev().find(|e| e.categories.contains(c));
+        let outdated = latest.is_some_and(|last| {
+            event.at_ms < last.at_ms
+                || (event.at_ms == last.at_ms
+                    && event.action == ConsentAction::OptIn
+                    && last.action == ConsentAction::OptOut)
+        });
         let now = standing(history, *c);
         let blocked = event.action == ConsentAction::OptIn
             && now == Standing::OptedOut
             && !event.source.may_lift_opt_out();
-        now != wanted && !blocked
+        now != wanted && !blocked && !outdated
     });
     event.categories.sort();
     event.categories.dedup();
@@ -183,6 +196,15 @@ pub fn record(history: &mut Vec<ConsentEvent>, mut event: ConsentEvent) -> bool 
     }
     history.push(event);
     true
+}
+
+/// When a consent change reported by a webhook happened, in Unix ms, for ordering against
+/// Herald's own (millisecond) events. Meta's timestamps are whole seconds: the user acted at some
+/// instant within that second, so the change is placed at its last millisecond. A STOP sent in the
+/// same second as an import therefore counts as after it (the safe reading), and two webhook events
+/// of one second still tie, where opt-out wins.
+pub fn webhook_event_ms(unix_seconds: i64) -> i64 {
+    unix_seconds.saturating_mul(1000).saturating_add(999)
 }
 
 /// Words that, written alone, mean "stop messaging me", in the languages Herald's users serve.
@@ -293,6 +315,32 @@ mod tests {
         ));
         assert_eq!(standing(&h, Category::Marketing), Standing::OptedIn);
         assert_eq!(h.len(), 3, "history is kept");
+    }
+
+    fn keyword(action: ConsentAction, word: &str, at_ms: i64) -> ConsentEvent {
+        event(action, ConsentSource::Keyword { word: word.into() }, at_ms)
+    }
+
+    #[test]
+    fn an_older_start_after_a_newer_stop_changes_nothing() {
+        // STOP (t=20) reaches Herald before START (t=10): the user's last word was STOP.
+        let mut h = Vec::new();
+        assert!(record(&mut h, keyword(ConsentAction::OptOut, "STOP", 20)));
+        assert!(!record(&mut h, keyword(ConsentAction::OptIn, "START", 10)));
+        assert_eq!(standing(&h, Category::Marketing), Standing::OptedOut);
+
+        // START (t=10), STOP (t=20), then START replayed: still out.
+        let mut h = Vec::new();
+        assert!(record(&mut h, keyword(ConsentAction::OptIn, "START", 10)));
+        assert!(record(&mut h, keyword(ConsentAction::OptOut, "STOP", 20)));
+        assert!(!record(&mut h, keyword(ConsentAction::OptIn, "START", 10)));
+        assert_eq!(standing(&h, Category::Marketing), Standing::OptedOut);
+        assert_eq!(h.len(), 2);
+
+        // A newer START does bring them back, and at the same instant STOP wins.
+        assert!(!record(&mut h, keyword(ConsentAction::OptIn, "START", 20)));
+        assert!(record(&mut h, keyword(ConsentAction::OptIn, "START", 30)));
+        assert_eq!(standing(&h, Category::Marketing), Standing::OptedIn);
     }
 
     #[test]

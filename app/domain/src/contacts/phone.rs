@@ -148,6 +148,18 @@ pub fn country_of(e164: &str) -> Option<String> {
     parsed.country().id().map(|id| id.as_ref().to_string())
 }
 
+/// Whether a webhook's sender can be a WhatsApp user's number: 7 to 15 digits (E.164 without the
+/// `+`), not starting with 0, behind a country calling code that exists. Senders such as
+/// `PHONE_NUMBER`, `""`, `"1"` or forty zeros (seen in third-party test payloads) are not, and
+/// must not become contacts.
+pub fn is_plausible_wa_id(wa_id: &str) -> bool {
+    let digits_only = wa_id.bytes().all(|b| b.is_ascii_digit());
+    digits_only
+        && (7..=15).contains(&wa_id.len())
+        && !wa_id.starts_with('0')
+        && phonenumber::parse(None, format!("+{wa_id}")).is_ok()
+}
+
 /// The E.164 numbers a WhatsApp `wa_id` (digits, no `+`) may correspond to, most likely first:
 /// the `wa_id` itself, then the forms businesses store for Mexico (`521…` ↔ `52…`), Argentina
 /// (`549…` ↔ `54…`) and Brazil (with and without the ninth mobile digit).
@@ -187,6 +199,25 @@ mod tests {
 
     fn tr() -> Option<country::Id> {
         Some(country_id("tr").unwrap())
+    }
+
+    #[test]
+    fn only_numbers_are_plausible_senders() {
+        for ok in ["16505551234", "905321234567", "5215512345678", "6834002"] {
+            assert!(is_plausible_wa_id(ok), "{ok}");
+        }
+        let zeros = "0".repeat(40);
+        for bad in [
+            "PHONE_NUMBER",
+            "",
+            "1",
+            zeros.as_str(),
+            "+16505551234",
+            "1650 555 1234",
+            "9999999999999999",
+        ] {
+            assert!(!is_plausible_wa_id(bad), "{bad}");
+        }
     }
 
     #[test]

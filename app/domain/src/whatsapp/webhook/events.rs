@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::{decode, wire, ParsedWebhook};
+use crate::contacts::phone;
 use crate::whatsapp::limits::MessagingLimit;
 use crate::whatsapp::status::DeliveryStatus;
 
@@ -78,8 +79,9 @@ impl From<wire::ErrorWire> for ApiError {
 pub struct InboundMessage {
     /// The wamid; the deduplication key.
     pub id: String,
-    /// The user's number as WhatsApp reports it (may differ from what was imported).
-    pub from: String,
+    /// The user's number as WhatsApp reports it (may differ from what was imported); `None` when
+    /// Meta identified the user only by their business-scoped user id.
+    pub from: Option<String>,
     /// The user's profile name, when the payload carried a matching contact.
     pub profile_name: Option<String>,
     /// The user's business-scoped user id (BSUID), sent from 2026-03-31.
@@ -498,7 +500,8 @@ pub(super) fn from_change(
                 for p in w.user_preferences {
                     let stopped = match p.value.as_str() {
                         "stop" => true,
-                        "resume" => false,
+                        // `signup` is sent when the user subscribes to marketing messages.
+                        "resume" | "signup" => false,
                         other => {
                             problems.push(format!("{at}: unknown user preference value `{other}`"));
                             continue;
@@ -620,22 +623,48 @@ fn inbound(
             errors: w.errors.iter().cloned().map(ApiError::from).collect(),
         }),
     };
+    // A message whose object is missing is still a message (Meta sends `errors[]` instead of the
+    // object for content it cannot show): keep it, with what Meta said, rather than drop it.
+    let errors = || w.errors.iter().cloned().map(ApiError::from).collect();
     let content = match content {
         Ok(content) => content,
         Err(problem) => {
-            problems.push(problem);
-            return None;
+            if w.errors.is_empty() {
+                problems.push(problem);
+            }
+            InboundContent::Other {
+                kind: w.kind.clone(),
+                raw: raw.clone(),
+                errors: errors(),
+            }
         }
+    };
+    let from = match w.from {
+        Some(from) if phone::is_plausible_wa_id(&from) => Some(from),
+        Some(from) => {
+            problems.push(format!(
+                "{at}: sender `{from}` is not a phone number; the message is kept without one"
+            ));
+            None
+        }
+        None => None,
     };
     let contact = contacts
         .iter()
-        .find(|c| c.wa_id.as_deref() == Some(w.from.as_str()))
+        .find(|c| from.is_some() && c.wa_id == from)
         .or(contacts.first().filter(|_| contacts.len() == 1));
     let profile_name = contact.and_then(|c| c.profile.as_ref().and_then(|p| p.name.clone()));
-    let user_id = contact.and_then(|c| c.user_id.clone());
+    let user_id = contact.and_then(|c| c.user_id.clone()).or(w.from_user_id);
+    if from.is_none() && user_id.is_none() {
+        problems.push(format!(
+            "{at}: message {} names neither a sender number nor a user id",
+            w.id
+        ));
+        return None;
+    }
     Some(InboundMessage {
         id: w.id,
-        from: w.from,
+        from,
         profile_name,
         user_id,
         timestamp: w.timestamp,

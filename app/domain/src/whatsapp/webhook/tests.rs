@@ -51,7 +51,7 @@ fn an_inbound_text_carries_sender_profile_and_number_id() {
     let EventKind::Inbound(m) = &event.kind else {
         panic!()
     };
-    assert_eq!(m.from, "16505551234");
+    assert_eq!(m.from.as_deref(), Some("16505551234"));
     assert_eq!(m.timestamp, 1_750_030_073);
     assert_eq!(m.profile_name.as_deref(), Some("Sheena Nelson"));
     assert_eq!(m.user_id.as_deref(), Some("US.13491208655302741918"));
@@ -83,7 +83,7 @@ fn a_template_quick_reply_tap_names_the_template_message() {
 #[test]
 fn interactive_button_and_list_replies_parse() {
     let button = inbound(
-        json!({"from":"1","id":"w","timestamp":"1","type":"interactive",
+        json!({"from":"16505551234","id":"w","timestamp":"1","type":"interactive",
         "context":{"id":"wamid.ORIG"},
         "interactive":{"type":"button_reply","button_reply":{"id":"yes","title":"Yes"}}}),
     );
@@ -95,7 +95,7 @@ fn interactive_button_and_list_replies_parse() {
         }
     );
     let list = inbound(
-        json!({"from":"1","id":"w","timestamp":"1","type":"interactive",
+        json!({"from":"16505551234","id":"w","timestamp":"1","type":"interactive",
         "interactive":{"type":"list_reply","list_reply":{"id":"r1","title":"Row","description":"More"}}}),
     );
     assert_eq!(
@@ -110,30 +110,32 @@ fn interactive_button_and_list_replies_parse() {
 
 #[test]
 fn media_location_contacts_reaction_and_system_messages_parse() {
-    let image = inbound(json!({"from":"1","id":"w","timestamp":"1","type":"image",
-        "image":{"caption":"Look","mime_type":"image/jpeg","sha256":"abc","id":"4242","url":"https://x"}}));
+    let image = inbound(
+        json!({"from":"16505551234","id":"w","timestamp":"1","type":"image",
+        "image":{"caption":"Look","mime_type":"image/jpeg","sha256":"abc","id":"4242","url":"https://x"}}),
+    );
     assert!(
         matches!(image.content, InboundContent::Media { kind: MediaKind::Image, ref id, .. } if id == "4242")
     );
     for kind in ["video", "audio", "document", "sticker"] {
         let m = inbound(
-            json!({"from":"1","id":"w","timestamp":"1","type":kind, kind:{"id":"9","mime_type":"x/y"}}),
+            json!({"from":"16505551234","id":"w","timestamp":"1","type":kind, kind:{"id":"9","mime_type":"x/y"}}),
         );
         assert!(matches!(m.content, InboundContent::Media { .. }), "{kind}");
     }
     let location = inbound(
-        json!({"from":"1","id":"w","timestamp":"1","type":"location",
+        json!({"from":"16505551234","id":"w","timestamp":"1","type":"location",
         "location":{"latitude":41.0082,"longitude":"28.9784","name":"Istanbul"}}),
     );
     assert!(
         matches!(location.content, InboundContent::Location { latitude, longitude, .. } if latitude > 41.0 && longitude > 28.9)
     );
     let contacts = inbound(
-        json!({"from":"1","id":"w","timestamp":"1","type":"contacts","contacts":[{"name":{"formatted_name":"Ada"}}]}),
+        json!({"from":"16505551234","id":"w","timestamp":"1","type":"contacts","contacts":[{"name":{"formatted_name":"Ada"}}]}),
     );
     assert!(matches!(contacts.content, InboundContent::Contacts(_)));
     let reaction = inbound(
-        json!({"from":"1","id":"w","timestamp":"1","type":"reaction","reaction":{"message_id":"wamid.X","emoji":"👍"}}),
+        json!({"from":"16505551234","id":"w","timestamp":"1","type":"reaction","reaction":{"message_id":"wamid.X","emoji":"👍"}}),
     );
     assert_eq!(
         reaction.content,
@@ -142,8 +144,10 @@ fn media_location_contacts_reaction_and_system_messages_parse() {
             emoji: Some("👍".into())
         }
     );
-    let system = inbound(json!({"from":"1","id":"w","timestamp":"1","type":"system",
-        "system":{"body":"User changed number","type":"user_changed_number","new_wa_id":"16505550000"}}));
+    let system = inbound(
+        json!({"from":"16505551234","id":"w","timestamp":"1","type":"system",
+        "system":{"body":"User changed number","type":"user_changed_number","new_wa_id":"16505550000"}}),
+    );
     assert!(
         matches!(system.content, InboundContent::System { new_wa_id: Some(ref id), .. } if id == "16505550000")
     );
@@ -152,7 +156,7 @@ fn media_location_contacts_reaction_and_system_messages_parse() {
 #[test]
 fn unknown_message_types_are_kept_raw_with_their_errors() {
     let m = inbound(
-        json!({"from":"1","id":"w","timestamp":"1","type":"unsupported",
+        json!({"from":"16505551234","id":"w","timestamp":"1","type":"unsupported",
         "errors":[{"code":131051,"title":"Message type unknown","message":"Message type unknown"}]}),
     );
     let InboundContent::Other { kind, raw, errors } = m.content else {
@@ -388,12 +392,13 @@ fn unknown_fields_are_kept_whole() {
 #[test]
 fn a_bad_item_is_reported_without_losing_its_neighbours() {
     let body = messages(json!([
-        {"from":"1","id":"good","timestamp":"1","type":"text","text":{"body":"ok"}},
-        {"from":"1","id":"bad","timestamp":"yesterday","type":"text","text":{"body":"x"}},
-        {"from":"1","id":"also-bad","timestamp":"1","type":"text"}
+        {"from":"16505551234","id":"good","timestamp":"1","type":"text","text":{"body":"ok"}},
+        {"from":"16505551234","id":"bad","timestamp":"yesterday","type":"text","text":{"body":"x"}},
+        {"from":"16505551234","id":"also-bad","timestamp":"1","type":"text"}
     ]));
     let parsed = parse(&body).unwrap();
-    assert_eq!(parsed.events.len(), 1);
+    // The message without its object is still a message (kept raw); the unreadable one is not.
+    assert_eq!(parsed.events.len(), 2);
     assert_eq!(parsed.problems.len(), 2, "{:?}", parsed.problems);
     assert!(
         parsed.problems[0].contains("messages[1]"),
@@ -405,6 +410,80 @@ fn a_bad_item_is_reported_without_losing_its_neighbours() {
         "{:?}",
         parsed.problems
     );
+}
+
+#[test]
+fn senders_that_are_not_phone_numbers_never_become_senders() {
+    for sender in [
+        "PHONE_NUMBER",
+        "",
+        "1",
+        "0000000000000000000000000000000000000000",
+    ] {
+        let body = envelope(
+            "messages",
+            json!({"messaging_product":"whatsapp",
+            "metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},
+            "messages":[{"from":sender,"id":"wamid.X","timestamp":"1","type":"text","text":{"body":"hi"}}]}),
+        );
+        let parsed = parse(&body).unwrap();
+        assert!(parsed.events.is_empty(), "{sender:?}: {:?}", parsed.events);
+        assert!(
+            parsed
+                .problems
+                .iter()
+                .any(|p| p.contains("is not a phone number")),
+            "{sender:?}: {:?}",
+            parsed.problems
+        );
+    }
+}
+
+#[test]
+fn a_message_with_only_a_business_scoped_user_id_is_kept() {
+    let m = inbound(
+        json!({"id":"wamid.U","timestamp":"1750030073","type":"text",
+        "text":{"body":"Hello"}}),
+    );
+    assert_eq!(m.from, None);
+    assert_eq!(m.user_id.as_deref(), Some("US.13491208655302741918"));
+    assert_eq!(
+        m.content,
+        InboundContent::Text {
+            body: "Hello".into()
+        }
+    );
+}
+
+#[test]
+fn an_unsupported_interactive_message_keeps_meta_s_errors() {
+    let m = inbound(
+        json!({"from":"16505551234","id":"wamid.I","timestamp":"1750090702",
+        "type":"interactive","errors":[{"code":131051,"title":"Message type unknown",
+        "message":"Message type unknown","error_data":{"details":"Message type is currently not supported."}}]}),
+    );
+    match m.content {
+        InboundContent::Other { kind, errors, .. } => {
+            assert_eq!(kind, "interactive");
+            assert_eq!(errors[0].code, 131051);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_marketing_signup_preference_is_an_opt_in() {
+    let body = envelope(
+        "user_preferences",
+        json!({"messaging_product":"whatsapp",
+        "metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},
+        "user_preferences":[{"wa_id":"16505551234","detail":"User signed up for marketing messages",
+            "category":"marketing_messages","value":"signup","timestamp":1731705721}]}),
+    );
+    match only(&body) {
+        EventKind::UserPreference(p) => assert!(!p.stopped),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

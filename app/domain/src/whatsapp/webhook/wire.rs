@@ -86,8 +86,11 @@ pub struct ErrorDataWire {
 
 #[derive(Deserialize)]
 pub struct InboundWire {
-    #[serde(deserialize_with = "flexible_string")]
-    pub from: String,
+    /// Absent when the user hides their number behind a username (BSUID webhooks, 2026).
+    #[serde(default, deserialize_with = "flexible_opt_string")]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub from_user_id: Option<String>,
     pub id: String,
     #[serde(deserialize_with = "flexible_i64")]
     pub timestamp: i64,
