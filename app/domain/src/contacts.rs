@@ -6,6 +6,7 @@
 pub mod attributes;
 pub mod consent;
 pub mod export;
+pub mod fields;
 pub mod import;
 pub mod model;
 pub mod phone;

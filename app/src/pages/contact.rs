@@ -138,6 +138,18 @@ fn ContactForm(detail: Option<ContactDetail>) -> impl IntoView {
             });
         }
     };
+    // The same rules the server enforces on save, shown as the user types.
+    let problems = Memo::new(move |_| {
+        edit.with(|e| {
+            domain::contacts::fields::problems(
+                &e.first_name,
+                &e.last_name,
+                &e.language,
+                &e.time_zone,
+                &domain::contacts::fields::split_tags(&e.tags),
+            )
+        })
+    });
     let contact = detail.as_ref().map(|d| d.contact.clone());
     let history = detail.map(|d| d.consent).unwrap_or_default();
     view! {
@@ -164,8 +176,11 @@ fn ContactForm(detail: Option<ContactDetail>) -> impl IntoView {
                 </fieldset>
             })}
             <div class="actions">
-                <button type="submit" class="button button-primary" data-testid="save-contact" disabled=move || save.pending().get()>"Save"</button>
+                <button type="submit" class="button button-primary" data-testid="save-contact" disabled=move || save.pending().get() || !problems.get().is_empty()>"Save"</button>
             </div>
+            <ul class="problems" data-testid="contact-problems">
+                {move || problems.get().into_iter().map(|p| view! { <li class="error">{p.message}</li> }).collect_view()}
+            </ul>
             {move || save.value().get().map(|r| match r {
                 Ok(m) => view! { <p class="notice">{m}</p> }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),

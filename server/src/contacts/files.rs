@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::contacts::export;
@@ -176,15 +176,50 @@ async fn save_body(body: Body, path: &std::path::Path) -> Result<u64, SaveError>
 pub(crate) fn csv_download(name: &str, body: Body) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
             ),
+            (header::CONTENT_DISPOSITION, attachment(name)),
         ],
         body,
     )
         .into_response()
+}
+
+/// `Content-Disposition` for a download named `name`, whatever it contains (a user's file name
+/// can hold quotes, CR/LF or any script): an ASCII `filename` for old clients and the exact name
+/// as RFC 5987 `filename*` (RFC 6266).
+pub(crate) fn attachment(name: &str) -> HeaderValue {
+    /// What may stay unescaped in `filename*` (RFC 5987 `attr-char`).
+    const NOT_ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'!')
+        .remove(b'#')
+        .remove(b'$')
+        .remove(b'&')
+        .remove(b'+')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'^')
+        .remove(b'_')
+        .remove(b'`')
+        .remove(b'|')
+        .remove(b'~');
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let exact = percent_encoding::utf8_percent_encode(name, NOT_ATTR_CHAR);
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
 /// Streams lines produced on the blocking pool into a response body.
@@ -415,5 +450,16 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../end2end/fixtures/customers.xlsx");
         workbook.save(path).unwrap();
+    }
+
+    #[test]
+    fn any_file_name_makes_a_valid_attachment_header() {
+        let header = attachment("Kampanya \"Ekim\"\r\nSet-Cookie: x=1 Şehir.csv");
+        let text = header.to_str().unwrap();
+        assert_eq!(
+            text,
+            "attachment; filename=\"Kampanya _Ekim___Set-Cookie: x=1 _ehir.csv\"; \
+             filename*=UTF-8''Kampanya%20%22Ekim%22%0D%0ASet-Cookie%3A%20x%3D1%20%C5%9Eehir.csv"
+        );
     }
 }

@@ -8,6 +8,7 @@ use app::api::contacts::{
 use domain::contacts::consent::{
     standing, Category, ConsentAction, ConsentEvent, ConsentSource, Standing,
 };
+use domain::contacts::fields;
 use domain::contacts::import::{validate_settings, ImportSettings};
 use domain::contacts::model::ContactPatch;
 use domain::contacts::segment::{compile, Matcher, SegmentDefinition};
@@ -269,13 +270,23 @@ impl app::ports::ContactsPort for ContactsService {
 
     async fn save(&self, by: String, existing: bool, edit: ContactEdit) -> Result<String, String> {
         let now = self.clock.now_ms();
-        let tags: Vec<String> = edit
-            .tags
-            .split([',', ';'])
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .collect();
+        let tags = fields::split_tags(&edit.tags);
+        if let Some(problem) = fields::problems(
+            &edit.first_name,
+            &edit.last_name,
+            &edit.language,
+            &edit.time_zone,
+            &tags,
+        )
+        .into_iter()
+        .next()
+        {
+            return Err(format!(
+                "{}: {}",
+                problem.field.replace('_', " "),
+                problem.message
+            ));
+        }
         let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         if existing {
             let updated = self

@@ -213,10 +213,16 @@ impl MessageStore {
                 record.callback_data = record
                     .callback_data
                     .or(update.callback_data.map(str::to_string));
-                for error in &update.errors {
-                    if !record.errors.contains(error) {
-                        record.errors.push(error.clone());
+                // Errors describe a failure that stands: a `failed` report arriving after
+                // `read` changes nothing, so it must not show its error beside "read" either.
+                if status == DeliveryStatus::Failed {
+                    for error in &update.errors {
+                        if !record.errors.contains(error) {
+                            record.errors.push(error.clone());
+                        }
                     }
+                } else {
+                    record.errors.clear();
                 }
                 record.pricing_category = record
                     .pricing_category
@@ -256,5 +262,61 @@ impl MessageStore {
     /// Number of inbound messages stored.
     pub fn inbound_count(&self) -> usize {
         self.inbound.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(
+        status: DeliveryStatus,
+        timestamp: i64,
+        errors: Vec<(i64, Option<String>)>,
+    ) -> StatusUpdate<'static> {
+        StatusUpdate {
+            message_id: "wamid.1",
+            status,
+            timestamp,
+            recipient_id: Some("16505551234"),
+            callback_data: None,
+            errors,
+            pricing_category: None,
+            pricing_type: None,
+        }
+    }
+
+    #[test]
+    fn a_failure_reported_after_read_leaves_no_error_beside_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let messages = MessageStore::open(&Store::open(dir.path()).unwrap()).unwrap();
+        let connection = Uuid::now_v7();
+        messages
+            .apply_status(connection, &report(DeliveryStatus::Read, 20, vec![]))
+            .unwrap();
+        let after = messages
+            .apply_status(
+                connection,
+                &report(
+                    DeliveryStatus::Failed,
+                    30,
+                    vec![(131026, Some("undeliverable".into()))],
+                ),
+            )
+            .unwrap();
+        assert_eq!(after.status, DeliveryStatus::Read);
+        assert!(after.errors.is_empty(), "{:?}", after.errors);
+
+        // A failure that stands keeps its error.
+        let failed = messages
+            .apply_status(
+                connection,
+                &StatusUpdate {
+                    message_id: "wamid.2",
+                    ..report(DeliveryStatus::Failed, 5, vec![(131026, None)])
+                },
+            )
+            .unwrap();
+        assert_eq!(failed.errors, vec![(131026, None)]);
     }
 }

@@ -8,6 +8,7 @@ use phonenumber::country;
 use serde::{Deserialize, Serialize};
 
 use super::attributes::{self, AttributeKind, AttributeValue};
+use super::fields;
 use super::model::ContactPatch;
 use super::phone::{self, PhoneError};
 use crate::Problem;
@@ -277,6 +278,14 @@ impl RowRejection {
     }
 }
 
+/// A field rule broken by a cell rejects its row (and only its row), with the rule's words.
+fn reject_on(problem: Option<Problem>) -> Result<(), RowRejection> {
+    match problem {
+        Some(p) => Err(RowRejection::new(p.rule, p.message)),
+        None => Ok(()),
+    }
+}
+
 /// Reads one row with validated `settings`. `default_country` is the parsed
 /// [`ImportSettings::default_country`] (parsed once per import, not per row).
 pub fn map_row(
@@ -311,14 +320,15 @@ pub fn map_row(
             ColumnTarget::Country => country_cell = Some(cell),
             ColumnTarget::FirstName => patch.first_name = text(),
             ColumnTarget::LastName => patch.last_name = text(),
-            ColumnTarget::Language => patch.language = text(),
-            ColumnTarget::TimeZone => patch.time_zone = text(),
-            ColumnTarget::Tags => patch.tags.extend(
-                cell.split([',', ';'])
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_string),
-            ),
+            ColumnTarget::Language => {
+                reject_on(fields::language_problem(cell))?;
+                patch.language = text();
+            }
+            ColumnTarget::TimeZone => {
+                reject_on(fields::time_zone_problem(cell))?;
+                patch.time_zone = text();
+            }
+            ColumnTarget::Tags => patch.tags.extend(fields::split_tags(cell)),
             ColumnTarget::Attribute { name, kind } => {
                 let value = AttributeValue::parse(*kind, cell).map_err(|e| {
                     RowRejection::new("import.attribute_type", format!("{name}: {e}"))
@@ -327,6 +337,7 @@ pub fn map_row(
             }
         }
     }
+    reject_on(fields::tags_problem(&patch.tags))?;
     let Some(phone_cell) = phone_cell else {
         return Err(PhoneError::Empty.into());
     };
@@ -447,5 +458,27 @@ mod tests {
         );
         let huge = "x".repeat(MAX_CELL_CHARS + 1);
         assert_eq!(reject(&["+905321234567", &huge]), "import.cell_too_long");
+    }
+
+    #[test]
+    fn a_made_up_time_zone_or_language_rejects_only_its_row() {
+        let columns = vec![
+            ColumnTarget::Phone,
+            ColumnTarget::TimeZone,
+            ColumnTarget::Language,
+        ];
+        let row = |cells: &[&str]| map_row(&strings(cells), &columns, None);
+        let ok = row(&["+905321234567", "Europe/Istanbul", "tr"]).unwrap();
+        assert_eq!(ok.time_zone.as_deref(), Some("Europe/Istanbul"));
+        assert_eq!(
+            row(&["+905321234567", "Mars/Olympus", "tr"])
+                .unwrap_err()
+                .rule,
+            "contact.time_zone_unknown"
+        );
+        assert_eq!(
+            row(&["+905321234567", "", "Klingon"]).unwrap_err().rule,
+            "contact.language_invalid"
+        );
     }
 }
