@@ -32,7 +32,35 @@ pub struct StorageOverview {
 #[server(endpoint = "system/overview", input = leptos::server_fn::codec::GetUrl)]
 pub async fn system_overview() -> Result<InstallationOverview, ServerFnError> {
     let services = crate::ports::services()?;
-    services.system.overview().await.map_err(ServerFnError::new)
+    services.system.overview().await.map_err(refused)
+}
+
+/// The one sentence a port answers when Herald's own storage failed (the detail is in the
+/// server log). It is the only refusal that is the server's fault; see [`refused`].
+pub const STORAGE_FAILED: &str = "Herald could not read or write its data; see the server log.";
+
+/// A port's refusal as a server-function error with the HTTP status it deserves: `500` only when
+/// Herald itself failed ([`STORAGE_FAILED`]), `404` for something that does not exist ("no such
+/// …"), `422` for everything else — a rule the input broke, or an action the current state does
+/// not allow. The body is the sentence itself, in UTF-8.
+pub fn refused(message: String) -> ServerFnError {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        use http::{header, HeaderValue, StatusCode};
+        let status = if message == STORAGE_FAILED {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else if message.starts_with("no such ") {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        response.set_status(status);
+        response.insert_header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
+    ServerFnError::ServerError(message)
 }
 
 pub mod campaigns;

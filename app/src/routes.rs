@@ -95,6 +95,16 @@ pub fn escape_html_text(text: &str) -> String {
     escaped
 }
 
+/// Sets `data-hydrated` on `<body>` once the wasm has taken over, so browser tests (and curious
+/// people in devtools) can tell a hydrated page from a server-rendered one.
+fn mark_hydrated() {
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,14 +116,4 @@ mod tests {
             "&lt;/title&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"
         );
     }
-}
-
-/// Sets `data-hydrated` on `<body>` once the wasm has taken over, so browser tests (and curious
-/// people in devtools) can tell a hydrated page from a server-rendered one.
-fn mark_hydrated() {
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 }

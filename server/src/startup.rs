@@ -175,11 +175,7 @@ impl Application {
             Err(error) => tracing::error!(%error, "sandbox cannot replay its status reports"),
         }
         let router = http::router(state.clone());
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        http::serve::serve(listener, router, async move {
             shutdown.await;
             engine_stop.cancel();
             let _ = engine.await;

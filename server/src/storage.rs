@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use collection::transact_with_raw;
 pub use collection::{transact, transact3, Collection, TxCollection, TxError};
-pub use error::StorageError;
+pub use error::{internal, StorageError};
 pub use schema::{Migration, CURRENT_SCHEMA};
 
 /// Upper bound of sled's in-memory page cache. sled's own default (1 GiB) is sized for a

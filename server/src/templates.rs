@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use app::api::templates::{HistoryEntry, TemplateSummary, TemplateView};
 use domain::template::lifecycle::{editable, edits_left, label};
-use domain::template::lint::{lint_among, Severity};
+use domain::template::lint::{lint, lint_among, size_limit_broken, Severity};
 use domain::whatsapp::graph::{TemplateDefinition, TemplateDetails, TemplateEdit};
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::storage::campaigns::CampaignStore;
 use crate::storage::connections::ConnectionStore;
 use crate::storage::templates::{StatusChange, TemplateKind, TemplateRecord, TemplateStore};
-use crate::storage::{StorageError, Store};
+use crate::storage::{internal, StorageError, Store};
 use crate::whatsapp::provider::{ApiError, Providers};
 
 /// Most pages read from Meta in one sync (100 templates each).
@@ -29,11 +29,6 @@ pub struct TemplateService {
     campaigns: CampaignStore,
     providers: Providers,
     clock: Arc<dyn Clock>,
-}
-
-fn internal(error: StorageError) -> String {
-    tracing::error!(%error, "storage failed");
-    "Herald could not read or write its data; see the server log".to_string()
 }
 
 fn parse(id: &str, what: &str) -> Result<Uuid, String> {
@@ -282,6 +277,12 @@ impl app::ports::TemplatesPort for TemplateService {
             Some(c) => Some(parse(&c, "connection")?),
             None => None,
         };
+        if let Some(finding) = size_limit_broken(&lint(&definition)) {
+            return Err(format!(
+                "{}: {} (Meta's limit; shorten it to save)",
+                finding.component, finding.message
+            ));
+        }
         let now = self.clock.now_ms();
         let (id, record) = match id {
             Some(id) => {

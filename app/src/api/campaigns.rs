@@ -206,25 +206,25 @@ fn port() -> Result<std::sync::Arc<dyn crate::ports::CampaignsPort>, ServerFnErr
 /// Every campaign, newest first.
 #[server(endpoint = "campaigns/list", input = GetUrl)]
 pub async fn list_campaigns() -> Result<Vec<CampaignSummary>, ServerFnError> {
-    port()?.campaigns().await.map_err(ServerFnError::new)
+    port()?.campaigns().await.map_err(super::refused)
 }
 
 /// One campaign.
 #[server(endpoint = "campaigns/get", input = GetUrl)]
 pub async fn get_campaign(id: String) -> Result<CampaignView, ServerFnError> {
-    port()?.campaign(id).await.map_err(ServerFnError::new)
+    port()?.campaign(id).await.map_err(super::refused)
 }
 
 /// Live figures of a campaign (the page also streams them from `/campaigns/{id}/events`).
 #[server(endpoint = "campaigns/progress", input = GetUrl)]
 pub async fn campaign_progress(id: String) -> Result<Progress, ServerFnError> {
-    port()?.progress(id).await.map_err(ServerFnError::new)
+    port()?.progress(id).await.map_err(super::refused)
 }
 
 /// The wizard's choices.
 #[server(endpoint = "campaigns/options", input = GetUrl)]
 pub async fn get_wizard_options() -> Result<WizardOptions, ServerFnError> {
-    port()?.options().await.map_err(ServerFnError::new)
+    port()?.options().await.map_err(super::refused)
 }
 
 /// Saves a draft (new when `id` is `None`); returns its id.
@@ -235,7 +235,7 @@ pub async fn save_campaign(
     draft: CampaignDraft,
 ) -> Result<String, ServerFnError> {
     let _ = csrf_token;
-    port()?.save(id, draft).await.map_err(ServerFnError::new)
+    port()?.save(id, draft).await.map_err(super::refused)
 }
 
 /// Renders the message for the first contacts of the audience, or those matching `query`.
@@ -246,10 +246,7 @@ pub async fn preview_campaign(
     query: String,
 ) -> Result<Vec<PreviewMessage>, ServerFnError> {
     let _ = csrf_token;
-    port()?
-        .preview(draft, query)
-        .await
-        .map_err(ServerFnError::new)
+    port()?.preview(draft, query).await.map_err(super::refused)
 }
 
 /// Counts recipients and exclusions and estimates cost and duration.
@@ -259,14 +256,14 @@ pub async fn preflight_campaign(
     draft: CampaignDraft,
 ) -> Result<Preflight, ServerFnError> {
     let _ = csrf_token;
-    port()?.preflight(draft).await.map_err(ServerFnError::new)
+    port()?.preflight(draft).await.map_err(super::refused)
 }
 
 /// Launches a saved draft (now or at its scheduled time).
 #[server(endpoint = "campaigns/launch", input = Json)]
 pub async fn launch_campaign(csrf_token: String, id: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.launch(id).await.map_err(ServerFnError::new)
+    port()?.launch(id).await.map_err(super::refused)
 }
 
 /// `pause`, `resume`, `cancel`, `confirm` (start an overdue one now) or `resend_unknown`.
@@ -277,7 +274,7 @@ pub async fn act_on_campaign(
     action: String,
 ) -> Result<String, ServerFnError> {
     let _ = csrf_token;
-    port()?.act(id, action).await.map_err(ServerFnError::new)
+    port()?.act(id, action).await.map_err(super::refused)
 }
 
 /// Moves a scheduled or overdue campaign to a new start.
@@ -291,27 +288,27 @@ pub async fn reschedule_campaign(
     port()?
         .reschedule(id, schedule)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// Copies a campaign into a new draft that skips whoever the original messaged.
 #[server(endpoint = "campaigns/clone", input = Json)]
 pub async fn clone_campaign(csrf_token: String, id: String) -> Result<String, ServerFnError> {
     let _ = csrf_token;
-    port()?.clone_campaign(id).await.map_err(ServerFnError::new)
+    port()?.clone_campaign(id).await.map_err(super::refused)
 }
 
 /// Deletes a draft or a finished campaign.
 #[server(endpoint = "campaigns/delete", input = Json)]
 pub async fn delete_campaign(csrf_token: String, id: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.delete(id).await.map_err(ServerFnError::new)
+    port()?.delete(id).await.map_err(super::refused)
 }
 
 /// Every sender number's limits.
 #[server(endpoint = "campaigns/limits", input = GetUrl)]
 pub async fn sender_limits() -> Result<Vec<SenderLimitsView>, ServerFnError> {
-    port()?.limits().await.map_err(ServerFnError::new)
+    port()?.limits().await.map_err(super::refused)
 }
 
 /// Changes a number's pace and, optionally, overrides its messaging limit (`TIER_…`, empty: none).
@@ -327,18 +324,18 @@ pub async fn set_sender_limits(
     port()?
         .set_limits(connection_id, messages_per_second, limit_override)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// The price table used for estimates and costs.
 #[server(endpoint = "campaigns/prices", input = GetUrl)]
 pub async fn get_price_table() -> Result<PriceTable, ServerFnError> {
-    port()?.prices().await.map_err(ServerFnError::new)
+    port()?.prices().await.map_err(super::refused)
 }
 
 /// Replaces the price table.
 #[server(endpoint = "campaigns/set_prices", input = Json)]
 pub async fn set_price_table(csrf_token: String, table: PriceTable) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.set_prices(table).await.map_err(ServerFnError::new)
+    port()?.set_prices(table).await.map_err(super::refused)
 }

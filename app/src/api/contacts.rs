@@ -148,13 +148,13 @@ pub async fn list_contacts(
     port()?
         .page(query, after, segment)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// One contact with its consent history.
 #[server(endpoint = "contacts/get", input = GetUrl)]
 pub async fn get_contact(phone: String) -> Result<ContactDetail, ServerFnError> {
-    port()?.contact(phone).await.map_err(ServerFnError::new)
+    port()?.contact(phone).await.map_err(super::refused)
 }
 
 /// Creates (`existing == false`) or updates a contact; returns its E.164 number.
@@ -168,7 +168,7 @@ pub async fn save_contact(
     port()?
         .save(username(), existing, edit)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// Records an opt-in or opt-out (`action`: `opt_in` / `opt_out`) made by the signed-in user.
@@ -183,26 +183,26 @@ pub async fn set_consent(
     port()?
         .set_consent(username(), phone, action, categories)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// Deletes a contact's personal data (an anonymous consent record stays).
 #[server(endpoint = "contacts/delete", input = Json)]
 pub async fn delete_contact(csrf_token: String, phone: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.delete(phone).await.map_err(ServerFnError::new)
+    port()?.delete(phone).await.map_err(super::refused)
 }
 
 /// Every import, newest first.
 #[server(endpoint = "contacts/imports", input = GetUrl)]
 pub async fn list_imports() -> Result<Vec<ImportView>, ServerFnError> {
-    port()?.imports().await.map_err(ServerFnError::new)
+    port()?.imports().await.map_err(super::refused)
 }
 
 /// One import with its progress and first rejected rows.
 #[server(endpoint = "contacts/import", input = GetUrl)]
 pub async fn get_import(id: String) -> Result<ImportView, ServerFnError> {
-    port()?.import(id).await.map_err(ServerFnError::new)
+    port()?.import(id).await.map_err(super::refused)
 }
 
 /// Confirms the mapping and queues the import.
@@ -216,13 +216,13 @@ pub async fn start_import(
     port()?
         .start_import(id, settings)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// Every segment.
 #[server(endpoint = "contacts/segments", input = GetUrl)]
 pub async fn list_segments() -> Result<Vec<SegmentSummary>, ServerFnError> {
-    port()?.segments().await.map_err(ServerFnError::new)
+    port()?.segments().await.map_err(super::refused)
 }
 
 /// Saves a segment (new when `id` is `None`); returns its id.
@@ -236,14 +236,14 @@ pub async fn save_segment(
     port()?
         .save_segment(id, definition)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// Deletes a segment.
 #[server(endpoint = "contacts/segments/delete", input = Json)]
 pub async fn delete_segment(csrf_token: String, id: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.delete_segment(id).await.map_err(ServerFnError::new)
+    port()?.delete_segment(id).await.map_err(super::refused)
 }
 
 /// How many contacts a (possibly unsaved) definition selects right now. A read, but its
@@ -257,5 +257,5 @@ pub async fn count_segment(
     port()?
         .count_segment(definition)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }

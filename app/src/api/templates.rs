@@ -89,13 +89,13 @@ fn port() -> Result<std::sync::Arc<dyn crate::ports::TemplatesPort>, ServerFnErr
 /// Every template.
 #[server(endpoint = "templates/list", input = GetUrl)]
 pub async fn list_templates() -> Result<Vec<TemplateSummary>, ServerFnError> {
-    port()?.templates().await.map_err(ServerFnError::new)
+    port()?.templates().await.map_err(super::refused)
 }
 
 /// One template.
 #[server(endpoint = "templates/get", input = GetUrl)]
 pub async fn get_template(id: String) -> Result<TemplateView, ServerFnError> {
-    port()?.template(id).await.map_err(ServerFnError::new)
+    port()?.template(id).await.map_err(super::refused)
 }
 
 /// Saves a draft (new when `id` is `None`); returns its id.
@@ -111,7 +111,7 @@ pub async fn save_template(
     port()?
         .save(id, kind, connection_id, definition)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// Submits a saved template to its connection for Meta's review (or, once approved, its edit).
@@ -121,14 +121,14 @@ pub async fn submit_template(
     id: String,
 ) -> Result<TemplateView, ServerFnError> {
     let _ = csrf_token;
-    port()?.submit(id).await.map_err(ServerFnError::new)
+    port()?.submit(id).await.map_err(super::refused)
 }
 
 /// Copies a template into a new draft named `<name>_copy`; returns the copy's id.
 #[server(endpoint = "templates/clone", input = Json)]
 pub async fn clone_template(csrf_token: String, id: String) -> Result<String, ServerFnError> {
     let _ = csrf_token;
-    port()?.clone_template(id).await.map_err(ServerFnError::new)
+    port()?.clone_template(id).await.map_err(super::refused)
 }
 
 /// Reads every template of a connection's WABA, importing those created elsewhere.
@@ -138,15 +138,12 @@ pub async fn sync_templates(
     connection_id: String,
 ) -> Result<usize, ServerFnError> {
     let _ = csrf_token;
-    port()?
-        .sync(connection_id)
-        .await
-        .map_err(ServerFnError::new)
+    port()?.sync(connection_id).await.map_err(super::refused)
 }
 
 /// Deletes a template here and, when submitted, at Meta.
 #[server(endpoint = "templates/delete", input = Json)]
 pub async fn delete_template(csrf_token: String, id: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.delete(id).await.map_err(ServerFnError::new)
+    port()?.delete(id).await.map_err(super::refused)
 }

@@ -101,7 +101,7 @@ fn port() -> Result<std::sync::Arc<dyn crate::ports::WhatsAppPort>, ServerFnErro
 /// Every connection.
 #[server(endpoint = "whatsapp/connections", input = leptos::server_fn::codec::GetUrl)]
 pub async fn list_connections() -> Result<Vec<ConnectionSummary>, ServerFnError> {
-    port()?.connections().await.map_err(ServerFnError::new)
+    port()?.connections().await.map_err(super::refused)
 }
 
 /// Adds a connection after checking `draft` with `draft_problems`.
@@ -111,20 +111,14 @@ pub async fn add_connection(
     draft: ConnectionDraft,
 ) -> Result<ConnectionSummary, ServerFnError> {
     let _ = csrf_token;
-    port()?
-        .add_connection(draft)
-        .await
-        .map_err(ServerFnError::new)
+    port()?.add_connection(draft).await.map_err(super::refused)
 }
 
 /// Deletes a connection (its history stays).
 #[server(endpoint = "whatsapp/connections/delete")]
 pub async fn delete_connection(csrf_token: String, id: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?
-        .delete_connection(id)
-        .await
-        .map_err(ServerFnError::new)
+    port()?.delete_connection(id).await.map_err(super::refused)
 }
 
 /// Changes how a sandbox's simulated users behave.
@@ -138,7 +132,7 @@ pub async fn configure_sandbox(
     port()?
         .configure_sandbox(id, settings)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// Calls a harmless read endpoint with the connection's credentials.
@@ -148,10 +142,7 @@ pub async fn test_connection(
     id: String,
 ) -> Result<ConnectionCheckReport, ServerFnError> {
     let _ = csrf_token;
-    port()?
-        .check_connection(id)
-        .await
-        .map_err(ServerFnError::new)
+    port()?.check_connection(id).await.map_err(super::refused)
 }
 
 /// Sends a text message through a connection.
@@ -166,13 +157,13 @@ pub async fn send_test_message(
     port()?
         .send_test(id, to, text)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// The latest messages sent through a connection.
 #[server(endpoint = "whatsapp/sent", input = leptos::server_fn::codec::GetUrl)]
 pub async fn recent_sent_messages(id: String) -> Result<Vec<SentMessageView>, ServerFnError> {
-    port()?.recent_sends(id).await.map_err(ServerFnError::new)
+    port()?.recent_sends(id).await.map_err(super::refused)
 }
 
 /// Makes a simulated user write to a sandbox number: `kind` is `text`, `button`,
@@ -189,27 +180,24 @@ pub async fn simulate_inbound(
     port()?
         .simulate_inbound(id, from, kind, text)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// The latest inbound messages.
 #[server(endpoint = "whatsapp/inbound", input = leptos::server_fn::codec::GetUrl)]
 pub async fn recent_inbound() -> Result<Vec<InboundView>, ServerFnError> {
-    port()?.recent_inbound().await.map_err(ServerFnError::new)
+    port()?.recent_inbound().await.map_err(super::refused)
 }
 
 /// The latest received webhooks.
 #[server(endpoint = "whatsapp/webhooks", input = leptos::server_fn::codec::GetUrl)]
 pub async fn webhook_log() -> Result<Vec<WebhookLogEntry>, ServerFnError> {
-    port()?.webhook_log().await.map_err(ServerFnError::new)
+    port()?.webhook_log().await.map_err(super::refused)
 }
 
 /// Queues a stored webhook for processing again.
 #[server(endpoint = "whatsapp/webhooks/reprocess")]
 pub async fn reprocess_webhook(csrf_token: String, id: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?
-        .reprocess_webhook(id)
-        .await
-        .map_err(ServerFnError::new)
+    port()?.reprocess_webhook(id).await.map_err(super::refused)
 }

@@ -456,7 +456,8 @@ fn Preview(form: RwSignal<TemplateForm>) -> impl IntoView {
                 <p class="bubble-body" data-testid="preview-body">
                     {move || {
                         let f = form.get();
-                        runs(fill(&f.body, |name| f.body_example(name)))
+                        let examples = f.body_examples_by_name();
+                        runs(fill(&f.body, |name| examples.get(name).cloned()))
                     }}
                 </p>
                 {move || form.with(|f| (!f.footer.is_empty()).then(|| view! { <p class="bubble-footer">{f.footer.clone()}</p> }))}

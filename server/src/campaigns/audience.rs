@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::contacts::ContactsService;
 use crate::storage::campaigns::CampaignStore;
-use crate::storage::StorageError;
+use crate::storage::{internal, StorageError};
 
 /// One member of the audience.
 pub struct Candidate {
@@ -123,10 +123,6 @@ pub fn walk(
     judge: &Judge<'_>,
     mut visit: impl FnMut(Candidate) -> Result<bool, StorageError>,
 ) -> Result<Tally, String> {
-    let internal = |e: StorageError| {
-        tracing::error!(error = %e, "campaign audience cannot be read");
-        "the contacts cannot be read right now".to_string()
-    };
     let mut tally = Tally::default();
     let mut seen: HashSet<u64> = HashSet::new();
     let mut consider = |contact: Contact, tally: &mut Tally| -> Result<bool, StorageError> {

@@ -43,7 +43,7 @@ use crate::storage::campaigns::{
 use crate::storage::connections::ConnectionStore;
 use crate::storage::senders::SenderStore;
 use crate::storage::templates::TemplateStore;
-use crate::storage::{StorageError, Store};
+use crate::storage::{internal, StorageError, Store};
 use crate::whatsapp::consent_effects;
 use crate::whatsapp::provider::{ApiError, Providers};
 
@@ -145,11 +145,6 @@ enum Step {
     Continue,
     Sleep(Duration),
     Done,
-}
-
-fn internal(e: StorageError) -> String {
-    tracing::error!(error = %e, "campaign storage failed");
-    "storage failed; see the server log".into()
 }
 
 /// `herald:{campaign}:{phone}`: what each send carries so its webhooks name their recipient.

@@ -30,7 +30,7 @@ use crate::storage::campaigns::{CampaignRecord, CampaignStats, CampaignStore};
 use crate::storage::connections::ConnectionStore;
 use crate::storage::senders::SenderStore;
 use crate::storage::templates::{TemplateKind, TemplateStore};
-use crate::storage::{StorageError, Store};
+use crate::storage::{internal, StorageError, Store};
 
 /// Contacts shown in a preview.
 const PREVIEW_CONTACTS: usize = 5;
@@ -46,11 +46,6 @@ pub struct CampaignService {
     contacts: ContactsService,
     engine: Engine,
     clock: Arc<dyn Clock>,
-}
-
-fn internal(e: StorageError) -> String {
-    tracing::error!(error = %e, "campaign storage failed");
-    "storage failed; see the server log".into()
 }
 
 fn parse_id(id: &str, what: &str) -> Result<Uuid, String> {

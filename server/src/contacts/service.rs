@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use crate::storage::contacts::ContactStore;
 use crate::storage::imports::{ImportJob, ImportState, ImportStore};
 use crate::storage::segments::{SegmentRecord, SegmentStore};
-use crate::storage::{StorageError, Store};
+use crate::storage::{internal, StorageError, Store};
 
 /// Rows per page of the contact table.
 pub const PAGE_ROWS: usize = 50;
@@ -36,11 +36,6 @@ pub struct ContactsService {
     segments: SegmentStore,
     importer: Importer,
     clock: Arc<dyn Clock>,
-}
-
-fn internal(e: StorageError) -> String {
-    tracing::error!(error = %e, "contacts storage failed");
-    "Herald could not read or write its data; see the server log.".into()
 }
 
 fn parse_id(id: &str, what: &str) -> Result<Uuid, String> {

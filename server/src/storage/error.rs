@@ -63,3 +63,11 @@ pub enum StorageError {
         reason: String,
     },
 }
+
+/// A storage failure as a port's refusal: logged here with its detail, answered with the one
+/// sentence ([`app::api::STORAGE_FAILED`]) that server functions turn into `500`. Every port uses
+/// this, so no other refusal can be mistaken for the server's fault.
+pub fn internal(error: StorageError) -> String {
+    tracing::error!(%error, "storage failed");
+    app::api::STORAGE_FAILED.to_string()
+}

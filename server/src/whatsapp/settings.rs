@@ -21,7 +21,7 @@ use crate::storage::connections::{
 };
 use crate::storage::inbox::{Inbox, InboxState};
 use crate::storage::messages::{MessageStore, OutboundRecord, SendState};
-use crate::storage::{StorageError, Store};
+use crate::storage::{internal, StorageError, Store};
 
 /// How many rows the lists show.
 const RECENT: usize = 50;
@@ -38,11 +38,6 @@ pub struct WhatsAppService {
     wake_worker: Arc<tokio::sync::Notify>,
     /// Base of the webhook URLs shown to the user.
     public_url: String,
-}
-
-fn internal(error: StorageError) -> String {
-    tracing::error!(%error, "storage failed");
-    "Herald could not read or write its data; see the server log".to_string()
 }
 
 /// `Err` with every problem as `field: message`, or `Ok` when there are none.

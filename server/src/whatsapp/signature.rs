@@ -142,7 +142,7 @@ mod tests {
             .find_map(|n| {
                 let body = format!("{{\"n\":{n}}}").into_bytes();
                 let header = sign(SECRET, &body);
-                let hex = header["sha256=".len()..].as_bytes().to_vec();
+                let hex = header.as_bytes()["sha256=".len()..].to_vec();
                 let position = (0..32).find(|i| hex[2 * i] == b'0')?;
                 Some((body, header, position))
             })

@@ -294,6 +294,23 @@ pub fn has_errors(findings: &[Finding]) -> bool {
     findings.iter().any(|f| f.severity == Severity::Error)
 }
 
+/// Rules of Meta's hard size limits. A draft may break any other rule while it is being written,
+/// but not these: a body of 1,000 placeholders is not a template anyone can submit, and storing it
+/// would let one record make its own editor page unusable.
+pub const SIZE_RULES: &[&str] = &[
+    "template.name.too_long",
+    "template.body.too_long",
+    "template.header.too_long",
+    "template.footer.too_long",
+    "template.button.too_long",
+    "template.buttons.count",
+];
+
+/// The first hard size limit `findings` report, if any (see [`SIZE_RULES`]).
+pub fn size_limit_broken(findings: &[Finding]) -> Option<&Finding> {
+    findings.iter().find(|f| SIZE_RULES.contains(&f.rule))
+}
+
 fn chars(s: &str) -> usize {
     s.chars().count()
 }
