@@ -160,6 +160,27 @@ pub struct Config {
     /// Ignore every number's throughput. Not a setting: only the campaign benchmark sets it, to
     /// measure what Herald itself can do.
     pub unthrottled_for_benchmarks: bool,
+    /// How long clients may take to send requests. Not a setting: fixed values that suit every
+    /// installation; tests shorten them.
+    pub timeouts: ConnectionTimeouts,
+}
+
+/// Time limits on reading requests (see `http::serve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionTimeouts {
+    /// For a request's line and headers, and for an idle keep-alive connection.
+    pub header_read: std::time::Duration,
+    /// For each pause between chunks of a request body.
+    pub body_idle: std::time::Duration,
+}
+
+impl Default for ConnectionTimeouts {
+    fn default() -> Self {
+        Self {
+            header_read: std::time::Duration::from_secs(10),
+            body_idle: std::time::Duration::from_secs(30),
+        }
+    }
 }
 
 impl Config {
@@ -177,6 +198,7 @@ impl Config {
             unknown_after_secs: 600,
             overdue_grace_secs: 900,
             unthrottled_for_benchmarks: false,
+            timeouts: ConnectionTimeouts::default(),
         }
     }
 
@@ -471,6 +493,7 @@ pub fn load(args: &ServeArgs, matches: Option<&ArgMatches>) -> Result<Config, Co
         unknown_after_secs,
         overdue_grace_secs,
         unthrottled_for_benchmarks: false,
+        timeouts: ConnectionTimeouts::default(),
     })
 }
 

@@ -148,7 +148,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), csrf::protect))
         .layer(axum::middleware::from_fn(access::refuse_non_canonical))
         .layer(axum::middleware::from_fn(csp::apply))
-        .layer(axum::middleware::from_fn(serve::body_timeout))
+        .layer(from_fn_with_state(state.clone(), serve::body_timeout))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

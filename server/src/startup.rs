@@ -175,7 +175,8 @@ impl Application {
             Err(error) => tracing::error!(%error, "sandbox cannot replay its status reports"),
         }
         let router = http::router(state.clone());
-        http::serve::serve(listener, router, async move {
+        let timeouts = state.config.timeouts;
+        http::serve::serve(listener, router, timeouts, async move {
             shutdown.await;
             engine_stop.cancel();
             let _ = engine.await;

@@ -2,15 +2,16 @@
 //!
 //! `axum::serve` sets no read timeouts, so a client that sends half a request line, or a body
 //! one byte a minute, holds a connection (and its memory) forever. Here every connection reads
-//! its request head within [`HEADER_READ_TIMEOUT`] (idle keep-alive connections close after the
-//! same time), and a request body that pauses longer than [`BODY_IDLE_TIMEOUT`] between chunks
-//! is cut off — uploads of any size still work, as long as they keep moving.
+//! its request head within [`ConnectionTimeouts::header_read`] (10 s; idle keep-alive
+//! connections close after the same time), and a request body that pauses longer than
+//! [`ConnectionTimeouts::body_idle`] (30 s) between chunks is cut off — uploads of any size still
+//! work, as long as they keep moving.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
@@ -22,16 +23,16 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 use tower_http::timeout::TimeoutBody;
 
-/// How long a client may take to send a request's line and headers.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a request body may pause between chunks.
-pub const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+use super::AppState;
+use crate::config::ConnectionTimeouts;
+
 /// How long stopping waits for open connections (event streams included) to finish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Middleware: cuts off request bodies that stop moving (see the module documentation).
-pub async fn body_timeout(req: Request, next: Next) -> Response {
-    let req = req.map(|body| axum::body::Body::new(TimeoutBody::new(BODY_IDLE_TIMEOUT, body)));
+pub async fn body_timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let idle = state.config.timeouts.body_idle;
+    let req = req.map(|body| axum::body::Body::new(TimeoutBody::new(idle, body)));
     next.run(req).await
 }
 
@@ -40,6 +41,7 @@ pub async fn body_timeout(req: Request, next: Next) -> Response {
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    timeouts: ConnectionTimeouts,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
@@ -47,7 +49,7 @@ pub async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(timeouts.header_read);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {

@@ -10,6 +10,7 @@ mod helpers;
 mod operations;
 mod pages;
 mod process;
+mod route_policy;
 mod sandbox;
 mod templates;
 mod webhooks;
