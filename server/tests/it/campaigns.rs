@@ -21,7 +21,7 @@ const LIST: &str = "phone,first_name\n\
 +905321000404,Kemal\n+905321000050,Elif\n+12025550123,John\n+905321000005,Can\n+905321000006,Deniz\n";
 
 /// Sets the sandbox up for a quick run and returns its connection id.
-fn fast_sandbox(app: &TestApp, mps: u32, limit: &str) -> String {
+pub fn fast_sandbox(app: &TestApp, mps: u32, limit: &str) -> String {
     let mut connection = app.sandbox_connection();
     *connection.sandbox.as_mut().unwrap() = SandboxProfile {
         review_delay_ms: 0,
@@ -59,7 +59,7 @@ pub async fn approved_template(
 }
 
 /// A MARKETING template with one body variable, approved by the sandbox.
-async fn spring_sale(app: &TestApp, connection: &str) -> String {
+pub async fn spring_sale(app: &TestApp, connection: &str) -> String {
     approved_template(
         app,
         connection,
@@ -71,7 +71,7 @@ async fn spring_sale(app: &TestApp, connection: &str) -> String {
     .await
 }
 
-fn draft(connection: &str, template: &str, import_id: &str) -> CampaignDraft {
+pub fn draft(connection: &str, template: &str, import_id: &str) -> CampaignDraft {
     CampaignDraft {
         name: "Spring sale".into(),
         connection_id: connection.into(),

@@ -6,6 +6,7 @@ mod auth;
 mod campaigns;
 mod contacts;
 mod crash;
+mod hardening;
 mod helpers;
 mod operations;
 mod pages;
