@@ -75,7 +75,17 @@ fn io_error(e: std::io::Error) -> SheetError {
     SheetError(format!("cannot read the uploaded file: {e}"))
 }
 
+/// A damaged part, in words short enough for a report (an XML error can quote megabytes).
 fn malformed(what: impl std::fmt::Display) -> SheetError {
+    let mut what = what.to_string();
+    if what.len() > 200 {
+        let mut cut = 200;
+        while !what.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        what.truncate(cut);
+        what.push('…');
+    }
     SheetError(format!("the .xlsx workbook is damaged: {what}"))
 }
 
@@ -712,5 +722,266 @@ mod tests {
         assert_eq!(number_text("45658", true), "2025-01-01");
         assert_eq!(number_text("905321234567", false), "905321234567");
         assert_eq!(number_text("1.5", false), "1.5");
+    }
+
+    use std::io::Write;
+
+    use zip::write::SimpleFileOptions;
+
+    /// A workbook whose first sheet is `sheet` (the `<sheetData>` content) and whose shared
+    /// strings are `shared`, as Excel lays the parts out.
+    fn workbook(dir: &Path, sheet: &str, shared: &[&str]) -> std::path::PathBuf {
+        let path = dir.join(format!("{}.xlsx", uuid::Uuid::now_v7()));
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        let options = SimpleFileOptions::default();
+        zip.start_file("xl/workbook.xml", options).unwrap();
+        zip.write_all(br#"<workbook xmlns:r="r"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#).unwrap();
+        zip.start_file("xl/_rels/workbook.xml.rels", options)
+            .unwrap();
+        zip.write_all(br#"<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>"#).unwrap();
+        zip.start_file("xl/sharedStrings.xml", options).unwrap();
+        zip.write_all(b"<sst>").unwrap();
+        for text in shared {
+            zip.write_all(format!("<si><t>{text}</t></si>").as_bytes())
+                .unwrap();
+        }
+        zip.write_all(b"</sst>").unwrap();
+        zip.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+        zip.write_all(format!("<worksheet><sheetData>{sheet}</sheetData></worksheet>").as_bytes())
+            .unwrap();
+        zip.finish().unwrap();
+        path
+    }
+
+    fn read_all(path: &Path) -> Result<Vec<SheetRow>, SheetError> {
+        rows(path)?.collect()
+    }
+
+    #[test]
+    fn cells_at_the_far_corners_are_refused_without_a_grid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = workbook(
+            dir.path(),
+            r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="1048576"><c r="XFD1048576" t="s"><v>0</v></c></row>"#,
+            &["+905321234567"],
+        );
+        let error = read_all(&path).unwrap_err();
+        assert!(error.0.contains("column XFD"), "{error}");
+        // Far down but within the columns Herald reads: two rows, nothing in between.
+        let path = workbook(
+            dir.path(),
+            r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="1048576"><c r="J1048576"><v>5</v></c></row>"#,
+            &["phone"],
+        );
+        let rows = read_all(&path).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].line, 1_048_576);
+        assert_eq!(rows[1].cells.len(), 10);
+        assert_eq!(rows[1].cells[9], "5");
+    }
+
+    #[test]
+    fn a_huge_shared_string_and_broken_references_are_refused_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let huge = "a".repeat(8 * 1024 * 1024);
+        let path = workbook(
+            dir.path(),
+            r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#,
+            &[&huge],
+        );
+        let error = rows(&path).err().expect("refused");
+        assert!(error.0.contains("larger than any cell"), "{error}");
+        for cell in [
+            r#"<c r="AAAAAAAAAAAAAAAAAAAAAAAAAAA1"><v>1</v></c>"#,
+            r#"<c r="A1" t="s"><v>99</v></c>"#,
+            r#"<c r="A1" t="s"><v>-1</v></c>"#,
+        ] {
+            let path = workbook(dir.path(), &format!(r#"<row r="1">{cell}</row>"#), &["x"]);
+            assert!(read_all(&path).is_err(), "{cell}");
+        }
+        let path = workbook(
+            dir.path(),
+            r#"<row r="99999999999999999999"><c><v>1</v></c></row>"#,
+            &[],
+        );
+        assert!(read_all(&path).is_err());
+    }
+
+    #[test]
+    fn values_read_as_excel_shows_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = workbook(
+            dir.path(),
+            r#"<row r="2"><c r="B2" t="s"><v>0</v></c><c r="C2"><v>905321234567</v></c><c r="D2" t="inlineStr"><is><r><t>In</t></r><r><t>line &amp; rich</t></r></is></c><c r="E2" t="b"><v>1</v></c><c r="F2" t="e"><v>#N/A</v></c><c r="G2" t="str"><f>A1</f><v>formula</v></c></row>"#,
+            &["Ay&#351;e"],
+        );
+        let rows = read_all(&path).unwrap();
+        assert_eq!(rows[0].line, 2);
+        assert_eq!(
+            rows[0].cells,
+            [
+                "",
+                "Ayşe",
+                "905321234567",
+                "Inline & rich",
+                "true",
+                "",
+                "formula"
+            ]
+        );
+    }
+
+    /// Hostile workbooks for the memory probe: every dimension and size a file can claim.
+    fn hostile_workbooks(dir: &Path, seed: u64) -> Vec<std::path::PathBuf> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut out = vec![
+            workbook(
+                dir,
+                r#"<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>"#,
+                &[],
+            ),
+            workbook(dir, &"<row><c><v>1</v></c></row>".repeat(200_000), &[]),
+            workbook(
+                dir,
+                r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#,
+                &[&"b".repeat(16 * 1024 * 1024)],
+            ),
+            workbook(
+                dir,
+                &format!(
+                    "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>{}</t></is></c></row>",
+                    "c".repeat(4 * 1024 * 1024)
+                ),
+                &[],
+            ),
+            workbook(
+                dir,
+                &format!("<!--{}-->", "d>".repeat(4 * 1024 * 1024)),
+                &[],
+            ),
+        ];
+        for _ in 0..40 {
+            let strings: Vec<String> = (0..rng.random_range(1..5))
+                .map(|_| "e".repeat(rng.random_range(0..40_000)))
+                .collect();
+            let mut sheet = String::new();
+            for _ in 0..rng.random_range(0..50) {
+                let row: u64 = if rng.random_bool(0.9) {
+                    rng.random_range(1..=1_048_576)
+                } else {
+                    rng.random_range(0..=u64::MAX)
+                };
+                sheet.push_str(&format!("<row r=\"{row}\">"));
+                for _ in 0..rng.random_range(0..20) {
+                    let column = if rng.random_bool(0.9) {
+                        column_name(rng.random_range(0..40))
+                    } else {
+                        column_name(rng.random_range(0..20_000))
+                    };
+                    let kind =
+                        ["s", "n", "b", "e", "str", "inlineStr", "d", "zz"][rng.random_range(0..8)];
+                    let value: u64 = if kind == "s" {
+                        rng.random_range(0..strings.len() as u64 + 1)
+                    } else {
+                        rng.random_range(0..u64::MAX)
+                    };
+                    sheet.push_str(&format!(
+                        "<c r=\"{column}{row}\" t=\"{kind}\"><v>{value}</v></c>"
+                    ));
+                }
+                sheet.push_str("</row>");
+            }
+            let strings: Vec<&str> = strings.iter().map(String::as_str).collect();
+            let path = workbook(dir, &sheet, &strings);
+            // Every few files, flip bytes anywhere in the zip.
+            if rng.random_bool(0.3) {
+                let mut bytes = std::fs::read(&path).unwrap();
+                for _ in 0..rng.random_range(1..20) {
+                    let at = rng.random_range(0..bytes.len());
+                    bytes[at] = rng.random();
+                }
+                std::fs::write(&path, bytes).unwrap();
+            }
+            out.push(path);
+        }
+        out
+    }
+
+    /// Run by [`hostile_workbooks_never_panic_and_stay_within_bounded_memory`] in a process of
+    /// its own, so its peak memory is the reader's alone.
+    #[test]
+    #[ignore = "run by hostile_workbooks_never_panic_and_stay_within_bounded_memory"]
+    fn memory_probe() {
+        let Ok(dir) = std::env::var("HERALD_XLSX_PROBE_DIR") else {
+            return;
+        };
+        let dir = Path::new(&dir);
+        let files = hostile_workbooks(dir, 7);
+        // Building the files took memory of its own; measure the reading from here on.
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let baseline = peak_rss_kb();
+        let mut outcomes = (0, 0);
+        for path in files {
+            match rows(&path).and_then(|rows| rows.collect::<Result<Vec<_>, _>>()) {
+                Ok(_) => outcomes.0 += 1,
+                Err(e) => {
+                    assert!(e.0.len() < 400, "a short reason: {}", e.0.len());
+                    outcomes.1 += 1;
+                }
+            }
+            std::fs::remove_file(&path).unwrap();
+        }
+        println!(
+            "probe: read={} refused={} baseline_kb={baseline} peak_kb={}",
+            outcomes.0,
+            outcomes.1,
+            peak_rss_kb()
+        );
+    }
+
+    fn peak_rss_kb() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn hostile_workbooks_never_panic_and_stay_within_bounded_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "contacts::xlsx::tests::memory_probe",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env("HERALD_XLSX_PROBE_DIR", dir.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "the probe panicked or aborted: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with("probe:"))
+            .expect("the probe ran");
+        let field = |name: &str| -> u64 {
+            line.split_whitespace()
+                .find_map(|f| f.strip_prefix(name))
+                .and_then(|v| v.parse().ok())
+                .unwrap()
+        };
+        // Reading adds a few megabytes to the process; a dense grid, or a 16 MB token buffered
+        // whole, would be far above this line.
+        let added_mb = field("peak_kb=").saturating_sub(field("baseline_kb=")) / 1024;
+        assert!(added_mb < 48, "reading took {added_mb} MB: {line}");
+        assert!(field("refused=") >= 4, "{line}");
     }
 }
