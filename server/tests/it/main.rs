@@ -8,6 +8,7 @@ mod contacts;
 mod crash;
 mod hardening;
 mod helpers;
+mod hostile_inputs;
 mod hostile_webhooks;
 mod operations;
 mod pages;
