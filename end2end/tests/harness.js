@@ -72,8 +72,18 @@ export async function withPage(browser, name, body, contextOptions = {}) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // Herald's Content-Security-Policy must never block Herald's own scripts, styles or requests.
+  const blocked = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to (execute|load|apply|connect)/.test(message.text())) {
+      blocked.push(message.text());
+    }
+  });
   try {
     await body(page, errors);
+    if (blocked.length > 0) {
+      throw new Error(`the page's own content was blocked by its CSP: ${blocked.join(' | ')}`);
+    }
   } catch (error) {
     mkdirSync(RESULTS, { recursive: true });
     const file = join(RESULTS, `${name.replace(/\W+/g, '-')}.png`);

@@ -425,6 +425,7 @@ async fn a_start_missed_while_down_waits_for_confirmation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_50_mps_no_second_holds_more_than_50_sends_and_the_pace_reaches_95_percent() {
+    let _quiet = crate::helpers::TIMING_SENSITIVE.lock().await;
     const RATE: u32 = 50;
     const RECIPIENTS: usize = 500;
     let app = TestApp::signed_in().await;

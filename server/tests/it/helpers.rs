@@ -15,6 +15,11 @@ use tokio::task::JoinHandle;
 /// Each section of the navigation (path, label); its page's heading is its label.
 pub use app::components::layout::SECTIONS;
 
+/// Held by the tests that measure pacing by the clock and by the tests that load the machine
+/// hardest (thousands of requests at once), so the two never overlap: the load would shift the
+/// arrival times the former measure.
+pub static TIMING_SENSITIVE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub const OWNER: &str = "owner";
 pub const PASSWORD: &str = "correct horse battery staple";
 

@@ -147,6 +147,7 @@ fn refused(status: u16, answer: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_spelling_of_any_route_reaches_protected_data_without_a_session() {
+    let _heavy = crate::helpers::TIMING_SENSITIVE.lock().await;
     let app = TestApp::signed_in().await;
     let contacts = &app.state.services.contacts;
     contacts
