@@ -33,9 +33,23 @@ pub async fn finished(app: &TestApp, id: &str) -> ImportView {
 }
 
 pub async fn import(app: &TestApp, name: &str, body: &str) -> ImportView {
-    let response = app
-        .upload("/contacts/imports/upload", name, body.as_bytes().to_vec())
-        .await;
+    import_bytes(
+        app,
+        name,
+        body.as_bytes().to_vec(),
+        vec![Category::Marketing],
+    )
+    .await
+}
+
+/// Uploads `bytes` as `name`, keeps the guessed mapping, records `consent`, and waits for the end.
+pub async fn import_bytes(
+    app: &TestApp,
+    name: &str,
+    bytes: Vec<u8>,
+    consent: Vec<Category>,
+) -> ImportView {
+    let response = app.upload("/contacts/imports/upload", name, bytes).await;
     assert_eq!(response.status(), StatusCode::OK);
     let id = response.json::<serde_json::Value>().await.unwrap()["id"]
         .as_str()
@@ -50,7 +64,7 @@ pub async fn import(app: &TestApp, name: &str, body: &str) -> ImportView {
             ImportSettings {
                 columns: uploaded.columns.clone(),
                 default_country: "TR".into(),
-                consent: vec![Category::Marketing],
+                consent,
                 has_header: true,
             },
         )

@@ -174,22 +174,12 @@ async fn metrics_are_for_this_machine_unless_a_token_is_set() {
 #[tokio::test]
 async fn refusals_are_client_errors_with_a_readable_body() {
     let app = TestApp::signed_in().await;
-    let token = app.cookie("herald_csrf").unwrap();
-    let cookie = format!(
-        "herald_session={}; herald_csrf={token}",
-        app.cookie("herald_session").unwrap()
-    );
-    let headers = [
-        ("content-type", "application/json"),
-        ("cookie", cookie.as_str()),
-    ];
     // A price no message costs is a rule broken, not a server failure.
     let mut table =
         serde_json::to_value(domain::campaign::estimate::PriceTable::default()).unwrap();
     table["rows"][0]["marketing"] = json!(1e308);
-    let body = json!({"csrf_token": token, "table": table}).to_string();
     let refused = app
-        .post_bytes("/api/campaigns/set_prices", body.into_bytes(), &headers)
+        .post_json("/api/campaigns/set_prices", json!({"table": table}))
         .await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
@@ -199,13 +189,10 @@ async fn refusals_are_client_errors_with_a_readable_body() {
     assert!(refused.text().await.unwrap().contains("from 0 to"));
 
     // A contact saved with a made-up time zone: 422, and its words arrive intact.
-    let body = json!({"csrf_token": token, "existing": false, "edit": {
+    let edit = json!({"existing": false, "edit": {
         "phone": "+905321234567", "default_country": "", "first_name": "Şule", "last_name": "",
-        "language": "", "time_zone": "Mars/Olympus", "tags": "", "consent": []}})
-    .to_string();
-    let refused = app
-        .post_bytes("/api/contacts/save", body.into_bytes(), &headers)
-        .await;
+        "language": "", "time_zone": "Mars/Olympus", "tags": "", "consent": []}});
+    let refused = app.post_json("/api/contacts/save", edit).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused
         .text()

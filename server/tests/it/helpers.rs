@@ -177,6 +177,27 @@ impl TestApp {
         self.post_raw(path, &all, &[]).await
     }
 
+    /// Calls a JSON server function as the pages do: `body` gets this browser's CSRF token, and
+    /// the session and CSRF cookies go along.
+    pub async fn post_json(&self, path: &str, mut body: serde_json::Value) -> Response {
+        if self.cookie("herald_csrf").is_none() {
+            self.get("/login").await;
+        }
+        body["csrf_token"] =
+            serde_json::Value::String(self.cookie("herald_csrf").unwrap_or_default());
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("POST");
+        self.remember(&response);
+        response
+    }
+
     /// Posts raw bytes with the given headers, as Meta's webhook delivery does.
     pub async fn post_bytes(
         &self,
@@ -301,4 +322,26 @@ pub fn location(response: &Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string()
+}
+
+/// A template record as stored, for tests that set up what the UI would have created earlier.
+pub fn stored_template(
+    connection_id: Option<uuid::Uuid>,
+    meta_id: Option<&str>,
+    definition: domain::whatsapp::graph::TemplateDefinition,
+) -> server::storage::templates::TemplateRecord {
+    server::storage::templates::TemplateRecord {
+        kind: server::storage::templates::TemplateKind::Approved,
+        connection_id,
+        definition,
+        meta_id: meta_id.map(str::to_string),
+        status: None,
+        quality: None,
+        rejected_reason: None,
+        status_detail: None,
+        approved_edits_ms: vec![],
+        history: vec![],
+        created_at_ms: 0,
+        updated_at_ms: 0,
+    }
 }

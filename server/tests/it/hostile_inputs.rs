@@ -11,10 +11,10 @@ use domain::whatsapp::graph::TemplateDefinition;
 use reqwest::{header, StatusCode};
 use serde_json::json;
 use server::storage::campaigns::CampaignStore;
-use server::storage::templates::{TemplateKind, TemplateRecord, TemplateStore};
+use server::storage::templates::TemplateStore;
 use uuid::Uuid;
 
-use crate::contacts::{finished, import};
+use crate::contacts::{import, import_bytes};
 use crate::helpers::TestApp;
 
 /// An .xlsx of 1.5 KB whose cells sit at A1 and XFD1048576.
@@ -77,29 +77,8 @@ async fn control_characters_and_utf16_never_reach_a_contact() {
     let app = TestApp::signed_in().await;
     // NUL inside a name, and a byte Windows-1252 leaves undefined (0x81).
     let mut list = b"phone,first_name\n+905321234567,Ay\x00se\n+905321234568,Can\x81\n".to_vec();
-    let response = app
-        .upload("/contacts/imports/upload", "list.csv", list.clone())
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let id = response.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    import_bytes(&app, "list.csv", list.clone(), vec![]).await;
     let contacts = &app.state.services.contacts;
-    let uploaded = contacts.import(id.clone()).await.unwrap();
-    contacts
-        .start_import(
-            id.clone(),
-            domain::contacts::import::ImportSettings {
-                columns: uploaded.columns.clone(),
-                default_country: "TR".into(),
-                consent: vec![],
-                has_header: true,
-            },
-        )
-        .await
-        .unwrap();
-    finished(&app, &id).await;
     let first = contacts.contact("+905321234567".into()).await.unwrap();
     assert_eq!(first.contact.first_name, "Ayse");
     let second = contacts.contact("+905321234568".into()).await.unwrap();
@@ -139,23 +118,7 @@ async fn a_template_of_a_thousand_placeholders_keeps_its_page_usable() {
     let id = Uuid::now_v7();
     TemplateStore::open(&app.state.store)
         .unwrap()
-        .save(
-            id,
-            &TemplateRecord {
-                kind: TemplateKind::Approved,
-                connection_id: None,
-                definition,
-                meta_id: None,
-                status: None,
-                quality: None,
-                rejected_reason: None,
-                status_detail: None,
-                approved_edits_ms: vec![],
-                history: vec![],
-                created_at_ms: 0,
-                updated_at_ms: 0,
-            },
-        )
+        .save(id, &crate::helpers::stored_template(None, None, definition))
         .unwrap();
     let page = app.get(&format!("/templates/{id}")).await;
     assert_eq!(page.status(), StatusCode::OK);

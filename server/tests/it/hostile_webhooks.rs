@@ -12,7 +12,7 @@ use server::storage::campaigns::{CampaignRecord, CampaignStore, RecipientRecord}
 use server::storage::connections::{Connection, ConnectionKind, ConnectionSecrets};
 use server::storage::contacts::ContactStore;
 use server::storage::inbox::InboxState;
-use server::storage::templates::{TemplateKind, TemplateRecord, TemplateStore};
+use server::storage::templates::TemplateStore;
 use server::whatsapp::signature;
 use uuid::Uuid;
 
@@ -199,25 +199,9 @@ async fn a_payload_signed_by_one_connection_changes_nothing_of_another() {
         "name": "welcome", "language": "en_US", "category": "UTILITY",
         "components": [{"type": "BODY", "text": "Welcome!"}]}))
     .unwrap();
-    templates
-        .save(
-            template_id,
-            &TemplateRecord {
-                kind: TemplateKind::Approved,
-                connection_id: Some(b.id),
-                definition,
-                meta_id: Some("9001".into()),
-                status: Some("APPROVED".into()),
-                quality: None,
-                rejected_reason: None,
-                status_detail: None,
-                approved_edits_ms: vec![],
-                history: vec![],
-                created_at_ms: 0,
-                updated_at_ms: 0,
-            },
-        )
-        .unwrap();
+    let mut record = crate::helpers::stored_template(Some(b.id), Some("9001"), definition);
+    record.status = Some("APPROVED".into());
+    templates.save(template_id, &record).unwrap();
     let sent = change(
         "200000000000002",
         "200000000000009",
