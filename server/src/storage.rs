@@ -28,6 +28,7 @@ mod schema;
 pub mod segments;
 pub mod senders;
 pub mod templates;
+pub mod windows;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

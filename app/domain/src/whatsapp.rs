@@ -8,3 +8,4 @@ pub mod graph;
 pub mod limits;
 pub mod status;
 pub mod webhook;
+pub mod window;

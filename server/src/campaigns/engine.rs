@@ -43,6 +43,7 @@ use crate::storage::campaigns::{
 use crate::storage::connections::ConnectionStore;
 use crate::storage::senders::SenderStore;
 use crate::storage::templates::TemplateStore;
+use crate::storage::windows::WindowStore;
 use crate::storage::{internal, StorageError, Store};
 use crate::whatsapp::consent_effects;
 use crate::whatsapp::provider::{ApiError, Providers};
@@ -114,6 +115,7 @@ struct Inner {
     templates: TemplateStore,
     connections: ConnectionStore,
     contacts: ContactsService,
+    windows: WindowStore,
     providers: Providers,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
@@ -173,6 +175,7 @@ impl Engine {
                 store: store.clone(),
                 campaigns: CampaignStore::open(store)?,
                 senders: SenderStore::open(store)?,
+                windows: WindowStore::open(store)?,
                 templates: TemplateStore::open(store)?,
                 connections: ConnectionStore::open(store)?,
                 contacts,
@@ -508,12 +511,18 @@ impl Engine {
                     continue;
                 }
             }
-            let in_service_window = contact.last_inbound_ms.is_some_and(|at| now - at < DAY_MS);
             let user = recipient
                 .wa_id
                 .clone()
                 .or_else(|| contact.wa_id.clone())
                 .unwrap_or_else(|| phone.trim_start_matches('+').to_string());
+            // A user who wrote to this number within its service window opens no new
+            // conversation, so the messaging limit does not count them.
+            let in_service_window = inner
+                .windows
+                .get(&connection_id, &user)
+                .map_err(internal)?
+                .allows_free_form(now);
             if !in_service_window {
                 let mut window = gate.conversations();
                 if !window.contains(&user, now) {

@@ -23,6 +23,7 @@ use crate::storage::inbox::InboxState;
 use crate::storage::messages::{InboundRecord, MessageStore, StatusUpdate};
 use crate::storage::senders::SenderStore;
 use crate::storage::templates::{StatusChange, TemplateStore};
+use crate::storage::windows::WindowStore;
 use crate::storage::{StorageError, Store};
 
 /// How many inbox entries one pass takes.
@@ -39,6 +40,7 @@ pub struct WebhookWorker {
     contacts: ContactStore,
     campaigns: CampaignStore,
     senders: SenderStore,
+    windows: WindowStore,
     stop_words: Arc<Vec<String>>,
     clock: Arc<dyn Clock>,
     /// Field names already reported as unknown, so each is logged once per run.
@@ -68,6 +70,7 @@ impl WebhookWorker {
             contacts: ContactStore::open(store)?,
             campaigns: CampaignStore::open(store)?,
             senders: SenderStore::open(store)?,
+            windows: WindowStore::open(store)?,
             stop_words: Arc::default(),
             clock,
             unknown_fields: Arc::default(),
@@ -257,6 +260,16 @@ impl WebhookWorker {
                 // They run before the message is recorded, so a crash in between repeats them
                 // (each is idempotent: consent follows event time, a reply credit moves a state
                 // once) rather than losing them.
+                // Every message (a repeat too: windows only ever close later) keeps the user's
+                // service window with this number open.
+                if let Some(user) = message.from.as_deref().or(message.user_id.as_deref()) {
+                    self.windows.inbound(
+                        &connection_id,
+                        user,
+                        message.timestamp.saturating_mul(1000),
+                        message.referral.is_some(),
+                    )?;
+                }
                 if self.messages.knows_inbound(&message.id)? {
                     return Ok(());
                 }

@@ -3,6 +3,7 @@
 // Helpers return the finished HTTP answer as their error; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+use domain::whatsapp::window::UserWindows;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -34,8 +35,6 @@ use crate::storage::Store;
 /// Largest upload the sandbox takes (Meta allows 100 MB documents; the sandbox keeps media in
 /// memory).
 const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
-/// The customer-service window.
-const WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 pub(super) fn router(sandbox: Sandbox) -> Router {
     Router::new()
@@ -299,7 +298,13 @@ fn decide(
         .store
         .last_inbound(&id, &wa_id)
         .map_err(Refusal::storage)?;
-    let in_window = last_inbound.is_some_and(|at| now_ms - at < WINDOW_MS);
+    // The same window rule as Herald's own (`domain::whatsapp::window`), applied to what the
+    // fake knows of its simulated users.
+    let in_window = last_inbound.is_some_and(|at| {
+        UserWindows::default()
+            .after_inbound(at, false)
+            .allows_free_form(now_ms)
+    });
     let (category, pricing_type, marketing, template_name) = match &message.content {
         MessageContent::Template { template } => {
             let stored = sandbox
