@@ -17,6 +17,10 @@ if [ -n "$bad" ]; then echo "domain depends on: $bad"; fail=1; fi
 # Only the storage module names sled.
 bad=$(grep -rlE '\bsled::' server/src | grep -v '^server/src/storage' || true)
 if [ -n "$bad" ]; then echo "sled used outside server/src/storage: $bad"; fail=1; fi
+# The wire layer never reaches into campaigns (campaigns use it, not the other way round), so the
+# two cannot import each other; shared rules such as the callback codec live in the domain.
+bad=$(grep -rlE 'crate::campaigns' server/src/whatsapp || true)
+if [ -n "$bad" ]; then echo "server/src/whatsapp imports campaigns: $bad"; fail=1; fi
 # Every Rust source file opens with a module doc saying what it is for.
 for f in $(git ls-files '*.rs'); do
   first=$(awk '/^#!\[doc/ || !/^[[:space:]]*(#!\[|$)/ { print; exit }' "$f")

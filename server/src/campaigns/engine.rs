@@ -18,6 +18,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use domain::campaign::callback;
 use domain::campaign::pacing::{self, retry_delay_ms, DAY_MS, MAX_ATTEMPTS};
 use domain::campaign::render::{template_message, Rendered};
 use domain::campaign::window::next_open_ms;
@@ -147,18 +148,6 @@ enum Step {
     Continue,
     Sleep(Duration),
     Done,
-}
-
-/// `herald:{campaign}:{phone}`: what each send carries so its webhooks name their recipient.
-pub fn callback_data(campaign: &Uuid, phone: &str) -> String {
-    format!("herald:{campaign}:{phone}")
-}
-
-/// Inverse of [`callback_data`].
-pub fn parse_callback_data(data: &str) -> Option<(Uuid, String)> {
-    let rest = data.strip_prefix("herald:")?;
-    let (campaign, phone) = rest.split_once(':')?;
-    Some((campaign.parse().ok()?, phone.to_string()))
 }
 
 impl Engine {
@@ -697,7 +686,7 @@ impl Engine {
                             template: template_message(&template, &rendered),
                         },
                     );
-                    message.biz_opaque_callback_data = Some(callback_data(&campaign, &phone));
+                    message.biz_opaque_callback_data = Some(callback::encode(&campaign, &phone));
                     let result = api.send(&message).await;
                     let (outcome, pause) = classify(result, &recipient, &gate, clock.now_ms());
                     (phone, outcome, pause)
@@ -1099,23 +1088,5 @@ fn classify(
             };
             (Outcome::Returned, Some(pause))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn callback_data_round_trips_and_ignores_foreign_values() {
-        let id = Uuid::now_v7();
-        let data = callback_data(&id, "+905321234567");
-        assert!(data.len() <= 512);
-        assert_eq!(
-            parse_callback_data(&data),
-            Some((id, "+905321234567".into()))
-        );
-        assert_eq!(parse_callback_data("order-17"), None);
-        assert_eq!(parse_callback_data("herald:nonsense:+1"), None);
     }
 }

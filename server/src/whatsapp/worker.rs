@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use super::consent_effects;
 use super::intake::Webhooks;
-use crate::campaigns::engine::parse_callback_data;
 use crate::clock::Clock;
 use crate::storage::campaigns::{CampaignStore, Delivery};
 use crate::storage::connections::Connection;
@@ -237,7 +236,7 @@ impl WebhookWorker {
                 if let Some((campaign, phone)) = report
                     .biz_opaque_callback_data
                     .as_deref()
-                    .and_then(parse_callback_data)
+                    .and_then(domain::campaign::callback::decode)
                 {
                     self.apply_campaign_status(connection_id, campaign, &phone, report)?;
                 }
