@@ -53,7 +53,7 @@ impl Application {
         let accounts = Accounts::new(&store, clock.clone())?;
         let webhooks = Webhooks::new(&store, clock.clone())?;
         let worker = WebhookWorker::new(&store, webhooks.clone(), clock.clone())?
-            .with_stop_words(config.stop_words.clone());
+            .with_stop_words(config.stop_words.clone())?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;

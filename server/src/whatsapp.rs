@@ -3,6 +3,7 @@
 //! sandbox and the settings service. The platform's rules themselves live in `domain::whatsapp`.
 
 pub mod consent_effects;
+pub mod fanout;
 pub mod intake;
 pub mod provider;
 pub mod sandbox;
