@@ -26,7 +26,7 @@ use crate::storage::connections::ConnectionStore;
 use crate::storage::contacts::ContactStore;
 use crate::storage::messages::{InboundRecord, MessageStore, StatusUpdate};
 use crate::storage::senders::SenderStore;
-use crate::storage::templates::{StatusChange, TemplateStore};
+use crate::storage::templates::{StatusChange, TemplateRecord, TemplateStore};
 use crate::storage::windows::WindowStore;
 use crate::storage::{StorageError, Store};
 
@@ -247,16 +247,29 @@ impl Fanout {
         }
     }
 
+    /// Applies `change` to Meta's template `meta_id` if it belongs to `connection_id`'s account,
+    /// recording it in the template's history.
+    fn change_template(
+        &self,
+        connection_id: Uuid,
+        meta_id: &str,
+        change: impl Fn(&mut TemplateRecord, i64) -> StatusChange,
+    ) -> Result<(), StorageError> {
+        if !self.owns_template(connection_id, meta_id)? {
+            return Ok(());
+        }
+        let at_ms = self.clock.now_ms();
+        self.templates
+            .apply(meta_id, |record| change(record, at_ms))?;
+        Ok(())
+    }
+
     fn template_status(
         &self,
         connection_id: Uuid,
         update: &TemplateStatusUpdate,
     ) -> Result<(), StorageError> {
-        if !self.owns_template(connection_id, &update.template_id)? {
-            return Ok(());
-        }
-        let at_ms = self.clock.now_ms();
-        self.templates.apply(&update.template_id, |record| {
+        self.change_template(connection_id, &update.template_id, |record, at_ms| {
             record.status = Some(update.event.clone());
             if update.event == "REJECTED" {
                 record.rejected_reason = update.reason.clone();
@@ -273,8 +286,7 @@ impl Fanout {
                 reason: update.reason.clone().filter(|r| r != "NONE"),
                 detail,
             }
-        })?;
-        Ok(())
+        })
     }
 
     fn template_quality(
@@ -282,11 +294,7 @@ impl Fanout {
         connection_id: Uuid,
         update: &TemplateQualityUpdate,
     ) -> Result<(), StorageError> {
-        if !self.owns_template(connection_id, &update.template_id)? {
-            return Ok(());
-        }
-        let at_ms = self.clock.now_ms();
-        self.templates.apply(&update.template_id, |record| {
+        self.change_template(connection_id, &update.template_id, |record, at_ms| {
             record.quality = Some(update.new.clone());
             StatusChange {
                 at_ms,
@@ -294,8 +302,7 @@ impl Fanout {
                 reason: update.previous.as_ref().map(|p| format!("was {p}")),
                 detail: None,
             }
-        })?;
-        Ok(())
+        })
     }
 
     fn template_category(
@@ -303,11 +310,7 @@ impl Fanout {
         connection_id: Uuid,
         update: &TemplateCategoryUpdate,
     ) -> Result<(), StorageError> {
-        if !self.owns_template(connection_id, &update.template_id)? {
-            return Ok(());
-        }
-        let at_ms = self.clock.now_ms();
-        self.templates.apply(&update.template_id, |record| {
+        self.change_template(connection_id, &update.template_id, |record, at_ms| {
             record.definition.category = update.new_category.clone();
             StatusChange {
                 at_ms,
@@ -318,8 +321,7 @@ impl Fanout {
                     .map(|p| format!("was {p}")),
                 detail: None,
             }
-        })?;
-        Ok(())
+        })
     }
 
     fn number_quality(
