@@ -130,7 +130,13 @@ fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
     let button = move |label: &'static str, action: &'static str, testid: &'static str| {
         view! {
             <button type="button" class="button" data-testid=testid on:click=move |_| {
-                if action != "cancel" || confirm("Cancel this campaign? Recipients not sent yet will never be sent to.") {
+                let unknown = progress.with_untracked(|p| p.counts.unknown);
+                let sure = match action {
+                    "cancel" => confirm("Cancel this campaign? Recipients not sent yet will never be sent to."),
+                    "resend_unknown" => confirm(&format!("Send again to {unknown} recipients whose outcome is unknown? Their request may have reached WhatsApp before the answer was lost, so up to {unknown} of them may already have the message and would get it twice.")),
+                    _ => true,
+                };
+                if sure {
                     act.dispatch(action.to_string());
                 }
             }>{label}</button>
@@ -203,7 +209,7 @@ fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
             <progress max="100" value=move || done_pct().to_string() data-testid="campaign-bar"></progress>
             <p>{move || format!("{} % done", done_pct())}</p>
             {move || progress.with(|p| p.waiting.clone()).map(|(why, until)| view! {
-                <p class="notice" data-testid="waiting">{why}" Expected to resume at "{when(until)}"."</p>
+                <p class="notice" data-testid="waiting">{why}" Until "{when(until)}"."</p>
             })}
             <dl class="facts" data-testid="campaign-counts">
                 {move || {

@@ -51,8 +51,8 @@ use crate::whatsapp::provider::{ApiError, Providers};
 
 /// Sends in flight at once per campaign.
 const CONCURRENCY: usize = 64;
-/// Claimed batches per campaign at once: the next ones are claimed (and flushed) while earlier
-/// ones send, so a slow disk sync never leaves a gap in the number's pace.
+/// Claimed batches per campaign at once: the next ones are claimed while earlier ones send, so
+/// bookkeeping never leaves a gap in the number's pace.
 const BATCHES_IN_FLIGHT: usize = 4;
 /// How often the supervisor looks for work.
 const TICK: Duration = Duration::from_millis(500);
@@ -278,6 +278,9 @@ impl Engine {
         if let Err(error) = self.rebuild_windows() {
             tracing::error!(%error, "cannot rebuild the 24-hour conversation counts");
         }
+        if let Err(error) = self.recover() {
+            tracing::error!(%error, "cannot requeue the sends a previous run left claimed");
+        }
         loop {
             if let Err(error) = self.supervise(&stop) {
                 tracing::error!(%error, "campaign supervisor failed; will retry");
@@ -312,6 +315,43 @@ impl Engine {
             for (user, at) in sends {
                 window.record(&user, at);
             }
+        }
+        Ok(())
+    }
+
+    /// After a restart, before anything sends: recipients the previous run claimed but never
+    /// sent go back in the queue (they are sent without anyone's action); those marked
+    /// `sending` may have reached WhatsApp and wait for their report. The history says both.
+    fn recover(&self) -> Result<(), StorageError> {
+        let inner = &self.inner;
+        let now = inner.clock.now_ms();
+        let minutes = (inner.config.unknown_after_ms + 59_999) / 60_000;
+        for (id, record) in inner.campaigns.list()? {
+            if inner.campaigns.stats(&id)?.counts.sending == 0 {
+                continue;
+            }
+            let requeued = inner.campaigns.requeue_claimed(&id, now, &|_| false)?;
+            if record.status.is_finished() {
+                inner
+                    .campaigns
+                    .skip_pending(&id, SkipReason::Cancelled, now)?;
+            }
+            let in_doubt = inner.campaigns.stats(&id)?.counts.sending;
+            tracing::warn!(campaign = %id, requeued, in_doubt, "recovered the sends of an interrupted run");
+            inner.campaigns.update(&id, |r| {
+                let mut said = String::from("Herald restarted while sending");
+                if requeued > 0 {
+                    said.push_str(&format!(
+                        "; {requeued} recipients not sent yet are queued again"
+                    ));
+                }
+                if in_doubt > 0 {
+                    said.push_str(&format!("; {in_doubt} messages sent just before wait for WhatsApp's report (after {minutes} min without one they count as unknown)"));
+                }
+                said.push('.');
+                note(r, now, &said);
+                true
+            })?;
         }
         Ok(())
     }
@@ -536,7 +576,8 @@ impl Engine {
             }
             to_send.push((phone, recipient));
         }
-        // Durable before acting: every recipient about to be sent is `sending` on disk.
+        // Claimed, not yet durable: nothing leaves until each send's own `sending` mark is on
+        // disk (see `send_batch`), so a crash here only puts them back in the queue.
         let phones: Vec<String> = immediate
             .iter()
             .map(|(p, _)| p.clone())
@@ -548,7 +589,6 @@ impl Engine {
                 .await
                 .map_err(internal)?
         };
-        inner.store.flush().await.map_err(internal)?;
         let claimed: std::collections::HashSet<String> =
             claimed.into_iter().map(|(p, _)| p).collect();
         to_send.retain(|(p, _)| claimed.contains(p));
@@ -664,7 +704,11 @@ impl Engine {
                     slots.clone(),
                     stop.clone(),
                 );
-                let clock = inner.clock.clone();
+                let (clock, store, campaigns) = (
+                    inner.clock.clone(),
+                    inner.store.clone(),
+                    inner.campaigns.clone(),
+                );
                 async move {
                     if stop.is_cancelled() {
                         return (phone, Outcome::Returned, None);
@@ -673,6 +717,22 @@ impl Engine {
                     if stop.is_cancelled() {
                         return (phone, Outcome::Returned, None);
                     }
+                    // Durable before acting: from this mark on the message may reach WhatsApp,
+                    // and a restart waits for its report instead of sending it again. Marks
+                    // share disk syncs (group commit), so the pace does not pay one per send.
+                    match campaigns.dispatch(&campaign, &phone, clock.now_ms()) {
+                        Ok(true) => {}
+                        Ok(false) => return (phone, Outcome::Returned, None),
+                        Err(error) => {
+                            tracing::error!(%error, "cannot mark a send; it is not sent");
+                            return (phone, Outcome::Returned, None);
+                        }
+                    }
+                    if let Err(error) = store.flush().await {
+                        tracing::error!(%error, "cannot sync a send mark; it is not sent");
+                        return (phone, Outcome::Returned, None);
+                    }
+                    gate.admit().await;
                     let rendered = Rendered {
                         values: slots
                             .iter()
@@ -760,11 +820,17 @@ impl Engine {
                     .map(|(_, p)| p.clone())
                     .collect()
             };
+            let busy = |phone: &str| in_flight.contains(phone);
+            // Claims a failed batch left behind (nothing of theirs left): back in the queue.
+            let orphaned = inner
+                .campaigns
+                .requeue_claimed(id, now, &busy)
+                .map_err(internal)?;
             let expired = inner
                 .campaigns
-                .expire_sending(id, cutoff, now, &|phone| in_flight.contains(phone))
+                .expire_sending(id, cutoff, now, &busy)
                 .map_err(internal)?;
-            if expired > 0 {
+            if orphaned > 0 || expired > 0 {
                 tracing::warn!(campaign = %id, expired, "sends without answer or status report are now reported as unknown");
                 return Ok(Step::Continue);
             }
@@ -781,6 +847,7 @@ impl Engine {
             )));
         }
         if stats.counts.sending > 0 {
+            self.await_reports(id, now, stats.counts.sending)?;
             return Ok(Step::Sleep(Duration::from_millis(500)));
         }
         let counts = stats.counts;
@@ -808,6 +875,41 @@ impl Engine {
             .map_err(internal)?;
         tracing::info!(campaign = %id, accepted = counts.accepted(), failed = counts.failed, "campaign completed");
         Ok(Step::Done)
+    }
+
+    /// Only reports are awaited (sends a restart cut off): says so, and until when, instead of
+    /// showing a running campaign with nothing to do.
+    fn await_reports(&self, id: &Uuid, now: i64, sending: u64) -> Result<(), String> {
+        let busy = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|(c, _)| c == id);
+        let known = self
+            .live_state()
+            .get(id)
+            .and_then(|s| s.waiting.clone())
+            .is_some_and(|(_, until)| until > now);
+        if busy || known {
+            return Ok(());
+        }
+        let Some(last) = self
+            .inner
+            .campaigns
+            .last_dispatch_ms(id)
+            .map_err(internal)?
+        else {
+            return Ok(());
+        };
+        let until = last + self.inner.config.unknown_after_ms;
+        let mut live = self.live_state();
+        live.entry(*id).or_default().waiting = Some((
+            format!("Everything else is done; waiting for WhatsApp's report on {sending} messages whose answer never came (Herald restarted, or the connection dropped). Those still without one then count as unknown and can be resent."),
+            until,
+        ));
+        Ok(())
     }
 
     /// Whether to look for stale `sending` recipients now: a scan of the campaign, so at most

@@ -3,18 +3,21 @@
 //! 24-hour count of new business-initiated conversations that the messaging-limit tier caps.
 //!
 //! Pacing has two layers. A slot schedule hands out send times exactly `1 / rate` apart on an
-//! absolute timeline, one waiter at a time, so a timer that wakes a little late does not push
-//! every later send back (a plain rate limiter with no burst loses that lateness on every send,
-//! several percent of the throughput). Under it, a governor limiter allowing the same rate with a
-//! burst of two is the hard guarantee: whatever the schedule does, no more than the rate leaves.
+//! absolute timeline (3 % under the number's rate), one waiter at a time, so a timer that wakes a
+//! little late does not push every later send back (a plain rate limiter with no burst loses that
+//! lateness on every send, several percent of the throughput). Between a slot and its request
+//! comes the send's durable mark, whose disk sync is shared and now and then slow. So the hard
+//! guarantee is taken last, immediately before the request: a log of the last second's sends
+//! that never lets one second hold more than the paced rate, and lets the sends a slow sync held
+//! back leave as soon as the second allows — a smoothing limiter with no burst would keep them
+//! late for the rest of the campaign.
 
-use std::num::NonZeroU32;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use domain::campaign::pacing::{paced_rate, ConversationWindow};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
 
 use crate::clock::Clock;
@@ -23,12 +26,17 @@ use crate::clock::Clock;
 struct Pace {
     mps: Option<u32>,
     interval: Duration,
-    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    /// Sends any one second may hold (`None`: unthrottled).
+    per_second: Option<usize>,
 }
+
+const SECOND: Duration = Duration::from_secs(1);
 
 /// A sender number's gate.
 pub struct SenderGate {
     pace: RwLock<Pace>,
+    /// When the sends of the last second left, oldest first.
+    last_second: Mutex<VecDeque<Instant>>,
     /// The next free slot; held by the one task waiting for it.
     next_slot: tokio::sync::Mutex<Option<Instant>>,
     cooldown_until_ms: AtomicI64,
@@ -41,16 +49,12 @@ fn pace(mps: Option<u32>) -> Pace {
     let interval = mps.map_or(Duration::ZERO, |m| {
         Duration::from_secs_f64(1.0 / paced_rate(m))
     });
-    let limiter = mps.map(|_| {
-        let quota = Quota::with_period(interval)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
-        Arc::new(RateLimiter::direct(quota))
-    });
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let per_second = mps.map(|m| (paced_rate(m).ceil() as usize).max(1));
     Pace {
         mps,
         interval,
-        limiter,
+        per_second,
     }
 }
 
@@ -59,6 +63,7 @@ impl SenderGate {
     pub fn new(mps: Option<u32>, clock: Arc<dyn Clock>) -> Self {
         Self {
             pace: RwLock::new(pace(mps)),
+            last_second: Mutex::default(),
             next_slot: tokio::sync::Mutex::new(None),
             cooldown_until_ms: AtomicI64::new(0),
             window: Mutex::default(),
@@ -87,7 +92,8 @@ impl SenderGate {
         self.cooldown_until_ms.fetch_max(until, Ordering::SeqCst);
     }
 
-    /// Waits for this number's next send slot.
+    /// Waits for this number's next send slot on the schedule; [`Self::admit`] follows right
+    /// before the request.
     pub async fn wait_turn(&self) {
         loop {
             let wait = self.cooldown_until_ms.load(Ordering::SeqCst) - self.clock.now_ms();
@@ -96,11 +102,10 @@ impl SenderGate {
             }
             tokio::time::sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(0))).await;
         }
-        let (interval, limiter) = match self.pace.read() {
-            Ok(p) => (p.interval, p.limiter.clone()),
-            Err(_) => return,
+        let interval = match self.pace.read() {
+            Ok(p) if p.per_second.is_some() => p.interval,
+            _ => return,
         };
-        let Some(limiter) = limiter else { return };
         let mut next_slot = self.next_slot.lock().await;
         let now = Instant::now();
         // Behind by more than a slot (idle, or a cool-down): start afresh, no catching up.
@@ -109,12 +114,67 @@ impl SenderGate {
             _ => now,
         };
         tokio::time::sleep_until(slot).await;
-        limiter.until_ready().await;
         *next_slot = Some(slot + interval);
+    }
+
+    /// The hard limit, taken immediately before the request: no second holds more sends than
+    /// the paced rate, however a shared disk sync bunched them.
+    pub async fn admit(&self) {
+        let Some(per_second) = self.pace.read().ok().and_then(|p| p.per_second) else {
+            return;
+        };
+        loop {
+            let free_at = {
+                let mut sent = self.last_second.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                while sent.front().is_some_and(|at| *at + SECOND <= now) {
+                    sent.pop_front();
+                }
+                if sent.len() < per_second {
+                    sent.push_back(now);
+                    return;
+                }
+                // The rate may have dropped: the oldest send that must age out first.
+                sent[sent.len() - per_second] + SECOND
+            };
+            tokio::time::sleep_until(free_at).await;
+        }
     }
 
     /// Locks the conversation window (a poisoned lock still holds valid counts).
     pub fn conversations(&self) -> std::sync::MutexGuard<'_, ConversationWindow> {
         self.window.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+
+    #[tokio::test]
+    async fn no_second_holds_more_than_the_rate_however_sends_bunch() {
+        let gate = SenderGate::new(Some(5), Arc::new(SystemClock));
+        let started = Instant::now();
+        // Five held back by a slow disk sync arrive together: they leave at once...
+        for _ in 0..5 {
+            gate.admit().await;
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "a backlog drains at once"
+        );
+        // ...and the sixth waits until the first is a second old.
+        gate.admit().await;
+        assert!(started.elapsed() >= Duration::from_millis(990));
+    }
+
+    #[tokio::test]
+    async fn an_unthrottled_gate_never_waits() {
+        let gate = SenderGate::new(None, Arc::new(SystemClock));
+        for _ in 0..10_000 {
+            gate.admit().await;
+            gate.wait_turn().await;
+        }
     }
 }

@@ -111,6 +111,10 @@ pub struct RecipientRecord {
     /// Whether a billable status report was counted in the cost.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub billed: bool,
+    /// Queued again by a person after its outcome was unknown: a late report of the first
+    /// send then calls the resend off.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resent: bool,
 }
 
 impl RecipientRecord {
@@ -136,6 +140,7 @@ impl RecipientRecord {
             updated_at_ms: now_ms,
             last_error: None,
             billed: false,
+            resent: false,
         }
     }
 }
@@ -493,8 +498,9 @@ impl CampaignStore {
         Ok(out)
     }
 
-    /// Marks `phones` `sending` (they must be pending) in one transaction and returns those
-    /// claimed. The caller flushes before sending.
+    /// Marks `phones` `claimed` (they must be pending) in one transaction and returns those
+    /// claimed. Nothing has left yet, so no flush is needed: a crash leaves them claimed and
+    /// [`Self::requeue_claimed`] puts them back.
     pub fn claim(
         &self,
         campaign: &Uuid,
@@ -517,9 +523,8 @@ impl CampaignStore {
                         continue;
                     }
                     queue.remove(&queue_key(*campaign, record.not_before_ms, phone))?;
-                    totals.moved(&record.state, &RecipientState::Sending, now_ms);
-                    record.state = RecipientState::Sending;
-                    record.sent_at_ms = Some(now_ms);
+                    totals.moved(&record.state, &RecipientState::Claimed, now_ms);
+                    record.state = RecipientState::Claimed;
                     record.updated_at_ms = now_ms;
                     recipients.insert(&key, &record)?;
                     claimed.push((phone.clone(), record));
@@ -528,6 +533,60 @@ impl CampaignStore {
                 Ok::<_, TxError<StorageError>>(claimed)
             },
         )
+    }
+
+    /// Marks a claimed recipient `sending` just before its request leaves. `false` when it is
+    /// no longer claimed (then nothing may be sent). The caller flushes before the request, so
+    /// after a crash every message that may have reached WhatsApp is known as `sending`.
+    pub fn dispatch(
+        &self,
+        campaign: &Uuid,
+        phone: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        let mut dispatched = false;
+        self.recipients
+            .update(&(*campaign, phone.to_string()), |current| {
+                let mut record = current?;
+                dispatched = record.state == RecipientState::Claimed;
+                if dispatched {
+                    // Claimed and sending count alike (in flight): the stats need no change.
+                    record.state = RecipientState::Sending;
+                    record.sent_at_ms = Some(now_ms);
+                    record.updated_at_ms = now_ms;
+                }
+                Some(record)
+            })?;
+        Ok(dispatched)
+    }
+
+    /// When the latest `sending` recipient was marked (`None`: there is none).
+    pub fn last_dispatch_ms(&self, campaign: &Uuid) -> Result<Option<i64>, StorageError> {
+        let mut latest = None;
+        for entry in self.recipients(campaign) {
+            let (_, record) = entry?;
+            if record.state == RecipientState::Sending {
+                latest = latest.max(Some(record.updated_at_ms));
+            }
+        }
+        Ok(latest)
+    }
+
+    /// Puts `claimed` recipients that no send is under way for (`busy` says which are) back in
+    /// the queue: after a restart, or when a batch died. Returns how many.
+    pub fn requeue_claimed(
+        &self,
+        campaign: &Uuid,
+        now_ms: i64,
+        busy: &dyn Fn(&str) -> bool,
+    ) -> Result<usize, StorageError> {
+        let claimed = self.phones_where(campaign, |phone, r| {
+            r.state == RecipientState::Claimed && !busy(phone)
+        })?;
+        self.rewrite(campaign, &claimed, now_ms, |record| {
+            (record.state == RecipientState::Claimed).then_some(RecipientState::Pending)
+        })?;
+        Ok(claimed.len())
     }
 
     /// Records the outcomes of claimed sends in one transaction.
@@ -607,7 +666,21 @@ impl CampaignStore {
                 record.wamid = record.wamid.take().or(Some(delivery.wamid.to_string()));
                 record.wa_id = record.wa_id.take().or(delivery.wa_id.map(str::to_string));
                 let before = record.state.clone();
-                match before.on_status(delivery.status, delivery.code, delivery.reason) {
+                // Resent after its outcome was unknown, and the report of the first send arrives
+                // before the resend leaves: that send did arrive, so the resend is called off.
+                let called_off = before == RecipientState::Pending && record.resent;
+                let judged = if called_off {
+                    RecipientState::Unknown {
+                        reason: String::new(),
+                    }
+                    .on_status(delivery.status, delivery.code, delivery.reason)
+                } else {
+                    before.on_status(delivery.status, delivery.code, delivery.reason)
+                };
+                if called_off && judged != Transition::Stay {
+                    queue.remove(&queue_key(*campaign, record.not_before_ms, phone))?;
+                }
+                match judged {
                     Transition::Stay => {}
                     Transition::To(next) => {
                         totals.moved(&before, &next, delivery.at_ms);
@@ -707,8 +780,11 @@ impl CampaignStore {
             matches!(r.state, RecipientState::Unknown { .. })
         })?;
         self.rewrite(campaign, &unknown, now_ms, |record| {
-            matches!(record.state, RecipientState::Unknown { .. })
-                .then_some(RecipientState::Pending)
+            if !matches!(record.state, RecipientState::Unknown { .. }) {
+                return None;
+            }
+            record.resent = true;
+            Some(RecipientState::Pending)
         })?;
         Ok(unknown.len())
     }
@@ -755,7 +831,7 @@ impl CampaignStore {
         campaign: &Uuid,
         phones: &[String],
         now_ms: i64,
-        f: impl Fn(&RecipientRecord) -> Option<RecipientState>,
+        f: impl Fn(&mut RecipientRecord) -> Option<RecipientState>,
     ) -> Result<(), StorageError> {
         for chunk in phones.chunks(512) {
             self.rewrite_chunk(campaign, chunk, now_ms, &f)?;
@@ -770,7 +846,7 @@ impl CampaignStore {
         campaign: &Uuid,
         phones: &[String],
         now_ms: i64,
-        f: impl Fn(&RecipientRecord) -> Option<RecipientState>,
+        f: impl Fn(&mut RecipientRecord) -> Option<RecipientState>,
     ) -> Result<(), StorageError> {
         transact3(
             &self.recipients,
@@ -783,7 +859,7 @@ impl CampaignStore {
                     let Some(mut record) = recipients.get::<StorageError>(&key)? else {
                         continue;
                     };
-                    let Some(next) = f(&record) else { continue };
+                    let Some(next) = f(&mut record) else { continue };
                     if record.state == RecipientState::Pending {
                         queue.remove(&queue_key(*campaign, record.not_before_ms, phone))?;
                     }
@@ -843,7 +919,7 @@ fn apply_outcome(record: &mut RecipientRecord, outcome: &Outcome, now_ms: i64) {
             }
         }
         // A webhook already settled it: the send did happen, whatever the HTTP said.
-        _ if current != RecipientState::Sending => {}
+        _ if !matches!(current, RecipientState::Sending | RecipientState::Claimed) => {}
         Outcome::Retry {
             not_before_ms,
             reason,
@@ -890,5 +966,117 @@ fn apply_outcome(record: &mut RecipientRecord, outcome: &Outcome, now_ms: i64) {
         Outcome::AnswerLost { reason } => {
             record.last_error = Some(reason.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_with(phones: &[&str]) -> (tempfile::TempDir, CampaignStore, Uuid) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = CampaignStore::open(&Store::open(dir.path()).unwrap()).unwrap();
+        let campaign = Uuid::now_v7();
+        let batch: Vec<_> = phones
+            .iter()
+            .map(|p| ((*p).to_string(), RecipientRecord::pending(0)))
+            .collect();
+        store.add_recipients(&campaign, &batch, &[]).unwrap();
+        (dir, store, campaign)
+    }
+
+    fn state(store: &CampaignStore, campaign: &Uuid, phone: &str) -> RecipientState {
+        store.recipient(campaign, phone).unwrap().unwrap().state
+    }
+
+    fn delivered<'a>(wamid: &'a str) -> Delivery<'a> {
+        Delivery {
+            status: DeliveryStatus::Delivered,
+            wamid,
+            wa_id: None,
+            code: None,
+            reason: "",
+            billable_category: None,
+            price: 0.0,
+            at_ms: 50,
+        }
+    }
+
+    #[test]
+    fn claimed_recipients_go_back_to_the_queue_and_sending_ones_wait() {
+        let (_dir, store, id) = store_with(&["+901", "+902", "+903"]);
+        let phones = ["+901".to_string(), "+902".to_string(), "+903".to_string()];
+        assert_eq!(store.claim(&id, &phones, 10).unwrap().len(), 3);
+        assert!(
+            store.due(&id, 100, 10).unwrap().is_empty(),
+            "claimed are not due"
+        );
+        assert!(store.dispatch(&id, "+901", 20).unwrap());
+        assert!(!store.dispatch(&id, "+901", 21).unwrap(), "dispatched once");
+        assert_eq!(store.stats(&id).unwrap().counts.sending, 3);
+
+        // A restart: nothing is busy any more.
+        assert_eq!(store.requeue_claimed(&id, 30, &|_| false).unwrap(), 2);
+        assert_eq!(state(&store, &id, "+901"), RecipientState::Sending);
+        let due: Vec<String> = store
+            .due(&id, 30, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(due, ["+902", "+903"]);
+        let counts = store.stats(&id).unwrap().counts;
+        assert_eq!((counts.pending, counts.sending), (2, 1));
+        assert_eq!(store.last_dispatch_ms(&id).unwrap(), Some(20));
+        assert!(
+            !store.dispatch(&id, "+902", 31).unwrap(),
+            "pending is not claimed"
+        );
+    }
+
+    #[test]
+    fn a_claim_still_being_sent_is_not_requeued() {
+        let (_dir, store, id) = store_with(&["+901"]);
+        store.claim(&id, &["+901".to_string()], 10).unwrap();
+        assert_eq!(store.requeue_claimed(&id, 20, &|p| p == "+901").unwrap(), 0);
+        assert_eq!(state(&store, &id, "+901"), RecipientState::Claimed);
+    }
+
+    #[test]
+    fn a_late_report_calls_off_the_resend_of_an_unknown_recipient() {
+        let (_dir, store, id) = store_with(&["+901", "+902"]);
+        let phones = ["+901".to_string(), "+902".to_string()];
+        store.claim(&id, &phones, 10).unwrap();
+        store.dispatch(&id, "+901", 11).unwrap();
+        store.dispatch(&id, "+902", 11).unwrap();
+        store.expire_sending(&id, 20, 20, &|_| false).unwrap();
+        assert_eq!(store.requeue_unknown(&id, 30).unwrap(), 2);
+        assert_eq!(store.due(&id, 30, 10).unwrap().len(), 2);
+
+        // The first send of +901 did arrive; its report comes after the resend was pressed.
+        let connection = Uuid::now_v7();
+        store
+            .apply_delivery(&id, &connection, "+901", &delivered("wamid.A"))
+            .unwrap();
+        assert_eq!(state(&store, &id, "+901"), RecipientState::Delivered);
+        let due: Vec<String> = store
+            .due(&id, 100, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(due, ["+902"], "only the one with no report is resent");
+        let counts = store.stats(&id).unwrap().counts;
+        assert_eq!((counts.pending, counts.delivered), (1, 1));
+    }
+
+    #[test]
+    fn a_report_for_a_recipient_never_sent_changes_nothing() {
+        let (_dir, store, id) = store_with(&["+901"]);
+        store
+            .apply_delivery(&id, &Uuid::now_v7(), "+901", &delivered("wamid.B"))
+            .unwrap();
+        assert_eq!(state(&store, &id, "+901"), RecipientState::Pending);
+        assert_eq!(store.due(&id, 100, 10).unwrap().len(), 1);
     }
 }

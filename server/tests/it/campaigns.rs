@@ -479,3 +479,119 @@ async fn at_50_mps_no_second_holds_more_than_50_sends_and_the_pace_reaches_95_pe
     );
     println!("busiest second: {busiest} sends; average {achieved:.2} sends per second");
 }
+
+/// What a `kill -9` leaves, written straight into a stopped Herald's store: one recipient claimed
+/// but never sent, one whose request may have reached WhatsApp. The restart sends the first
+/// without anyone's action, says that it waits for the second's report (and until when), then
+/// reports it unknown and completes — it does not sit "running" with nothing to say.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_sends_what_was_claimed_and_says_it_waits_for_what_may_have_left() {
+    use domain::campaign::{CampaignStatus, RecipientState};
+    use server::config::Config;
+    use server::storage::campaigns::{CampaignStore, RecipientRecord};
+    use server::storage::Store;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::for_data_dir(dir.path());
+    config.unknown_after_secs = 3;
+    let app = TestApp::spawn_with(config.clone()).await;
+    app.set_up_owner().await;
+    app.log_in(crate::helpers::OWNER, crate::helpers::PASSWORD)
+        .await;
+    let connection = fast_sandbox(&app, 50, "TIER_10K");
+    let template = spring_sale(&app, &connection).await;
+    import(
+        &app,
+        "later.csv",
+        "phone,first_name\n+905320000117,Claimed\n+905320000127,InDoubt\n",
+    )
+    .await;
+    let list = import(&app, "first.csv", "phone,first_name\n+905320000107,First\n").await;
+    let campaigns = app.state.services.campaigns.clone();
+    let id = campaigns
+        .save(None, draft(&connection, &template, &list.id))
+        .await
+        .unwrap();
+    campaigns.launch(id.clone()).await.unwrap();
+    wait_until(&app, &id, "completed").await;
+    drop(campaigns);
+    app.stop().await;
+
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let records = CampaignStore::open(&store).unwrap();
+        let uuid = id.parse().unwrap();
+        let now = chrono::Utc::now().timestamp_millis();
+        let left = |state, name: &str| {
+            let mut record = RecipientRecord::new(state, now);
+            record.values = vec![name.to_string()];
+            record
+        };
+        records
+            .add_recipients(
+                &uuid,
+                &[
+                    (
+                        "+905320000117".into(),
+                        left(RecipientState::Claimed, "Claimed"),
+                    ),
+                    (
+                        "+905320000127".into(),
+                        left(RecipientState::Sending, "InDoubt"),
+                    ),
+                ],
+                &[],
+            )
+            .unwrap();
+        records
+            .update(&uuid, |r| {
+                r.status = CampaignStatus::Running;
+                true
+            })
+            .unwrap();
+        store.flush().await.unwrap();
+    }
+
+    let app = TestApp::spawn_with(config).await;
+    let campaigns = app.state.services.campaigns.clone();
+    let mut waiting = None;
+    for _ in 0..100 {
+        let view = campaigns.campaign(id.clone()).await.unwrap();
+        if let Some((why, until)) = view.progress.waiting.clone() {
+            waiting = Some((why, until, view));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (why, until, view) = waiting.expect("the page says what the campaign waits for");
+    assert!(
+        why.contains("waiting for WhatsApp's report on 1 messages"),
+        "{why}"
+    );
+    assert!(
+        until > chrono::Utc::now().timestamp_millis(),
+        "a time still to come"
+    );
+    assert!(
+        view.history.iter().any(|e| e.what.contains(
+            "1 recipients not sent yet are queued again; 1 messages sent just before wait"
+        )),
+        "{:?}",
+        view.history
+    );
+    let sent = accepted_per_number(&app);
+    assert_eq!(
+        sent.get("905320000117"),
+        Some(&1),
+        "the claimed one is sent"
+    );
+    assert_eq!(
+        sent.get("905320000127"),
+        None,
+        "the one in doubt is not sent again"
+    );
+
+    let done = wait_until(&app, &id, "completed").await;
+    assert_eq!(done.progress.counts.unknown, 1);
+    assert_eq!(done.progress.counts.total, 3);
+}

@@ -185,7 +185,11 @@ impl SkipReason {
 pub enum RecipientState {
     /// Waiting for its turn (or for a retry time).
     Pending,
-    /// Recorded durably just before the API call; the outcome is not yet written.
+    /// Picked for one of the next sends but not handed to the API yet. Nothing has left, so a
+    /// restart puts it straight back in the queue.
+    Claimed,
+    /// Marked durably just before its API request: from here the message may have reached
+    /// WhatsApp, so only a status report (or a person) settles it, never an automatic resend.
     Sending,
     /// Accepted by WhatsApp.
     Sent,
@@ -232,6 +236,7 @@ impl RecipientState {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::Claimed => "claimed",
             Self::Sending => "sending",
             Self::Sent => "sent",
             Self::Delivered => "delivered",
@@ -255,12 +260,12 @@ impl RecipientState {
 
     /// Whether the message may have left (so it must never be sent again automatically).
     pub fn was_attempted(&self) -> bool {
-        !matches!(self, Self::Pending | Self::Skipped { .. })
+        !matches!(self, Self::Pending | Self::Claimed | Self::Skipped { .. })
     }
 
     /// Whether the recipient still needs the engine.
     pub fn is_open(&self) -> bool {
-        matches!(self, Self::Pending | Self::Sending)
+        matches!(self, Self::Pending | Self::Claimed | Self::Sending)
     }
 
     /// The effect of a status webhook (`code` is the first error code of a `failed`).
@@ -286,7 +291,7 @@ impl RecipientState {
             }
         };
         match self {
-            Self::Pending | Self::Skipped { .. } => Transition::Stay,
+            Self::Pending | Self::Claimed | Self::Skipped { .. } => Transition::Stay,
             Self::Sending | Self::Unknown { .. } => Transition::To(target),
             Self::Failed { .. } if target.progress() > 0 => Transition::To(target),
             Self::Failed { .. } => Transition::Stay,
@@ -336,7 +341,8 @@ impl Counts {
     fn slot(&mut self, state: &RecipientState) -> &mut u64 {
         match state {
             RecipientState::Pending => &mut self.pending,
-            RecipientState::Sending => &mut self.sending,
+            // Claimed ones are about to leave: in flight, as far as a reader can tell.
+            RecipientState::Claimed | RecipientState::Sending => &mut self.sending,
             RecipientState::Sent => &mut self.sent,
             RecipientState::Delivered => &mut self.delivered,
             RecipientState::Read => &mut self.read,
@@ -435,6 +441,15 @@ mod tests {
     fn replies_win_over_every_delivery_state() {
         assert_eq!(Read.on_reply(), Transition::To(Replied));
         assert_eq!(Pending.on_reply(), Transition::Stay);
+    }
+
+    #[test]
+    fn a_claimed_recipient_has_not_left_and_ignores_reports() {
+        assert!(!Claimed.was_attempted());
+        assert!(Claimed.is_open());
+        assert!(Sending.was_attempted());
+        assert_eq!(Claimed.on_status(D::Delivered, None, ""), Transition::Stay);
+        assert_eq!(Claimed.on_reply(), Transition::Stay);
     }
 
     #[test]
