@@ -21,6 +21,7 @@ pub mod clock;
 pub mod config;
 pub mod contacts;
 pub mod http;
+pub mod messaging;
 pub mod startup;
 pub mod storage;
 pub mod system;

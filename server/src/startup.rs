@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::contacts::importer::Importer;
 use crate::contacts::ContactsService;
 use crate::http::{self, metrics::HttpMetrics, throttle::LoginThrottle, AppState};
+use crate::messaging::Dispatcher;
 use crate::storage::Store;
 use crate::system::SystemService;
 use crate::templates::TemplateService;
@@ -64,8 +65,10 @@ impl Application {
         {
             tracing::info!(connection = %created.name, "created the sandbox connection for a first try");
         }
+        let dispatcher = Dispatcher::new(&store, clock.clone())?;
         let whatsapp = WhatsAppService::new(
             &store,
+            dispatcher.clone(),
             webhooks.inbox.clone(),
             webhooks.wake.clone(),
             providers.clone(),
@@ -79,6 +82,7 @@ impl Application {
             &store,
             contacts.clone(),
             providers.clone(),
+            dispatcher,
             clock.clone(),
             EngineConfig {
                 unknown_after_ms: i64::try_from(config.unknown_after_secs * 1000)

@@ -1,15 +1,19 @@
 //! The campaign engine: a supervisor task that starts scheduled campaigns, recovers running ones
 //! after a restart, and keeps one runner task per sending campaign.
 //!
-//! A runner works in batches of about one second of sends:
+//! A runner works in batches of about a fifth of a second of sends:
 //! 1. take the recipients now due from the queue (`storage::campaigns`);
 //! 2. decide each one's fate before sending — deleted or opted out since launch (skipped), outside
 //!    its sending window or beyond the messaging-limit tier (postponed);
-//! 3. mark the rest `sending` in one transaction and **flush** — from here on a crash can never
-//!    cause a second send: a `sending` recipient is only settled by its status webhook (which
-//!    carries `biz_opaque_callback_data = herald:{campaign}:{phone}`) or reported unknown;
-//! 4. send through the number's [`SenderGate`] with bounded concurrency, classify each answer
-//!    (`domain::whatsapp::errors`), and record every outcome in one transaction.
+//! 3. mark the rest `claimed` in one transaction (not synced: nothing has left, and a restart
+//!    puts claimed recipients back in the queue);
+//! 4. hand each to the [`Dispatcher`] with bounded concurrency: at the number's turn it marks
+//!    the recipient `sending` and writes the ledger entry, syncs both (shared with the other
+//!    sends of the moment), and only then makes the request — from here on a crash can never
+//!    cause a second send: a `sending` recipient is only settled by its status webhook (whose
+//!    callback data names the ledger entry) or reported unknown;
+//! 5. classify each answer (`domain::whatsapp::errors`) and record every outcome in one
+//!    transaction.
 //!
 //! Pause and cancel cancel the runner's token; sends not yet started in the batch are returned to
 //! the queue, so the campaign stops within the time one send takes.
@@ -18,7 +22,6 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use domain::campaign::callback;
 use domain::campaign::pacing::{self, retry_delay_ms, DAY_MS, MAX_ATTEMPTS};
 use domain::campaign::render::{template_message, Rendered};
 use domain::campaign::window::next_open_ms;
@@ -35,7 +38,8 @@ use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use super::audience::{self, Judge};
-use super::gate::SenderGate;
+use crate::messaging::{Dispatched, Dispatcher, Outbound, SenderGate};
+use crate::storage::messages::Origin;
 use crate::clock::Clock;
 use crate::contacts::ContactsService;
 use crate::storage::campaigns::{
@@ -110,7 +114,6 @@ pub struct Engine {
 }
 
 struct Inner {
-    store: Store,
     campaigns: CampaignStore,
     senders: SenderStore,
     templates: TemplateStore,
@@ -120,7 +123,7 @@ struct Inner {
     providers: Providers,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
-    gates: Mutex<HashMap<Uuid, Arc<SenderGate>>>,
+    dispatcher: Dispatcher,
     runners: Mutex<HashMap<Uuid, (u64, CancellationToken)>>,
     generation: std::sync::atomic::AtomicU64,
     live: Mutex<HashMap<Uuid, LiveState>>,
@@ -156,12 +159,12 @@ impl Engine {
         store: &Store,
         contacts: ContactsService,
         providers: Providers,
+        dispatcher: Dispatcher,
         clock: Arc<dyn Clock>,
         config: EngineConfig,
     ) -> Result<Self, StorageError> {
         Ok(Self {
             inner: Arc::new(Inner {
-                store: store.clone(),
                 campaigns: CampaignStore::open(store)?,
                 senders: SenderStore::open(store)?,
                 windows: WindowStore::open(store)?,
@@ -171,7 +174,7 @@ impl Engine {
                 providers,
                 clock,
                 config,
-                gates: Mutex::default(),
+                dispatcher,
                 runners: Mutex::default(),
                 generation: std::sync::atomic::AtomicU64::new(0),
                 live: Mutex::default(),
@@ -220,13 +223,7 @@ impl Engine {
     /// The gate of a connection, with its rate brought up to date.
     fn gate(&self, connection: &Uuid, mps: u32) -> Arc<SenderGate> {
         let rate = (!self.inner.config.unthrottled).then_some(mps);
-        let mut gates = self.inner.gates.lock().unwrap_or_else(|e| e.into_inner());
-        let gate = gates
-            .entry(*connection)
-            .or_insert_with(|| Arc::new(SenderGate::new(rate, self.inner.clock.clone())))
-            .clone();
-        gate.set_rate(rate);
-        gate
+        self.inner.dispatcher.gate(connection, rate)
     }
 
     /// New conversations a number started in the moving 24 hours.
@@ -704,35 +701,15 @@ impl Engine {
                     slots.clone(),
                     stop.clone(),
                 );
-                let (clock, store, campaigns) = (
+                let (clock, dispatcher, campaigns) = (
                     inner.clock.clone(),
-                    inner.store.clone(),
+                    inner.dispatcher.clone(),
                     inner.campaigns.clone(),
                 );
                 async move {
                     if stop.is_cancelled() {
                         return (phone, Outcome::Returned, None);
                     }
-                    gate.wait_turn().await;
-                    if stop.is_cancelled() {
-                        return (phone, Outcome::Returned, None);
-                    }
-                    // Durable before acting: from this mark on the message may reach WhatsApp,
-                    // and a restart waits for its report instead of sending it again. Marks
-                    // share disk syncs (group commit), so the pace does not pay one per send.
-                    match campaigns.dispatch(&campaign, &phone, clock.now_ms()) {
-                        Ok(true) => {}
-                        Ok(false) => return (phone, Outcome::Returned, None),
-                        Err(error) => {
-                            tracing::error!(%error, "cannot mark a send; it is not sent");
-                            return (phone, Outcome::Returned, None);
-                        }
-                    }
-                    if let Err(error) = store.flush().await {
-                        tracing::error!(%error, "cannot sync a send mark; it is not sent");
-                        return (phone, Outcome::Returned, None);
-                    }
-                    gate.admit().await;
                     let rendered = Rendered {
                         values: slots
                             .iter()
@@ -740,14 +717,30 @@ impl Engine {
                             .zip(recipient.values.iter().cloned())
                             .collect(),
                     };
-                    let mut message = OutgoingMessage::to(
-                        phone.clone(),
-                        MessageContent::Template {
-                            template: template_message(&template, &rendered),
+                    let outbound = Outbound {
+                        origin: Origin::Campaign {
+                            campaign,
+                            phone: phone.clone(),
                         },
-                    );
-                    message.biz_opaque_callback_data = Some(callback::encode(&campaign, &phone));
-                    let result = api.send(&message).await;
+                        connection,
+                        message: OutgoingMessage::to(
+                            phone.clone(),
+                            MessageContent::Template {
+                                template: template_message(&template, &rendered),
+                            },
+                        ),
+                        summary: template.name.clone(),
+                    };
+                    // The recipient's `sending` mark is durable with the ledger entry, before
+                    // the request: a restart then waits for its report instead of resending.
+                    let dispatched = dispatcher
+                        .send(api.as_ref(), &gate, outbound, Some(&stop), |now| {
+                            campaigns.dispatch(&campaign, &phone, now)
+                        })
+                        .await;
+                    let Dispatched::Answered { result, .. } = dispatched else {
+                        return (phone, Outcome::Returned, None);
+                    };
                     let (outcome, pause) = classify(result, &recipient, &gate, clock.now_ms());
                     (phone, outcome, pause)
                 }
@@ -1123,10 +1116,7 @@ fn classify(
         }
         Err(error) => error,
     };
-    let code = match &error {
-        ApiError::Refused { error, .. } => Some(error.code),
-        _ => None,
-    };
+    let code = error.code();
     let reason = error.explain();
     if error.outcome_unknown() {
         return (Outcome::AnswerLost { reason }, None);

@@ -1,8 +1,17 @@
-//! Messages Herald sent and what WhatsApp told it about them: each send attempt (tree
-//! `outbound_messages`, keyed by a time-ordered UUID, written before the API call), delivery
-//! status per wamid (tree `message_status`) and inbound messages (tree `inbound_messages`, keyed
-//! by wamid). Webhook-driven writes are idempotent, because Meta retries and duplicates webhooks.
+//! Messages Herald sent and what WhatsApp told it about them.
+//!
+//! - The message ledger (tree `outbound_messages`): one entry per send, keyed by its Herald
+//!   message id (a time-ordered UUID) and written — durably, by the dispatcher — before the API
+//!   call. It says where the message came from (campaign recipient, test send), what it carried,
+//!   and Herald's side of the outcome. Two indexes: by wamid (`outbound_by_wamid`, for reports
+//!   that carry no callback) and by connection for sends a person made (`outbound_by_connection`;
+//!   campaign sends are listed by their campaign's report instead).
+//! - Delivery status per wamid (tree `message_status`).
+//! - Inbound messages (tree `inbound_messages`, keyed by wamid).
+//!
+//! Webhook-driven writes are idempotent, because Meta retries and duplicates webhooks.
 
+use domain::whatsapp::graph::MessageContent;
 use domain::whatsapp::status::DeliveryStatus;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -47,11 +56,28 @@ pub struct InboundRecord {
     pub context_id: Option<String>,
 }
 
+/// Where a message came from: whom its outcome and reports are for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "origin", rename_all = "snake_case")]
+pub enum Origin {
+    /// A person's test send from the connection page.
+    #[default]
+    TestSend,
+    /// A campaign's message to one recipient.
+    Campaign {
+        /// The campaign.
+        campaign: Uuid,
+        /// The recipient's number as the campaign stores it.
+        phone: String,
+    },
+}
+
 /// Where a send attempt stands on Herald's side (delivery is in [`MessageStatusRecord`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SendState {
-    /// Recorded; the API call is under way (or was cut off by a crash: outcome unknown).
+    /// Durably recorded just before the API call, which is under way (or was cut off by a
+    /// crash: it may have reached WhatsApp, so only a report settles it).
     Sending,
     /// WhatsApp accepted it and gave it a wamid.
     Accepted,
@@ -70,7 +96,7 @@ pub enum SendState {
 }
 
 /// One message Herald tried to send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboundRecord {
     /// The sender connection.
     pub connection_id: Uuid,
@@ -88,6 +114,12 @@ pub struct OutboundRecord {
     pub wamid: Option<String>,
     /// The recipient's WhatsApp id, once known.
     pub wa_id: Option<String>,
+    /// Where it came from.
+    #[serde(default)]
+    pub origin: Origin,
+    /// What was sent, as sent (entries from before the ledger have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<MessageContent>,
 }
 
 /// A status report as the store needs it.
@@ -114,6 +146,8 @@ pub struct StatusUpdate<'a> {
 #[derive(Clone)]
 pub struct MessageStore {
     outbound: Collection<Uuid, OutboundRecord>,
+    by_wamid: Collection<String, Uuid>,
+    by_connection: Collection<(Uuid, Uuid), ()>,
     statuses: Collection<String, MessageStatusRecord>,
     inbound: Collection<String, InboundRecord>,
 }
@@ -123,16 +157,30 @@ impl MessageStore {
     pub fn open(store: &Store) -> Result<Self, StorageError> {
         Ok(Self {
             outbound: store.collection("outbound_messages")?,
+            by_wamid: store.collection("outbound_by_wamid")?,
+            by_connection: store.collection("outbound_by_connection")?,
             statuses: store.collection("message_status")?,
             inbound: store.collection("inbound_messages")?,
         })
     }
 
-    /// Records a send attempt before it is made; the caller flushes before calling the API.
-    pub fn begin_send(&self, record: &OutboundRecord) -> Result<Uuid, StorageError> {
-        let id = Uuid::now_v7();
-        self.outbound.insert(&id, record)?;
-        Ok(id)
+    /// Records send `id` before it is made; the caller flushes before calling the API.
+    pub fn begin_send(&self, id: &Uuid, record: &OutboundRecord) -> Result<(), StorageError> {
+        self.outbound.insert(id, record)?;
+        if !matches!(record.origin, Origin::Campaign { .. }) {
+            self.by_connection.insert(&(record.connection_id, *id), &())?;
+        }
+        Ok(())
+    }
+
+    /// A ledger entry.
+    pub fn send(&self, id: &Uuid) -> Result<Option<OutboundRecord>, StorageError> {
+        self.outbound.get(id)
+    }
+
+    /// The ledger entry of a wamid, if Herald sent it.
+    pub fn send_of_wamid(&self, wamid: &str) -> Result<Option<Uuid>, StorageError> {
+        self.by_wamid.get(&wamid.to_string())
     }
 
     /// Records the outcome of attempt `id`.
@@ -151,23 +199,42 @@ impl MessageStore {
                 ..r
             })
         })?;
+        if let Some(wamid) = wamid {
+            self.by_wamid.insert(&wamid, id)?;
+        }
         Ok(())
     }
 
-    /// The newest send attempts first, optionally of one connection.
+    /// A status report arrived for entry `id`: the send did reach WhatsApp, whatever its lost
+    /// answer would have said.
+    pub fn confirm_send(&self, id: &Uuid, wamid: &str) -> Result<(), StorageError> {
+        let Some(record) = self.outbound.get(id)? else {
+            return Ok(());
+        };
+        if matches!(record.state, SendState::Sending | SendState::Unknown { .. }) {
+            self.settle_send(id, SendState::Accepted, Some(wamid.to_string()), None)?;
+        }
+        Ok(())
+    }
+
+    /// The newest sends a person made from `connection` first (campaign sends are in their
+    /// campaign's report).
     pub fn recent_sends(
         &self,
-        connection_id: Option<Uuid>,
+        connection_id: Uuid,
         limit: usize,
     ) -> Result<Vec<(Uuid, OutboundRecord)>, StorageError> {
-        self.outbound
-            .iter()
-            .rev()
-            .filter(|entry| {
-                !matches!((entry, connection_id), (Ok((_, r)), Some(c)) if r.connection_id != c)
-            })
-            .take(limit)
-            .collect()
+        let mut out = Vec::with_capacity(limit);
+        for entry in self.by_connection.scan_prefix(connection_id.as_bytes()).rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let ((_, id), ()) = entry?;
+            if let Some(record) = self.outbound.get(&id)? {
+                out.push((id, record));
+            }
+        }
+        Ok(out)
     }
 
     /// The newest inbound messages first (a full scan; the conversations index replaces it).

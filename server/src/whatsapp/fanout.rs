@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use domain::contacts::consent;
+use domain::whatsapp::callback::{self, Callback};
 use domain::whatsapp::webhook::{
     self, BusinessCapabilityUpdate, EventKind, InboundContent, InboundMessage,
     PhoneNumberQualityUpdate, TemplateCategoryUpdate, TemplateQualityUpdate, TemplateStatusUpdate,
@@ -24,7 +25,7 @@ use crate::clock::Clock;
 use crate::storage::campaigns::{CampaignStore, Delivery};
 use crate::storage::connections::ConnectionStore;
 use crate::storage::contacts::ContactStore;
-use crate::storage::messages::{InboundRecord, MessageStore, StatusUpdate};
+use crate::storage::messages::{InboundRecord, MessageStore, Origin, StatusUpdate};
 use crate::storage::senders::SenderStore;
 use crate::storage::templates::{StatusChange, TemplateRecord, TemplateStore};
 use crate::storage::windows::WindowStore;
@@ -179,12 +180,11 @@ impl Fanout {
                 pricing_type: report.pricing.as_ref().and_then(|p| p.kind.as_deref()),
             },
         )?;
-        if let Some((campaign, phone)) = report
-            .biz_opaque_callback_data
-            .as_deref()
-            .and_then(domain::campaign::callback::decode)
-        {
-            self.apply_campaign_status(connection_id, campaign, &phone, report)?;
+        match self.origin_of(connection_id, report)? {
+            Some(Origin::Campaign { campaign, phone }) => {
+                self.apply_campaign_status(connection_id, campaign, &phone, report)?;
+            }
+            Some(Origin::TestSend) | None => {}
         }
         if report
             .errors
@@ -383,6 +383,39 @@ impl Fanout {
             tracing::warn!(connection = %connection_id, template = meta_id, "ignored a template update for another account's template");
         }
         Ok(same_account)
+    }
+
+    /// Whom a status report is for: the ledger entry its callback data (or, failing that, its
+    /// wamid) names, confirmed as sent; `None` for a message Herald does not know or that
+    /// another connection sent.
+    fn origin_of(
+        &self,
+        connection_id: Uuid,
+        report: &webhook::StatusReport,
+    ) -> Result<Option<Origin>, StorageError> {
+        let named = report
+            .biz_opaque_callback_data
+            .as_deref()
+            .and_then(callback::decode);
+        let message = match named {
+            Some(Callback::Recipient { campaign, phone }) => {
+                return Ok(Some(Origin::Campaign { campaign, phone }));
+            }
+            Some(Callback::Message(id)) => Some(id),
+            None => self.messages.send_of_wamid(&report.message_id)?,
+        };
+        let Some(message) = message else {
+            return Ok(None);
+        };
+        let Some(entry) = self.messages.send(&message)? else {
+            return Ok(None);
+        };
+        if entry.connection_id != connection_id {
+            tracing::warn!(connection = %connection_id, "ignored a status report naming another connection's message");
+            return Ok(None);
+        }
+        self.messages.confirm_send(&message, &report.message_id)?;
+        Ok(Some(entry.origin))
     }
 
     /// Moves the campaign recipient a status report names (its `biz_opaque_callback_data`).

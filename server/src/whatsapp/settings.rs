@@ -13,14 +13,15 @@ use domain::whatsapp::connection::{
 use domain::whatsapp::graph::{validate, OutgoingMessage};
 use uuid::Uuid;
 
-use super::provider::{ApiError, Providers, DIALOG360_BASE_URL, GRAPH_API_VERSION, GRAPH_BASE_URL};
+use super::provider::{Providers, DIALOG360_BASE_URL, GRAPH_API_VERSION, GRAPH_BASE_URL};
 use super::sandbox::{self, Sandbox, SimulatedInbound};
 use crate::clock::Clock;
 use crate::storage::connections::{
     mask, Connection, ConnectionKind, ConnectionSecrets, ConnectionStore, SandboxProfile,
 };
 use crate::storage::inbox::{Inbox, InboxState};
-use crate::storage::messages::{MessageStore, OutboundRecord, SendState};
+use crate::messaging::{Dispatched, Dispatcher, Outbound};
+use crate::storage::messages::{MessageStore, Origin, OutboundRecord, SendState};
 use crate::storage::{internal, StorageError, Store};
 
 /// How many rows the lists show.
@@ -31,6 +32,7 @@ pub struct WhatsAppService {
     store: Store,
     connections: ConnectionStore,
     messages: MessageStore,
+    dispatcher: Dispatcher,
     inbox: Inbox,
     providers: Providers,
     sandbox: Sandbox,
@@ -61,6 +63,7 @@ impl WhatsAppService {
     #[allow(clippy::too_many_arguments, reason = "plain wiring of handles")]
     pub fn new(
         store: &Store,
+        dispatcher: Dispatcher,
         inbox: Inbox,
         wake_worker: Arc<tokio::sync::Notify>,
         providers: Providers,
@@ -76,6 +79,7 @@ impl WhatsAppService {
             store: store.clone(),
             connections: ConnectionStore::open(store)?,
             messages: MessageStore::open(store)?,
+            dispatcher,
             inbox,
             providers,
             sandbox,
@@ -310,67 +314,36 @@ impl app::ports::WhatsAppPort for WhatsAppService {
             .providers
             .for_connection(&connection)
             .map_err(|e| e.explain())?;
-        let record = OutboundRecord {
-            connection_id: connection.id,
-            to: to.trim().to_string(),
-            kind: "text".into(),
+        let gate = self.dispatcher.current_gate(&connection.id);
+        let outbound = Outbound {
+            origin: Origin::TestSend,
+            connection: connection.id,
+            message,
             summary: text.chars().take(80).collect(),
-            created_at_ms: self.clock.now_ms(),
-            state: SendState::Sending,
-            wamid: None,
-            wa_id: None,
         };
-        // Durable before the call: a crash mid-send leaves a visible "sending" attempt, never a
-        // silent one.
-        let attempt = self.messages.begin_send(&record).map_err(internal)?;
-        self.store.flush().await.map_err(internal)?;
-        let (state, wamid, wa_id) = match client.send(&message).await {
-            Ok(response) => (
-                SendState::Accepted,
-                response.messages.first().map(|m| m.id.clone()),
-                response.contacts.first().map(|c| c.wa_id.clone()),
-            ),
-            Err(error @ ApiError::Unknown(_)) => (
-                SendState::Unknown {
-                    reason: error.explain(),
-                },
-                None,
-                None,
-            ),
-            Err(error) => {
-                let code = match &error {
-                    ApiError::Refused { error, .. } => Some(error.code),
-                    _ => None,
-                };
-                (
-                    SendState::Refused {
-                        code,
-                        reason: error.explain(),
-                    },
-                    None,
-                    None,
-                )
-            }
+        let attempt = match self
+            .dispatcher
+            .send(client.as_ref(), &gate, outbound, None, |_| Ok(true))
+            .await
+        {
+            Dispatched::Answered { message, .. } => message,
+            Dispatched::NotSent => return Err(app::api::STORAGE_FAILED.into()),
         };
-        self.messages
-            .settle_send(&attempt, state, wamid, wa_id)
-            .map_err(internal)?;
         self.store.flush().await.map_err(internal)?;
         let settled = self
-            .messages
-            .recent_sends(Some(connection.id), 1)
+            .dispatcher
+            .ledger()
+            .send(&attempt)
             .map_err(internal)?
-            .into_iter()
-            .find(|(i, _)| *i == attempt)
             .ok_or("the attempt vanished")?;
-        self.sent_view(settled.0, settled.1)
+        self.sent_view(attempt, settled)
     }
 
     async fn recent_sends(&self, id: String) -> Result<Vec<SentMessageView>, String> {
         let connection = parse_id(&id)?;
         let sends = self
             .messages
-            .recent_sends(Some(connection), RECENT)
+            .recent_sends(connection, RECENT)
             .map_err(internal)?;
         sends
             .into_iter()

@@ -68,6 +68,14 @@ impl ApiError {
         matches!(self, Self::Unknown(_))
     }
 
+    /// Meta's error code, when Meta refused.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            Self::Refused { error, .. } => Some(error.code),
+            _ => None,
+        }
+    }
+
     /// Builds the error for a Graph error body.
     pub fn refused(status: u16, error: GraphError) -> Self {
         let info = classify(error.code);

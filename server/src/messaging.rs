@@ -1,0 +1,14 @@
+//! The one outbound path. Every message Herald sends — a campaign recipient's, a test send, and
+//! next a conversation reply, an automation step or an API call — leaves through the
+//! [`dispatcher`]: paced by its number's one [`gate`], written to the message ledger
+//! (`storage::messages`) durably just before the request, and settled there from the answer.
+//! Its status webhooks name the ledger entry (`domain::whatsapp::callback`), so the webhook
+//! fan-out finds the message and tells its origin.
+//!
+//! Campaigns and the wire layer both depend on this module, never on each other.
+
+pub mod dispatcher;
+pub mod gate;
+
+pub use dispatcher::{Dispatched, Dispatcher, Outbound};
+pub use gate::SenderGate;

@@ -1,0 +1,178 @@
+//! Sends one message: the number's turn, the caller's own durable mark, the ledger entry, one
+//! shared disk sync, the hard rate limit, the request, the settled entry. What a crash at any
+//! instant leaves is exact: before the sync nothing has left (the caller's claim is requeued);
+//! after it the ledger says the message may have reached WhatsApp, and only its report (or a
+//! person) settles it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use domain::whatsapp::callback;
+use domain::whatsapp::graph::{OutgoingMessage, SendResponse};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::gate::SenderGate;
+use crate::clock::Clock;
+use crate::storage::messages::{MessageStore, Origin, OutboundRecord, SendState};
+use crate::storage::{StorageError, Store};
+use crate::whatsapp::provider::{ApiError, WhatsAppApi};
+
+/// Meta's default throughput for a number.
+const DEFAULT_MPS: u32 = 80;
+
+/// A message to send.
+pub struct Outbound {
+    /// Whom its outcome and reports are for.
+    pub origin: Origin,
+    /// The sender connection.
+    pub connection: Uuid,
+    /// What to send (its callback data is set here).
+    pub message: OutgoingMessage,
+    /// A short human summary for listings (text body, template name).
+    pub summary: String,
+}
+
+/// What became of one message.
+#[derive(Debug)]
+pub enum Dispatched {
+    /// Nothing left: stopped while waiting, or the caller's mark refused (no longer claimed), or
+    /// the mark could not be made durable.
+    NotSent,
+    /// The request was made; this is its answer. `message` is the ledger entry.
+    Answered {
+        /// The ledger entry.
+        message: Uuid,
+        /// WhatsApp's answer.
+        result: Result<SendResponse, ApiError>,
+    },
+}
+
+/// The dispatcher; cheap to clone.
+#[derive(Clone)]
+pub struct Dispatcher {
+    store: Store,
+    messages: MessageStore,
+    gates: Arc<Mutex<HashMap<Uuid, Arc<SenderGate>>>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Dispatcher {
+    /// A dispatcher writing its ledger in `store`.
+    pub fn new(store: &Store, clock: Arc<dyn Clock>) -> Result<Self, StorageError> {
+        Ok(Self {
+            store: store.clone(),
+            messages: MessageStore::open(store)?,
+            gates: Arc::default(),
+            clock,
+        })
+    }
+
+    /// The message ledger.
+    pub fn ledger(&self) -> &MessageStore {
+        &self.messages
+    }
+
+    /// The gate of `connection` — one per number, shared by everything that sends from it —
+    /// with its rate brought up to `mps` (`None`: unthrottled, benchmarks only).
+    pub fn gate(&self, connection: &Uuid, mps: Option<u32>) -> Arc<SenderGate> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        let gate = gates
+            .entry(*connection)
+            .or_insert_with(|| Arc::new(SenderGate::new(mps, self.clock.clone())))
+            .clone();
+        gate.set_rate(mps);
+        gate
+    }
+
+    /// The gate of `connection` as it stands, for a single send that must not change the pace
+    /// of a campaign sending from the same number (created at Meta's default rate if the number
+    /// has none yet: alone, one send never meets it).
+    pub fn current_gate(&self, connection: &Uuid) -> Arc<SenderGate> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        gates
+            .entry(*connection)
+            .or_insert_with(|| Arc::new(SenderGate::new(Some(DEFAULT_MPS), self.clock.clone())))
+            .clone()
+    }
+
+    /// Sends `outbound` through `api` at `gate`'s pace. `mark` is the caller's own durable
+    /// state change (a campaign recipient becomes `sending`), made with the ledger entry and
+    /// synced with it; it returns `false` to call the send off. `stop` cancels a send still
+    /// waiting for its turn.
+    pub async fn send(
+        &self,
+        api: &dyn WhatsAppApi,
+        gate: &SenderGate,
+        mut outbound: Outbound,
+        stop: Option<&CancellationToken>,
+        mark: impl FnOnce(i64) -> Result<bool, StorageError>,
+    ) -> Dispatched {
+        gate.wait_turn().await;
+        if stop.is_some_and(CancellationToken::is_cancelled) {
+            return Dispatched::NotSent;
+        }
+        let now = self.clock.now_ms();
+        let id = Uuid::now_v7();
+        outbound.message.biz_opaque_callback_data = Some(callback::encode(&id));
+        let record = OutboundRecord {
+            connection_id: outbound.connection,
+            to: outbound.message.to.clone(),
+            kind: outbound.message.content.kind().to_string(),
+            summary: outbound.summary,
+            created_at_ms: now,
+            state: SendState::Sending,
+            wamid: None,
+            wa_id: None,
+            origin: outbound.origin,
+            content: Some(outbound.message.content.clone()),
+        };
+        let marked = mark(now).and_then(|go| {
+            if go {
+                self.messages.begin_send(&id, &record)?;
+            }
+            Ok(go)
+        });
+        match marked {
+            Ok(true) => {}
+            Ok(false) => return Dispatched::NotSent,
+            Err(error) => {
+                tracing::error!(%error, "cannot record a send; it is not sent");
+                return Dispatched::NotSent;
+            }
+        }
+        // One disk sync shared by every send marked meanwhile (group commit).
+        if let Err(error) = self.store.flush().await {
+            tracing::error!(%error, "cannot sync a send's record; it is not sent");
+            return Dispatched::NotSent;
+        }
+        gate.admit().await;
+        let result = api.send(&outbound.message).await;
+        let (state, wamid, wa_id) = match &result {
+            Ok(response) => (
+                SendState::Accepted,
+                response.messages.first().map(|m| m.id.clone()),
+                response.contacts.first().map(|c| c.wa_id.clone()),
+            ),
+            Err(error) if error.outcome_unknown() => (
+                SendState::Unknown {
+                    reason: error.explain(),
+                },
+                None,
+                None,
+            ),
+            Err(error) => (
+                SendState::Refused {
+                    code: error.code(),
+                    reason: error.explain(),
+                },
+                None,
+                None,
+            ),
+        };
+        if let Err(error) = self.messages.settle_send(&id, state, wamid, wa_id) {
+            tracing::error!(%error, "cannot record a send's answer; its report will settle it");
+        }
+        Dispatched::Answered { message: id, result }
+    }
+}
