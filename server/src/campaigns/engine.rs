@@ -38,14 +38,14 @@ use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use super::audience::{self, Judge};
-use crate::messaging::{Dispatched, Dispatcher, Outbound, SenderGate};
-use crate::storage::messages::Origin;
 use crate::clock::Clock;
 use crate::contacts::ContactsService;
+use crate::messaging::{Dispatched, Dispatcher, Outbound, SenderGate};
 use crate::storage::campaigns::{
     CampaignEvent, CampaignRecord, CampaignStore, Outcome, RecipientRecord,
 };
 use crate::storage::connections::ConnectionStore;
+use crate::storage::messages::Origin;
 use crate::storage::senders::SenderStore;
 use crate::storage::templates::TemplateStore;
 use crate::storage::windows::WindowStore;

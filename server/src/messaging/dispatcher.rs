@@ -173,6 +173,9 @@ impl Dispatcher {
         if let Err(error) = self.messages.settle_send(&id, state, wamid, wa_id) {
             tracing::error!(%error, "cannot record a send's answer; its report will settle it");
         }
-        Dispatched::Answered { message: id, result }
+        Dispatched::Answered {
+            message: id,
+            result,
+        }
     }
 }

@@ -168,7 +168,8 @@ impl MessageStore {
     pub fn begin_send(&self, id: &Uuid, record: &OutboundRecord) -> Result<(), StorageError> {
         self.outbound.insert(id, record)?;
         if !matches!(record.origin, Origin::Campaign { .. }) {
-            self.by_connection.insert(&(record.connection_id, *id), &())?;
+            self.by_connection
+                .insert(&(record.connection_id, *id), &())?;
         }
         Ok(())
     }
@@ -225,7 +226,11 @@ impl MessageStore {
         limit: usize,
     ) -> Result<Vec<(Uuid, OutboundRecord)>, StorageError> {
         let mut out = Vec::with_capacity(limit);
-        for entry in self.by_connection.scan_prefix(connection_id.as_bytes()).rev() {
+        for entry in self
+            .by_connection
+            .scan_prefix(connection_id.as_bytes())
+            .rev()
+        {
             if out.len() >= limit {
                 break;
             }
@@ -385,5 +390,79 @@ mod tests {
             )
             .unwrap();
         assert_eq!(failed.errors, vec![(131026, None)]);
+    }
+
+    fn entry(connection_id: Uuid, origin: Origin) -> OutboundRecord {
+        OutboundRecord {
+            connection_id,
+            to: "+16505551234".into(),
+            kind: "text".into(),
+            summary: "hi".into(),
+            created_at_ms: 1,
+            state: SendState::Sending,
+            wamid: None,
+            wa_id: None,
+            origin,
+            content: None,
+        }
+    }
+
+    #[test]
+    fn a_report_confirms_a_send_whose_answer_was_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let messages = MessageStore::open(&Store::open(dir.path()).unwrap()).unwrap();
+        let (connection, id) = (Uuid::now_v7(), Uuid::now_v7());
+        messages
+            .begin_send(&id, &entry(connection, Origin::TestSend))
+            .unwrap();
+        messages
+            .settle_send(
+                &id,
+                SendState::Unknown {
+                    reason: "timeout".into(),
+                },
+                None,
+                None,
+            )
+            .unwrap();
+        messages.confirm_send(&id, "wamid.9").unwrap();
+        let settled = messages.send(&id).unwrap().unwrap();
+        assert_eq!(settled.state, SendState::Accepted);
+        assert_eq!(settled.wamid.as_deref(), Some("wamid.9"));
+        assert_eq!(messages.send_of_wamid("wamid.9").unwrap(), Some(id));
+    }
+
+    #[test]
+    fn a_refused_send_stays_refused_and_campaign_sends_are_not_listed_per_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let messages = MessageStore::open(&Store::open(dir.path()).unwrap()).unwrap();
+        let connection = Uuid::now_v7();
+        let (test, campaign) = (Uuid::now_v7(), Uuid::now_v7());
+        messages
+            .begin_send(&test, &entry(connection, Origin::TestSend))
+            .unwrap();
+        let origin = Origin::Campaign {
+            campaign: Uuid::now_v7(),
+            phone: "+1".into(),
+        };
+        messages
+            .begin_send(&campaign, &entry(connection, origin))
+            .unwrap();
+        let refused = SendState::Refused {
+            code: Some(131026),
+            reason: "no".into(),
+        };
+        messages
+            .settle_send(&test, refused.clone(), None, None)
+            .unwrap();
+        messages.confirm_send(&test, "wamid.x").unwrap();
+        assert_eq!(messages.send(&test).unwrap().unwrap().state, refused);
+        let listed: Vec<Uuid> = messages
+            .recent_sends(connection, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(listed, [test]);
     }
 }

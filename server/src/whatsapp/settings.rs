@@ -16,11 +16,11 @@ use uuid::Uuid;
 use super::provider::{Providers, DIALOG360_BASE_URL, GRAPH_API_VERSION, GRAPH_BASE_URL};
 use super::sandbox::{self, Sandbox, SimulatedInbound};
 use crate::clock::Clock;
+use crate::messaging::{Dispatched, Dispatcher, Outbound};
 use crate::storage::connections::{
     mask, Connection, ConnectionKind, ConnectionSecrets, ConnectionStore, SandboxProfile,
 };
 use crate::storage::inbox::{Inbox, InboxState};
-use crate::messaging::{Dispatched, Dispatcher, Outbound};
 use crate::storage::messages::{MessageStore, Origin, OutboundRecord, SendState};
 use crate::storage::{internal, StorageError, Store};
 

@@ -595,3 +595,73 @@ async fn a_restart_sends_what_was_claimed_and_says_it_waits_for_what_may_have_le
     assert_eq!(done.progress.counts.unknown, 1);
     assert_eq!(done.progress.counts.total, 3);
 }
+
+/// Every campaign message is a ledger entry: the callback data the sandbox received names it,
+/// it says which recipient it was for and what WhatsApp answered, and its wamid finds it again.
+/// A test send goes through the same path and is the only one the connection's recent sends
+/// list (a campaign's hundreds of messages are in its own report).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_send_is_a_ledger_entry_its_reports_name() {
+    use domain::whatsapp::callback::{self, Callback};
+    use server::storage::messages::{MessageStore, Origin, SendState};
+
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 50, "TIER_10K");
+    let template = spring_sale(&app, &connection).await;
+    let list = import(
+        &app,
+        "three.csv",
+        "phone,first_name\n+905320000207,A\n+905320000217,B\n+905320000227,C\n",
+    )
+    .await;
+    let campaigns = app.state.services.campaigns.clone();
+    let id = campaigns
+        .save(None, draft(&connection, &template, &list.id))
+        .await
+        .unwrap();
+    campaigns.launch(id.clone()).await.unwrap();
+    wait_until(&app, &id, "completed").await;
+
+    let ledger = MessageStore::open(&app.state.store).unwrap();
+    let sends = app.state.sandbox.send_log().unwrap();
+    assert_eq!(sends.len(), 3);
+    for send in &sends {
+        let Some(Callback::Message(message)) =
+            send.callback_data.as_deref().and_then(callback::decode)
+        else {
+            panic!(
+                "the callback data names no ledger entry: {:?}",
+                send.callback_data
+            );
+        };
+        let entry = ledger.send(&message).unwrap().expect("the entry exists");
+        assert_eq!(
+            entry.origin,
+            Origin::Campaign {
+                campaign: id.parse().unwrap(),
+                phone: format!("+{}", send.wa_id),
+            }
+        );
+        assert_eq!(entry.state, SendState::Accepted);
+        assert_eq!(entry.kind, "template");
+        assert_eq!(entry.wamid, send.wamid);
+        let wamid = send.wamid.clone().unwrap();
+        assert_eq!(ledger.send_of_wamid(&wamid).unwrap(), Some(message));
+    }
+
+    let whatsapp = &app.state.services.whatsapp;
+    let sent = whatsapp
+        .send_test(
+            connection.clone(),
+            "+905320000207".into(),
+            "Hello from the ledger".into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.state, "accepted");
+    let recent = whatsapp.recent_sends(connection).await.unwrap();
+    assert_eq!(recent.len(), 1, "only the test send is listed");
+    assert_eq!(recent[0].id, sent.id);
+    let entry = ledger.send(&sent.id.parse().unwrap()).unwrap().unwrap();
+    assert_eq!(entry.origin, Origin::TestSend);
+}
