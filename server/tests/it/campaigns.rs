@@ -102,6 +102,18 @@ async fn wait_until(app: &TestApp, id: &str, status: &str) -> CampaignView {
     );
 }
 
+/// Launches a campaign of `template` to import `list` and waits until it completed.
+async fn send_to_completion(app: &TestApp, connection: &str, template: &str, list: &str) -> String {
+    let campaigns = &app.state.services.campaigns;
+    let id = campaigns
+        .save(None, draft(connection, template, list))
+        .await
+        .unwrap();
+    campaigns.launch(id.clone()).await.unwrap();
+    wait_until(app, &id, "completed").await;
+    id
+}
+
 /// How many times the sandbox accepted a message to each number.
 fn accepted_per_number(app: &TestApp) -> std::collections::BTreeMap<String, usize> {
     let mut out = std::collections::BTreeMap::new();
@@ -444,13 +456,7 @@ async fn at_50_mps_no_second_holds_more_than_50_sends_and_the_pace_reaches_95_pe
         csv.push_str(&format!("+905320{i:05}7,User{i}\n"));
     }
     let list = import(&app, "crowd.csv", &csv).await;
-    let campaigns = app.state.services.campaigns.clone();
-    let id = campaigns
-        .save(None, draft(&connection, &template, &list.id))
-        .await
-        .unwrap();
-    campaigns.launch(id.clone()).await.unwrap();
-    wait_until(&app, &id, "completed").await;
+    send_to_completion(&app, &connection, &template, &list.id).await;
 
     // Every request the sandbox received, refused ones included, by arrival time.
     let mut times: Vec<i64> = app
@@ -507,14 +513,7 @@ async fn a_restart_sends_what_was_claimed_and_says_it_waits_for_what_may_have_le
     )
     .await;
     let list = import(&app, "first.csv", "phone,first_name\n+905320000107,First\n").await;
-    let campaigns = app.state.services.campaigns.clone();
-    let id = campaigns
-        .save(None, draft(&connection, &template, &list.id))
-        .await
-        .unwrap();
-    campaigns.launch(id.clone()).await.unwrap();
-    wait_until(&app, &id, "completed").await;
-    drop(campaigns);
+    let id = send_to_completion(&app, &connection, &template, &list.id).await;
     app.stop().await;
 
     {
@@ -614,13 +613,7 @@ async fn every_send_is_a_ledger_entry_its_reports_name() {
         "phone,first_name\n+905320000207,A\n+905320000217,B\n+905320000227,C\n",
     )
     .await;
-    let campaigns = app.state.services.campaigns.clone();
-    let id = campaigns
-        .save(None, draft(&connection, &template, &list.id))
-        .await
-        .unwrap();
-    campaigns.launch(id.clone()).await.unwrap();
-    wait_until(&app, &id, "completed").await;
+    let id = send_to_completion(&app, &connection, &template, &list.id).await;
 
     let ledger = MessageStore::open(&app.state.store).unwrap();
     let sends = app.state.sandbox.send_log().unwrap();
