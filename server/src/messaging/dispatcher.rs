@@ -125,11 +125,11 @@ impl Dispatcher {
             wamid: None,
             wa_id: None,
             origin: outbound.origin,
-            content: Some(outbound.message.content.clone()),
         };
         let marked = mark(now).and_then(|go| {
             if go {
-                self.messages.begin_send(&id, &record)?;
+                self.messages
+                    .begin_send(&id, &record, &outbound.message.content)?;
             }
             Ok(go)
         });

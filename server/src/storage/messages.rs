@@ -117,9 +117,6 @@ pub struct OutboundRecord {
     /// Where it came from.
     #[serde(default)]
     pub origin: Origin,
-    /// What was sent, as sent (entries from before the ledger have none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<MessageContent>,
 }
 
 /// A status report as the store needs it.
@@ -146,6 +143,7 @@ pub struct StatusUpdate<'a> {
 #[derive(Clone)]
 pub struct MessageStore {
     outbound: Collection<Uuid, OutboundRecord>,
+    contents: Collection<Uuid, MessageContent>,
     by_wamid: Collection<String, Uuid>,
     by_connection: Collection<(Uuid, Uuid), ()>,
     statuses: Collection<String, MessageStatusRecord>,
@@ -157,6 +155,7 @@ impl MessageStore {
     pub fn open(store: &Store) -> Result<Self, StorageError> {
         Ok(Self {
             outbound: store.collection("outbound_messages")?,
+            contents: store.collection("outbound_content")?,
             by_wamid: store.collection("outbound_by_wamid")?,
             by_connection: store.collection("outbound_by_connection")?,
             statuses: store.collection("message_status")?,
@@ -164,8 +163,16 @@ impl MessageStore {
         })
     }
 
-    /// Records send `id` before it is made; the caller flushes before calling the API.
-    pub fn begin_send(&self, id: &Uuid, record: &OutboundRecord) -> Result<(), StorageError> {
+    /// Records send `id` and what it carries before it is made; the caller flushes before
+    /// calling the API. The content is kept apart (tree `outbound_content`), so settling the
+    /// entry rewrites only the small record.
+    pub fn begin_send(
+        &self,
+        id: &Uuid,
+        record: &OutboundRecord,
+        content: &MessageContent,
+    ) -> Result<(), StorageError> {
+        self.contents.insert(id, content)?;
         self.outbound.insert(id, record)?;
         if !matches!(record.origin, Origin::Campaign { .. }) {
             self.by_connection
@@ -177,6 +184,11 @@ impl MessageStore {
     /// A ledger entry.
     pub fn send(&self, id: &Uuid) -> Result<Option<OutboundRecord>, StorageError> {
         self.outbound.get(id)
+    }
+
+    /// What send `id` carried (entries from before the ledger have nothing).
+    pub fn content(&self, id: &Uuid) -> Result<Option<MessageContent>, StorageError> {
+        self.contents.get(id)
     }
 
     /// The ledger entry of a wamid, if Herald sent it.
@@ -340,6 +352,7 @@ impl MessageStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::whatsapp::graph::OutgoingMessage;
 
     fn report(
         status: DeliveryStatus,
@@ -392,6 +405,10 @@ mod tests {
         assert_eq!(failed.errors, vec![(131026, None)]);
     }
 
+    fn text() -> MessageContent {
+        OutgoingMessage::text("+16505551234", "hi").content
+    }
+
     fn entry(connection_id: Uuid, origin: Origin) -> OutboundRecord {
         OutboundRecord {
             connection_id,
@@ -403,7 +420,6 @@ mod tests {
             wamid: None,
             wa_id: None,
             origin,
-            content: None,
         }
     }
 
@@ -413,7 +429,7 @@ mod tests {
         let messages = MessageStore::open(&Store::open(dir.path()).unwrap()).unwrap();
         let (connection, id) = (Uuid::now_v7(), Uuid::now_v7());
         messages
-            .begin_send(&id, &entry(connection, Origin::TestSend))
+            .begin_send(&id, &entry(connection, Origin::TestSend), &text())
             .unwrap();
         messages
             .settle_send(
@@ -439,14 +455,14 @@ mod tests {
         let connection = Uuid::now_v7();
         let (test, campaign) = (Uuid::now_v7(), Uuid::now_v7());
         messages
-            .begin_send(&test, &entry(connection, Origin::TestSend))
+            .begin_send(&test, &entry(connection, Origin::TestSend), &text())
             .unwrap();
         let origin = Origin::Campaign {
             campaign: Uuid::now_v7(),
             phone: "+1".into(),
         };
         messages
-            .begin_send(&campaign, &entry(connection, origin))
+            .begin_send(&campaign, &entry(connection, origin), &text())
             .unwrap();
         let refused = SendState::Refused {
             code: Some(131026),

@@ -637,6 +637,16 @@ async fn every_send_is_a_ledger_entry_its_reports_name() {
         );
         assert_eq!(entry.state, SendState::Accepted);
         assert_eq!(entry.kind, "template");
+        let content = ledger
+            .content(&message)
+            .unwrap()
+            .expect("what was sent is kept");
+        assert!(
+            serde_json::to_string(&content)
+                .unwrap()
+                .contains("spring_sale"),
+            "{content:?}"
+        );
         assert_eq!(entry.wamid, send.wamid);
         let wamid = send.wamid.clone().unwrap();
         assert_eq!(ledger.send_of_wamid(&wamid).unwrap(), Some(message));
