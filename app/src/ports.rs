@@ -17,6 +17,7 @@ use crate::api::whatsapp::{
 };
 use crate::api::InstallationOverview;
 use domain::campaign::estimate::PriceTable;
+use domain::campaign::lifecycle::CampaignCommand;
 use domain::campaign::{CampaignDraft, Schedule};
 use domain::contacts::import::ImportSettings;
 use domain::contacts::segment::SegmentDefinition;
@@ -163,9 +164,9 @@ pub trait CampaignsPort: Send + Sync {
     async fn preflight(&self, draft: CampaignDraft) -> Result<Preflight, String>;
     /// Launches a draft.
     async fn launch(&self, id: String) -> Result<(), String>;
-    /// Pause, resume, cancel, confirm an overdue start, or resend unknown recipients; returns a
-    /// sentence saying what happened.
-    async fn act(&self, id: String, action: String) -> Result<String, String>;
+    /// Pause, resume, cancel, confirm an overdue start, or resend unknown recipients (as
+    /// `CampaignStatus::apply` permits); returns a sentence saying what happened.
+    async fn act(&self, id: String, command: CampaignCommand) -> Result<String, String>;
     /// New start time for a scheduled or overdue campaign.
     async fn reschedule(&self, id: String, schedule: Schedule) -> Result<(), String>;
     /// Copies a campaign into a draft; returns the new id.

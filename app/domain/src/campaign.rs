@@ -8,6 +8,7 @@
 pub mod draft;
 pub mod eligibility;
 pub mod estimate;
+pub mod lifecycle;
 pub mod pacing;
 pub mod render;
 pub mod state;

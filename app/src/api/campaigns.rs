@@ -5,6 +5,7 @@
 #![allow(missing_docs)]
 
 use domain::campaign::estimate::{DurationEstimate, PriceTable};
+use domain::campaign::lifecycle::CampaignCommand;
 use domain::campaign::state::Counts;
 use domain::campaign::{CampaignDraft, Schedule, Slot};
 use leptos::prelude::*;
@@ -22,6 +23,8 @@ pub struct CampaignSummary {
     pub status: String,
     /// Why it is paused, when it starts, … — one sentence.
     pub status_detail: Option<String>,
+    /// What may be done to it now (`CampaignStatus::commands`), in page order.
+    pub commands: Vec<CampaignCommand>,
     /// Template name and language.
     pub template: String,
     /// Sender connection name.
@@ -59,6 +62,8 @@ pub struct Progress {
     pub status: String,
     /// One sentence about the status, if it needs one.
     pub status_detail: Option<String>,
+    /// What may be done to it now, in page order.
+    pub commands: Vec<CampaignCommand>,
     /// Recipients per state.
     pub counts: Counts,
     /// Cost so far, from billable status reports.
@@ -266,15 +271,15 @@ pub async fn launch_campaign(csrf_token: String, id: String) -> Result<(), Serve
     port()?.launch(id).await.map_err(super::refused)
 }
 
-/// `pause`, `resume`, `cancel`, `confirm` (start an overdue one now) or `resend_unknown`.
+/// Pause, resume, cancel, confirm an overdue start, or resend unknown recipients.
 #[server(endpoint = "campaigns/act", input = Json)]
 pub async fn act_on_campaign(
     csrf_token: String,
     id: String,
-    action: String,
+    command: CampaignCommand,
 ) -> Result<String, ServerFnError> {
     let _ = csrf_token;
-    port()?.act(id, action).await.map_err(super::refused)
+    port()?.act(id, command).await.map_err(super::refused)
 }
 
 /// Moves a scheduled or overdue campaign to a new start.

@@ -13,8 +13,9 @@ use crate::api::campaigns::{
 };
 use crate::components::campaigns_nav::CampaignsNav;
 use crate::navigation::{confirm, go_to, reload};
-use crate::pages::campaigns::status_tone;
+use crate::pages::campaigns::{status_tone, CANCEL_WARNING};
 use crate::session::PageSession;
+use domain::campaign::lifecycle::CampaignCommand;
 use domain::campaign::window::check_local;
 use domain::campaign::Schedule;
 
@@ -83,10 +84,10 @@ fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
     follow_progress(id.clone(), progress);
     let act = Action::new({
         let (csrf, id) = (csrf.clone(), id.clone());
-        move |action: &String| {
-            let (csrf, id, action) = (csrf.clone(), id.clone(), action.clone());
+        move |command: &CampaignCommand| {
+            let (csrf, id, command) = (csrf.clone(), id.clone(), *command);
             async move {
-                let said = act_on_campaign(csrf, id, action)
+                let said = act_on_campaign(csrf, id, command)
                     .await
                     .map_err(|e| e.to_string())?;
                 Ok::<_, String>(said)
@@ -127,35 +128,38 @@ fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
         }
     });
     let status = move || progress.with(|p| p.status.clone());
-    let button = move |label: &'static str, action: &'static str, testid: &'static str| {
+    let button = move |command: CampaignCommand| {
         view! {
-            <button type="button" class="button" data-testid=testid on:click=move |_| {
+            <button type="button" class="button" data-testid=command.name() on:click=move |_| {
                 let unknown = progress.with_untracked(|p| p.counts.unknown);
-                let sure = match action {
-                    "cancel" => confirm("Cancel this campaign? Recipients not sent yet will never be sent to."),
-                    "resend_unknown" => confirm(&format!("Send again to {unknown} recipients whose outcome is unknown? Their request may have reached WhatsApp before the answer was lost, so up to {unknown} of them may already have the message and would get it twice.")),
+                let sure = match command {
+                    CampaignCommand::Cancel => confirm(CANCEL_WARNING),
+                    CampaignCommand::ResendUnknown => confirm(&format!("Send again to {unknown} recipients whose outcome is unknown? Their request may have reached WhatsApp before the answer was lost, so up to {unknown} of them may already have the message and would get it twice.")),
                     _ => true,
                 };
                 if sure {
-                    act.dispatch(action.to_string());
+                    act.dispatch(command);
                 }
-            }>{label}</button>
+            }>{command.label()}</button>
         }
     };
+    // Exactly what the domain's state machine permits now (`Progress::commands`); launching and
+    // rescheduling have their own controls, deleting is allowed where nothing is in flight.
     let actions = move || {
-        let unknown = progress.with(|p| p.counts.unknown);
-        match status().as_str() {
-            "draft" => view! {
+        let (status, commands) = progress.with(|p| (p.status.clone(), p.commands.clone()));
+        let deletable = matches!(status.as_str(), "draft" | "completed" | "cancelled");
+        view! {
+            {commands.contains(&CampaignCommand::Launch).then(|| view! {
                 <button type="button" class="button button-primary" data-testid="launch" on:click=move |_| { launch.dispatch(()); }>"Launch"</button>
-                <button type="button" class="button button-quiet" on:click=move |_| { if confirm("Delete this draft?") { remove.dispatch(()); } }>"Delete"</button>
-            }.into_any(),
-            "running" | "preparing" | "scheduled" => view! { {button("Pause", "pause", "pause")} {button("Cancel", "cancel", "cancel")} }.into_any(),
-            "paused" => view! { {button("Resume", "resume", "resume")} {button("Cancel", "cancel", "cancel")} }.into_any(),
-            "overdue" => view! { {button("Start now", "confirm", "confirm")} {button("Cancel", "cancel", "cancel")} }.into_any(),
-            _ => view! {
-                {(unknown > 0).then(|| button("Resend the unknown ones", "resend_unknown", "resend-unknown"))}
+            })}
+            {commands
+                .into_iter()
+                .filter(|c| !matches!(c, CampaignCommand::Launch | CampaignCommand::EditDraft | CampaignCommand::Reschedule))
+                .map(button)
+                .collect_view()}
+            {deletable.then(|| view! {
                 <button type="button" class="button button-quiet" on:click=move |_| { if confirm("Delete this campaign and its report?") { remove.dispatch(()); } }>"Delete"</button>
-            }.into_any(),
+            })}
         }
     };
     let draft = campaign.draft.clone();

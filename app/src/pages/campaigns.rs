@@ -5,8 +5,13 @@ use leptos_meta::Title;
 
 use crate::api::campaigns::{act_on_campaign, clone_campaign, list_campaigns, CampaignSummary};
 use crate::components::campaigns_nav::CampaignsNav;
-use crate::navigation::{go_to, reload};
+use crate::navigation::{confirm, go_to, reload};
 use crate::session::PageSession;
+use domain::campaign::lifecycle::CampaignCommand;
+
+/// What cancelling means, asked before it happens (both campaign pages).
+pub const CANCEL_WARNING: &str =
+    "Cancel this campaign? Recipients not sent yet will never be sent to.";
 
 /// `/campaigns`.
 #[component]
@@ -77,10 +82,10 @@ fn CampaignRow(campaign: CampaignSummary) -> impl IntoView {
     let csrf = PageSession::current().csrf_token;
     let act = Action::new({
         let csrf = csrf.clone();
-        move |(id, action): &(String, String)| {
-            let (csrf, id, action) = (csrf.clone(), id.clone(), action.clone());
+        move |(id, command): &(String, CampaignCommand)| {
+            let (csrf, id, command) = (csrf.clone(), id.clone(), *command);
             async move {
-                act_on_campaign(csrf, id, action)
+                act_on_campaign(csrf, id, command)
                     .await
                     .map_err(|e| e.to_string())?;
                 reload();
@@ -99,22 +104,32 @@ fn CampaignRow(campaign: CampaignSummary) -> impl IntoView {
     let c = campaign;
     let counts = c.counts;
     let id = c.id.clone();
-    let button = move |label: &'static str, action: &'static str| {
-        let id = id.clone();
-        view! {
-            <button type="button" class="button" on:click=move |_| { act.dispatch((id.clone(), action.into())); }>{label}</button>
-        }
-    };
-    let actions = match c.status.as_str() {
-        "running" | "scheduled" => {
-            view! { {button("Pause", "pause")} {button("Cancel", "cancel")} }.into_any()
-        }
-        "paused" => view! { {button("Resume", "resume")} {button("Cancel", "cancel")} }.into_any(),
-        "overdue" => {
-            view! { {button("Start now", "confirm")} {button("Cancel", "cancel")} }.into_any()
-        }
-        _ => ().into_any(),
-    };
+    // The domain's answer for this status; the list offers the quick ones, the rest (launch,
+    // edit, reschedule, resend) need the campaign page.
+    let actions = c
+        .commands
+        .iter()
+        .copied()
+        .filter(|command| {
+            matches!(
+                command,
+                CampaignCommand::Pause
+                    | CampaignCommand::Resume
+                    | CampaignCommand::ConfirmStart
+                    | CampaignCommand::Cancel
+            )
+        })
+        .map(|command| {
+            let id = id.clone();
+            view! {
+                <button type="button" class="button" data-testid=command.name() on:click=move |_| {
+                    if command != CampaignCommand::Cancel || confirm(CANCEL_WARNING) {
+                        act.dispatch((id.clone(), command));
+                    }
+                }>{command.label()}</button>
+            }
+        })
+        .collect_view();
     let clone_id = c.id.clone();
     view! {
         <tr data-testid="campaign-row" data-status=c.status.clone()>

@@ -774,9 +774,20 @@ impl Engine {
             outcomes.push((phone, outcome));
         }
         let campaigns = inner.campaigns.clone();
-        Store::offload(move || campaigns.settle(&campaign, &connection, &outcomes, now))
-            .await
-            .map_err(internal)?;
+        Store::offload(move || {
+            campaigns.settle(&campaign, &connection, &outcomes, now)?;
+            // Cancelled while this batch was under way: what it did not send came back
+            // pending; it will never be sent, so it is settled as cancelled now.
+            if campaigns
+                .get(&campaign)?
+                .is_some_and(|r| r.status.is_finished())
+            {
+                campaigns.skip_pending(&campaign, SkipReason::Cancelled, now)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(internal)?;
         {
             let mut live = self.live_state();
             let state = live.entry(campaign).or_default();
@@ -981,15 +992,16 @@ impl Engine {
                 r.status = CampaignStatus::Running;
                 r.started_at_ms = Some(now);
                 r.updated_at_ms = now;
-                note(
-                    r,
-                    now,
-                    &format!(
-                        "Audience fixed: {} to send, {} skipped.",
-                        stats.counts.pending,
-                        stats.counts.skipped + tally.duplicates + tally.invalid
-                    ),
-                );
+                let skipped = stats.counts.skipped + tally.duplicates + tally.invalid;
+                let said = if stats.counts.pending == 0 {
+                    format!("Audience fixed at the start: nobody to send to ({skipped} skipped); the campaign ends here.")
+                } else {
+                    format!(
+                        "Audience fixed: {} to send, {skipped} skipped.",
+                        stats.counts.pending
+                    )
+                };
+                note(r, now, &said);
                 true
             })
             .map_err(internal)?;

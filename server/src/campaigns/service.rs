@@ -12,11 +12,10 @@ use app::api::campaigns::{
 use app::ports::ContactsPort;
 use domain::campaign::draft::validate;
 use domain::campaign::estimate::{duration, PriceTable};
+use domain::campaign::lifecycle::{CampaignCommand, Facts};
 use domain::campaign::render::{body_text, slots};
 use domain::campaign::window::{format_in_zone, local_to_utc_ms};
-use domain::campaign::{
-    eligibility, CampaignDraft, CampaignStatus, PauseReason, Schedule, SkipReason, Slot,
-};
+use domain::campaign::{eligibility, CampaignDraft, CampaignStatus, Schedule, SkipReason, Slot};
 use domain::whatsapp::errors::classify;
 use domain::whatsapp::graph::TemplateDefinition;
 use domain::whatsapp::limits::MessagingLimit;
@@ -177,6 +176,7 @@ impl CampaignService {
             name: record.draft.name.clone(),
             status: record.status.name().into(),
             status_detail: Self::status_detail(record, &zone),
+            commands: record.status.commands(stats.counts.unknown),
             template,
             connection,
             counts: stats.counts,
@@ -220,6 +220,7 @@ impl CampaignService {
         Ok(Progress {
             status: summary.status,
             status_detail: summary.status_detail,
+            commands: summary.commands,
             counts: stats.counts,
             cost: stats.cost,
             currency: prices.currency,
@@ -251,27 +252,37 @@ impl CampaignService {
         })
     }
 
-    fn set_status(
+    /// Applies `command` to the stored campaign through the state machine, inside the record's
+    /// update so that two clicks cannot both win; notes `what` in the history.
+    fn transition(
         &self,
         id: &Uuid,
-        allowed: impl Fn(&CampaignStatus) -> bool,
-        next: CampaignStatus,
+        command: CampaignCommand,
+        facts: &Facts,
         what: &str,
-    ) -> Result<bool, String> {
-        let now = self.clock.now_ms();
-        let mut changed = false;
+    ) -> Result<CampaignStatus, String> {
+        let now = facts.now_ms;
+        let mut outcome = Err("no such campaign".to_string());
         self.campaigns
             .update(id, |r| {
-                changed = allowed(&r.status);
-                if changed {
-                    r.status = next.clone();
-                    r.updated_at_ms = now;
-                    note(r, now, what);
-                }
-                changed
+                outcome = r.status.apply(command, facts).map_err(|refusal| refusal.0);
+                let Ok(next) = &outcome else { return false };
+                r.status = next.clone();
+                r.updated_at_ms = now;
+                note(r, now, what);
+                true
             })
             .map_err(internal)?;
-        Ok(changed)
+        outcome
+    }
+}
+
+/// The draft's scheduled start, Unix ms (`None`: send now, or a schedule that does not parse —
+/// the draft's own validation names that).
+fn scheduled_start(schedule: &Schedule) -> Option<i64> {
+    match schedule {
+        Schedule::At { local, time_zone } => local_to_utc_ms(local, time_zone).ok(),
+        Schedule::Now => None,
     }
 }
 
@@ -557,9 +568,10 @@ impl app::ports::CampaignsPort for CampaignService {
 
     async fn launch(&self, id: String) -> Result<(), String> {
         let (id, record) = self.record(&id)?;
-        if record.status != CampaignStatus::Draft {
-            return Err("this campaign was already launched".into());
-        }
+        record
+            .status
+            .permits(CampaignCommand::Launch, 0)
+            .map_err(|r| r.0)?;
         let (template, slots) = self.template_of(&record.draft)?;
         if let Some(problem) = validate(&record.draft, &slots).first() {
             return Err(problem.message.clone());
@@ -570,146 +582,109 @@ impl app::ports::CampaignsPort for CampaignService {
             return Err(problem);
         }
         let now = self.clock.now_ms();
-        let (status, what) = match &record.draft.schedule {
-            Schedule::Now => (CampaignStatus::Preparing, "Launched.".to_string()),
+        let start_at_ms = match &record.draft.schedule {
+            Schedule::Now => None,
+            Schedule::At { local, time_zone } => Some(local_to_utc_ms(local, time_zone)?),
+        };
+        // Sent now, the audience is what it is now: a launch to nobody is refused. A scheduled
+        // one is taken at its start (the segment may have grown by then).
+        let (recipients, what) = match &record.draft.schedule {
+            Schedule::Now => {
+                let n = self.preflight(record.draft.clone()).await?.recipients;
+                (Some(n), format!("Launched to {n} recipients."))
+            }
             Schedule::At { local, time_zone } => {
-                let at_ms = local_to_utc_ms(local, time_zone)?;
-                if at_ms <= now {
-                    return Err(
-                        "the scheduled time has passed; choose a later time or send now".into(),
-                    );
-                }
-                (
-                    CampaignStatus::Scheduled { at_ms },
-                    format!("Scheduled for {local} ({time_zone})."),
-                )
+                (None, format!("Scheduled for {local} ({time_zone})."))
             }
         };
-        let mut launched = false;
+        let facts = Facts {
+            now_ms: now,
+            start_at_ms,
+            recipients,
+            ..Facts::default()
+        };
+        let mut outcome = Err("no such campaign".to_string());
         self.campaigns
             .update(&id, |r| {
-                launched = r.status == CampaignStatus::Draft;
-                if launched {
-                    r.status = status.clone();
-                    r.template = Some(template.clone());
-                    r.slots = slots.clone();
-                    r.updated_at_ms = now;
-                    note(r, now, &what);
-                }
-                launched
+                outcome = r
+                    .status
+                    .apply(CampaignCommand::Launch, &facts)
+                    .map_err(|refusal| refusal.0);
+                let Ok(status) = &outcome else { return false };
+                r.status = status.clone();
+                r.template = Some(template.clone());
+                r.slots = slots.clone();
+                r.updated_at_ms = now;
+                note(r, now, &what);
+                true
             })
             .map_err(internal)?;
-        if !launched {
-            return Err("this campaign was already launched".into());
-        }
+        outcome?;
+
         self.store.flush().await.map_err(internal)?;
         self.engine.wake();
         Ok(())
     }
 
-    async fn act(&self, id: String, action: String) -> Result<String, String> {
-        let (id, _) = self.record(&id)?;
+    async fn act(&self, id: String, command: CampaignCommand) -> Result<String, String> {
+        let (id, record) = self.record(&id)?;
         let now = self.clock.now_ms();
-        let message = match action.as_str() {
-            "pause" => {
-                let paused = self.set_status(
-                    &id,
-                    |s| s.is_active() || matches!(s, CampaignStatus::Scheduled { .. }),
-                    CampaignStatus::Paused {
-                        reason: PauseReason::User,
-                    },
-                    "Paused by a user.",
-                )?;
+        let unknown = self.campaigns.stats(&id).map_err(internal)?.counts.unknown;
+        let facts = Facts {
+            now_ms: now,
+            start_at_ms: scheduled_start(&record.draft.schedule),
+            prepared: record.started_at_ms.is_some(),
+            unknown,
+            recipients: None,
+        };
+        let message = match command {
+            CampaignCommand::Pause => {
+                self.transition(&id, command, &facts, "Paused by a user.")?;
                 self.engine.interrupt(&id);
-                if !paused {
-                    return Err("only running or scheduled campaigns can be paused".into());
-                }
                 "Paused.".to_string()
             }
-            "resume" => {
-                let record = self.campaigns.get(&id).map_err(internal)?;
-                let prepared = record.as_ref().and_then(|r| r.started_at_ms).is_some();
-                // Paused before it ever started: back to its schedule if that is still ahead.
-                let pending_start = match record.map(|r| r.draft.schedule) {
-                    Some(Schedule::At { local, time_zone }) if !prepared => {
-                        local_to_utc_ms(&local, &time_zone)
-                            .ok()
-                            .filter(|at| *at > now)
-                    }
-                    _ => None,
-                };
-                let next = match pending_start {
-                    Some(at_ms) => CampaignStatus::Scheduled { at_ms },
-                    None => CampaignStatus::Running,
-                };
-                if !self.set_status(
-                    &id,
-                    |s| matches!(s, CampaignStatus::Paused { .. }),
-                    next,
-                    "Resumed.",
-                )? {
-                    return Err("only paused campaigns can be resumed".into());
-                }
-                // A campaign paused before its snapshot was written prepares first.
-                if !prepared && pending_start.is_none() {
-                    self.set_status(
-                        &id,
-                        |s| *s == CampaignStatus::Running,
-                        CampaignStatus::Preparing,
-                        "Preparing the audience.",
-                    )?;
-                }
+            CampaignCommand::Resume => {
+                self.transition(&id, command, &facts, "Resumed.")?;
                 "Resumed.".to_string()
             }
-            "cancel" => {
-                if !self.set_status(
-                    &id,
-                    |s| !s.is_finished() && *s != CampaignStatus::Draft,
-                    CampaignStatus::Cancelled { at_ms: now },
-                    "Cancelled by a user.",
-                )? {
-                    return Err("only launched, unfinished campaigns can be cancelled".into());
-                }
+            CampaignCommand::Cancel => {
+                self.transition(&id, command, &facts, "Cancelled by a user.")?;
                 self.engine.interrupt(&id);
+                // Sends of a batch still under way come back pending; the engine settles them
+                // as cancelled when the batch ends.
                 let skipped = self
                     .campaigns
                     .skip_pending(&id, SkipReason::Cancelled, now)
                     .map_err(internal)?;
                 format!("Cancelled; {skipped} recipients will not be sent to.")
             }
-            "confirm" => {
-                if !self.set_status(
+            CampaignCommand::ConfirmStart => {
+                self.transition(
                     &id,
-                    |s| matches!(s, CampaignStatus::Overdue { .. }),
-                    CampaignStatus::Preparing,
+                    command,
+                    &facts,
                     "Start confirmed by a user after the missed time.",
-                )? {
-                    return Err(
-                        "only campaigns waiting after a missed start need confirming".into(),
-                    );
-                }
+                )?;
                 "Starting now.".to_string()
             }
-            "resend_unknown" => {
+            CampaignCommand::ResendUnknown => {
+                record.status.permits(command, unknown).map_err(|r| r.0)?;
+                // Queued before the campaign runs again, so it cannot complete in between.
                 let requeued = self.campaigns.requeue_unknown(&id, now).map_err(internal)?;
-                if requeued > 0 {
-                    self.set_status(
-                        &id,
-                        |s| {
-                            matches!(
-                                s,
-                                CampaignStatus::Completed { .. } | CampaignStatus::Running
-                            )
-                        },
-                        CampaignStatus::Running,
-                        &format!(
-                            "{requeued} recipients with unknown outcome queued again by a user."
-                        ),
-                    )?;
-                }
+                self.transition(
+                    &id,
+                    command,
+                    &facts,
+                    &format!("{requeued} recipients with unknown outcome queued again by a user."),
+                )?;
                 format!("{requeued} recipients will be sent again.")
             }
-            other => return Err(format!("unknown action “{other}”")),
+            other => {
+                return Err(format!(
+                    "“{}” is not done from here; use the campaign page",
+                    other.label()
+                ))
+            }
         };
         self.store.flush().await.map_err(internal)?;
         self.engine.wake();
@@ -718,33 +693,36 @@ impl app::ports::CampaignsPort for CampaignService {
 
     async fn reschedule(&self, id: String, schedule: Schedule) -> Result<(), String> {
         let (id, _) = self.record(&id)?;
-        let Schedule::At { local, time_zone } = &schedule else {
-            return Err("choose a date and time".into());
+        let start_at_ms = match &schedule {
+            Schedule::At { local, time_zone } => Some(local_to_utc_ms(local, time_zone)?),
+            Schedule::Now => None,
         };
-        let at_ms = local_to_utc_ms(local, time_zone)?;
-        if at_ms <= self.clock.now_ms() {
-            return Err("the new time has passed; choose a later one".into());
-        }
         let now = self.clock.now_ms();
-        let mut moved = false;
+        let facts = Facts {
+            now_ms: now,
+            start_at_ms,
+            ..Facts::default()
+        };
+        let what = match &schedule {
+            Schedule::At { local, time_zone } => format!("Rescheduled to {local} ({time_zone})."),
+            Schedule::Now => String::new(),
+        };
+        let mut outcome = Err("no such campaign".to_string());
         self.campaigns
             .update(&id, |r| {
-                moved = matches!(
-                    r.status,
-                    CampaignStatus::Scheduled { .. } | CampaignStatus::Overdue { .. }
-                );
-                if moved {
-                    r.status = CampaignStatus::Scheduled { at_ms };
-                    r.draft.schedule = schedule.clone();
-                    r.updated_at_ms = now;
-                    note(r, now, &format!("Rescheduled to {local} ({time_zone})."));
-                }
-                moved
+                outcome = r
+                    .status
+                    .apply(CampaignCommand::Reschedule, &facts)
+                    .map_err(|refusal| refusal.0);
+                let Ok(status) = &outcome else { return false };
+                r.status = status.clone();
+                r.draft.schedule = schedule.clone();
+                r.updated_at_ms = now;
+                note(r, now, &what);
+                true
             })
             .map_err(internal)?;
-        if !moved {
-            return Err("only scheduled campaigns can be rescheduled".into());
-        }
+        outcome?;
         self.store.flush().await.map_err(internal)
     }
 

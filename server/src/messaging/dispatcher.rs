@@ -108,9 +108,18 @@ impl Dispatcher {
         stop: Option<&CancellationToken>,
         mark: impl FnOnce(i64) -> Result<bool, StorageError>,
     ) -> Dispatched {
-        gate.wait_turn().await;
-        if stop.is_some_and(CancellationToken::is_cancelled) {
-            return Dispatched::NotSent;
+        // A pause or cancel must not wait for the turns of every send queued behind it.
+        match stop {
+            Some(stop) => {
+                tokio::select! {
+                    () = stop.cancelled() => return Dispatched::NotSent,
+                    () = gate.wait_turn() => {}
+                }
+                if stop.is_cancelled() {
+                    return Dispatched::NotSent;
+                }
+            }
+            None => gate.wait_turn().await,
         }
         let now = self.clock.now_ms();
         let id = Uuid::now_v7();

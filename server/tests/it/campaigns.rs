@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use app::api::campaigns::CampaignView;
+use domain::campaign::lifecycle::CampaignCommand;
 use domain::campaign::{BindingSource, CampaignDraft, Schedule, Slot, VariableBinding};
 use domain::whatsapp::graph::TemplateDefinition;
 use reqwest::StatusCode;
@@ -259,7 +260,10 @@ async fn pause_stops_sending_within_a_second_and_resume_finishes() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    campaigns.act(id.clone(), "pause".into()).await.unwrap();
+    campaigns
+        .act(id.clone(), CampaignCommand::Pause)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     let at_pause: usize = accepted_per_number(&app).values().sum();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
@@ -272,7 +276,10 @@ async fn pause_stops_sending_within_a_second_and_resume_finishes() {
         Some("Paused by a user.")
     );
 
-    campaigns.act(id.clone(), "resume".into()).await.unwrap();
+    campaigns
+        .act(id.clone(), CampaignCommand::Resume)
+        .await
+        .unwrap();
     wait_until(&app, &id, "completed").await;
     let sends = accepted_per_number(&app);
     assert_eq!(sends.len(), 8);
@@ -407,7 +414,10 @@ async fn a_start_missed_while_down_waits_for_confirmation() {
     };
     let refused = campaigns.reschedule(id.clone(), past).await.unwrap_err();
     assert!(refused.contains("passed"), "{refused}");
-    campaigns.act(id.clone(), "confirm".into()).await.unwrap();
+    campaigns
+        .act(id.clone(), CampaignCommand::ConfirmStart)
+        .await
+        .unwrap();
     wait_until(&app, &id, "completed").await;
 
     // A scheduled campaign moves to a new time in another zone.
@@ -667,4 +677,89 @@ async fn every_send_is_a_ledger_entry_its_reports_name() {
     assert_eq!(recent[0].id, sent.id);
     let entry = ledger.send(&sent.id.parse().unwrap()).unwrap().unwrap();
     assert_eq!(entry.origin, Origin::TestSend);
+}
+
+/// Cancelling while a batch is under way (after a pause and a resume, as a person would) settles
+/// every recipient not sent as cancelled: nothing stays pending, the counts add up, and the page
+/// offers nothing more to do. The page's buttons come from the same state machine the server
+/// applies: a cancelled campaign refuses resume with the rule's words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_settles_everyone_not_sent_and_the_counts_add_up() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    campaigns_pace(&app, &connection, 2).await;
+    let template = spring_sale(&app, &connection).await;
+    let mut csv = String::from("phone,first_name\n");
+    for i in 0..40 {
+        csv.push_str(&format!("+905320{i:05}7,User{i}\n"));
+    }
+    let list = import(&app, "forty.csv", &csv).await;
+    let campaigns = app.state.services.campaigns.clone();
+    let id = campaigns
+        .save(None, draft(&connection, &template, &list.id))
+        .await
+        .unwrap();
+    campaigns.launch(id.clone()).await.unwrap();
+    let running = campaigns.campaign(id.clone()).await.unwrap();
+    assert!(running.progress.commands.contains(&CampaignCommand::Pause));
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    campaigns
+        .act(id.clone(), CampaignCommand::Pause)
+        .await
+        .unwrap();
+    campaigns
+        .act(id.clone(), CampaignCommand::Resume)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    campaigns
+        .act(id.clone(), CampaignCommand::Cancel)
+        .await
+        .unwrap();
+
+    let mut view = campaigns.campaign(id.clone()).await.unwrap();
+    for _ in 0..100 {
+        if view.progress.counts.open() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        view = campaigns.campaign(id.clone()).await.unwrap();
+    }
+    let c = view.progress.counts;
+    assert_eq!(view.summary.status, "cancelled");
+    assert_eq!((c.pending, c.sending), (0, 0), "{c:?}");
+    assert_eq!(
+        c.accepted() + c.failed + c.skipped + c.unknown,
+        c.total,
+        "{c:?}"
+    );
+    let sent: usize = accepted_per_number(&app).values().sum();
+    assert_eq!(c.accepted(), u64::try_from(sent).unwrap());
+    assert!(c.skipped > 30, "{c:?}");
+    assert!(view.progress.commands.is_empty());
+    let refused = campaigns
+        .act(id.clone(), CampaignCommand::Resume)
+        .await
+        .unwrap_err();
+    assert_eq!(refused, "only paused campaigns can be resumed");
+}
+
+/// A launch that would reach nobody is refused with the reason, and nothing changes.
+#[tokio::test]
+async fn a_launch_to_nobody_is_refused() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let template = spring_sale(&app, &connection).await;
+    // The only row is a US number: WhatsApp does not deliver marketing there.
+    let list = import(&app, "us.csv", "phone,first_name\n+12025550123,John\n").await;
+    let campaigns = app.state.services.campaigns.clone();
+    let id = campaigns
+        .save(None, draft(&connection, &template, &list.id))
+        .await
+        .unwrap();
+    let refused = campaigns.launch(id.clone()).await.unwrap_err();
+    assert!(refused.contains("nobody would receive"), "{refused}");
+    let view = campaigns.campaign(id).await.unwrap();
+    assert_eq!(view.summary.status, "draft");
+    assert!(view.progress.commands.contains(&CampaignCommand::Launch));
 }

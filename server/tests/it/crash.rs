@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use domain::campaign::lifecycle::CampaignCommand;
 use domain::campaign::{BindingSource, CampaignDraft, RecipientState, Slot, VariableBinding};
 use domain::contacts::segment::SegmentDefinition;
 use rand::Rng;
@@ -319,7 +320,7 @@ async fn survives_kills(rate: u32, kill_after_ms: std::ops::Range<u64>) {
             .state
             .services
             .campaigns
-            .act(campaign.clone(), "resend_unknown".into())
+            .act(campaign.clone(), CampaignCommand::ResendUnknown)
             .await
             .unwrap();
         assert!(message.starts_with(&unknown.len().to_string()), "{message}");
