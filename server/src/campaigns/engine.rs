@@ -62,6 +62,8 @@ const BATCHES_IN_FLIGHT: usize = 4;
 const TICK: Duration = Duration::from_millis(500);
 /// How often Meta's figures for a number (tier, quality) are read while it sends.
 const LIMITS_REFRESH_MS: i64 = 10 * 60 * 1000;
+/// A wait this long for the next due recipient is shown on the campaign page.
+const DEFERRED_NOTICE_MS: i64 = 60_000;
 /// Snapshot rows written per transaction.
 const PREPARE_BATCH: usize = 1_000;
 
@@ -845,6 +847,9 @@ impl Engine {
                 .next_due(id)
                 .map_err(internal)?
                 .unwrap_or(now + 1_000);
+            if next - now > DEFERRED_NOTICE_MS && stats.counts.sending == 0 {
+                self.say_deferred(id, next, stats.counts.pending)?;
+            }
             let wait = (next - now).clamp(50, 1_000);
             return Ok(Step::Sleep(Duration::from_millis(
                 u64::try_from(wait).unwrap_or(1_000),
@@ -879,6 +884,37 @@ impl Engine {
             .map_err(internal)?;
         tracing::info!(campaign = %id, accepted = counts.accepted(), failed = counts.failed, "campaign completed");
         Ok(Step::Done)
+    }
+
+    /// Everything due is done and the rest is held back (131049 defers a user 24 hours, a
+    /// sending window, a retry): says how many, why and until when, instead of "running, 99 %".
+    fn say_deferred(&self, id: &Uuid, until: i64, pending: u64) -> Result<(), String> {
+        let known = self
+            .live_state()
+            .get(id)
+            .and_then(|s| s.waiting.clone())
+            .is_some_and(|(_, at)| at == until);
+        if known {
+            return Ok(());
+        }
+        let why = self
+            .inner
+            .campaigns
+            .due(id, i64::MAX, 1)
+            .map_err(internal)?
+            .into_iter()
+            .next()
+            .and_then(|(_, r)| r.last_error);
+        let said = match why {
+            Some(why) => format!(
+                "Waiting: {pending} recipient(s) held back, the next until the time below ({why})."
+            ),
+            None => {
+                format!("Waiting: {pending} recipient(s) held back, the next until the time below.")
+            }
+        };
+        self.live_state().entry(*id).or_default().waiting = Some((said, until));
+        Ok(())
     }
 
     /// Only reports are awaited (sends a restart cut off): says so, and until when, instead of

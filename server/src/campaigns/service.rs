@@ -207,7 +207,12 @@ impl CampaignService {
                 clippy::cast_precision_loss
             )]
             let secs = (pending as f64 / rate).ceil() as u64;
-            secs
+            // Held back (a deferral, the messaging limit): not done before the wait is over.
+            let now = self.clock.now_ms();
+            let waited = live.waiting.as_ref().map_or(0, |(_, until)| {
+                u64::try_from((until - now).max(0) / 1000).unwrap_or(0)
+            });
+            secs.max(waited)
         });
         let summary = self.summary(id, record, &stats);
         let version = stats.timeline.iter().fold(0u64, |acc, (minute, b)| {

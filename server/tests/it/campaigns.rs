@@ -763,3 +763,48 @@ async fn a_launch_to_nobody_is_refused() {
     assert_eq!(view.summary.status, "draft");
     assert!(view.progress.commands.contains(&CampaignCommand::Launch));
 }
+
+/// A recipient Meta holds back for 24 hours (131049) does not leave the campaign "running, 99 %,
+/// 1 s left" for a day: the page says one recipient is held back, why and until when, and the
+/// time left knows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferred_recipient_is_shown_as_waiting_with_its_reason_and_time() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let template = spring_sale(&app, &connection).await;
+    // `…049`: the sandbox plays Meta's per-user marketing limit (131049) for this user.
+    let list = import(
+        &app,
+        "held.csv",
+        "phone,first_name\n+905320000017,Sent\n+905320000049,Held\n",
+    )
+    .await;
+    let campaigns = app.state.services.campaigns.clone();
+    let id = campaigns
+        .save(None, draft(&connection, &template, &list.id))
+        .await
+        .unwrap();
+    campaigns.launch(id.clone()).await.unwrap();
+    let mut seen = None;
+    for _ in 0..200 {
+        let view = campaigns.campaign(id.clone()).await.unwrap();
+        if view.progress.waiting.is_some() {
+            seen = Some(view);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let view = seen.expect("the page says the campaign waits");
+    let (why, until) = view.progress.waiting.clone().unwrap();
+    assert!(why.contains("1 recipient(s) held back"), "{why}");
+    assert!(why.contains("131049"), "{why}");
+    let day = 23 * 60 * 60 * 1000;
+    assert!(until > chrono::Utc::now().timestamp_millis() + day);
+    assert!(
+        view.progress.eta_secs.unwrap_or(0) > 23 * 60 * 60,
+        "{:?}",
+        view.progress.eta_secs
+    );
+    assert_eq!(view.summary.status, "running");
+    assert_eq!(view.progress.counts.pending, 1);
+}
