@@ -258,13 +258,15 @@ impl CampaignService {
     }
 
     /// Applies `command` to the stored campaign through the state machine, inside the record's
-    /// update so that two clicks cannot both win; notes `what` in the history.
+    /// update so that two clicks cannot both win; `also` makes the command's other changes to
+    /// the record in the same update, and `what` is noted in the history.
     fn transition(
         &self,
         id: &Uuid,
         command: CampaignCommand,
         facts: &Facts,
         what: &str,
+        also: impl Fn(&mut CampaignRecord),
     ) -> Result<CampaignStatus, String> {
         let now = facts.now_ms;
         let mut outcome = Err("no such campaign".to_string());
@@ -274,6 +276,7 @@ impl CampaignService {
                 let Ok(next) = &outcome else { return false };
                 r.status = next.clone();
                 r.updated_at_ms = now;
+                also(r);
                 note(r, now, what);
                 true
             })
@@ -608,23 +611,10 @@ impl app::ports::CampaignsPort for CampaignService {
             recipients,
             ..Facts::default()
         };
-        let mut outcome = Err("no such campaign".to_string());
-        self.campaigns
-            .update(&id, |r| {
-                outcome = r
-                    .status
-                    .apply(CampaignCommand::Launch, &facts)
-                    .map_err(|refusal| refusal.0);
-                let Ok(status) = &outcome else { return false };
-                r.status = status.clone();
-                r.template = Some(template.clone());
-                r.slots = slots.clone();
-                r.updated_at_ms = now;
-                note(r, now, &what);
-                true
-            })
-            .map_err(internal)?;
-        outcome?;
+        self.transition(&id, CampaignCommand::Launch, &facts, &what, |r| {
+            r.template = Some(template.clone());
+            r.slots = slots.clone();
+        })?;
 
         self.store.flush().await.map_err(internal)?;
         self.engine.wake();
@@ -644,16 +634,16 @@ impl app::ports::CampaignsPort for CampaignService {
         };
         let message = match command {
             CampaignCommand::Pause => {
-                self.transition(&id, command, &facts, "Paused by a user.")?;
+                self.transition(&id, command, &facts, "Paused by a user.", |_| {})?;
                 self.engine.interrupt(&id);
                 "Paused.".to_string()
             }
             CampaignCommand::Resume => {
-                self.transition(&id, command, &facts, "Resumed.")?;
+                self.transition(&id, command, &facts, "Resumed.", |_| {})?;
                 "Resumed.".to_string()
             }
             CampaignCommand::Cancel => {
-                self.transition(&id, command, &facts, "Cancelled by a user.")?;
+                self.transition(&id, command, &facts, "Cancelled by a user.", |_| {})?;
                 self.engine.interrupt(&id);
                 // Sends of a batch still under way come back pending; the engine settles them
                 // as cancelled when the batch ends.
@@ -669,6 +659,7 @@ impl app::ports::CampaignsPort for CampaignService {
                     command,
                     &facts,
                     "Start confirmed by a user after the missed time.",
+                    |_| {},
                 )?;
                 "Starting now.".to_string()
             }
@@ -681,6 +672,7 @@ impl app::ports::CampaignsPort for CampaignService {
                     command,
                     &facts,
                     &format!("{requeued} recipients with unknown outcome queued again by a user."),
+                    |_| {},
                 )?;
                 format!("{requeued} recipients will be sent again.")
             }
@@ -712,22 +704,9 @@ impl app::ports::CampaignsPort for CampaignService {
             Schedule::At { local, time_zone } => format!("Rescheduled to {local} ({time_zone})."),
             Schedule::Now => String::new(),
         };
-        let mut outcome = Err("no such campaign".to_string());
-        self.campaigns
-            .update(&id, |r| {
-                outcome = r
-                    .status
-                    .apply(CampaignCommand::Reschedule, &facts)
-                    .map_err(|refusal| refusal.0);
-                let Ok(status) = &outcome else { return false };
-                r.status = status.clone();
-                r.draft.schedule = schedule.clone();
-                r.updated_at_ms = now;
-                note(r, now, &what);
-                true
-            })
-            .map_err(internal)?;
-        outcome?;
+        self.transition(&id, CampaignCommand::Reschedule, &facts, &what, |r| {
+            r.draft.schedule = schedule.clone();
+        })?;
         self.store.flush().await.map_err(internal)
     }
 
