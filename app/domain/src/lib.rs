@@ -4,10 +4,12 @@
     allow(clippy::unwrap_used, reason = "a failing test should panic")
 )]
 
+pub mod access;
 pub mod account;
 pub mod campaign;
 pub mod clock;
 pub mod contacts;
+pub mod ids;
 pub mod problem;
 pub mod template;
 pub mod whatsapp;

@@ -3,21 +3,23 @@
 //! 24-hour count of new business-initiated conversations that the messaging-limit tier caps.
 //!
 //! Pacing has two layers. A slot schedule hands out send times exactly `1 / rate` apart on an
-//! absolute timeline (3 % under the number's rate), one waiter at a time, so a timer that wakes a
-//! little late does not push every later send back (a plain rate limiter with no burst loses that
-//! lateness on every send, several percent of the throughput). Between a slot and its request
-//! comes the send's durable mark, whose disk sync is shared and now and then slow. So the hard
-//! guarantee is taken last, immediately before the request: a log of the last second's sends
-//! that never lets one second hold more than the paced rate, and lets the sends a slow sync held
-//! back leave as soon as the second allows — a smoothing limiter with no burst would keep them
-//! late for the rest of the campaign.
+//! absolute timeline (the throughput spread over a second plus an arrival-jitter allowance), one
+//! waiter at a time, so a timer that wakes a little late does not push every later send back (a
+//! plain rate limiter with no burst loses that lateness on every send, several percent of the
+//! throughput). Between a slot and its request comes the send's durable mark, whose disk sync is
+//! shared and now and then slow. So the hard guarantee is taken last, immediately before the
+//! request: a log of recent sends that never lets a second plus the jitter allowance hold more
+//! than the number's throughput — so Meta, counting at its door, never sees a second with more
+//! unless a request is held up on its way by more than the allowance — and lets the sends a slow
+//! sync held back leave as soon as the window allows; a smoothing limiter with no burst would
+//! keep them late for the rest of the campaign.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use domain::campaign::pacing::{paced_rate, ConversationWindow};
+use domain::campaign::pacing::{paced_rate, ConversationWindow, LIMIT_WINDOW_MS, MAX_MPS};
 use tokio::time::Instant;
 
 use crate::clock::Clock;
@@ -26,16 +28,17 @@ use crate::clock::Clock;
 struct Pace {
     mps: Option<u32>,
     interval: Duration,
-    /// Sends any one second may hold (`None`: unthrottled).
+    /// Sends any [`WINDOW`] may hold: the number's throughput (`None`: unthrottled).
     per_second: Option<usize>,
 }
 
-const SECOND: Duration = Duration::from_secs(1);
+/// The window the hard limit counts in (a second plus the arrival-jitter allowance).
+const WINDOW: Duration = Duration::from_millis(LIMIT_WINDOW_MS);
 
 /// A sender number's gate.
 pub struct SenderGate {
     pace: RwLock<Pace>,
-    /// When the sends of the last second left, oldest first.
+    /// When the sends of the last [`WINDOW`] left, oldest first.
     last_second: Mutex<VecDeque<Instant>>,
     /// The next free slot; held by the one task waiting for it.
     next_slot: tokio::sync::Mutex<Option<Instant>>,
@@ -49,8 +52,7 @@ fn pace(mps: Option<u32>) -> Pace {
     let interval = mps.map_or(Duration::ZERO, |m| {
         Duration::from_secs_f64(1.0 / paced_rate(m))
     });
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let per_second = mps.map(|m| (paced_rate(m).ceil() as usize).max(1));
+    let per_second = mps.map(|m| m.clamp(1, MAX_MPS) as usize);
     Pace {
         mps,
         interval,
@@ -117,8 +119,8 @@ impl SenderGate {
         *next_slot = Some(slot + interval);
     }
 
-    /// The hard limit, taken immediately before the request: no second holds more sends than
-    /// the paced rate, however a shared disk sync bunched them.
+    /// The hard limit, taken immediately before the request: no [`WINDOW`] holds more sends than
+    /// the number's throughput, however a shared disk sync bunched them.
     pub async fn admit(&self) {
         let Some(per_second) = self.pace.read().ok().and_then(|p| p.per_second) else {
             return;
@@ -127,7 +129,7 @@ impl SenderGate {
             let free_at = {
                 let mut sent = self.last_second.lock().unwrap_or_else(|e| e.into_inner());
                 let now = Instant::now();
-                while sent.front().is_some_and(|at| *at + SECOND <= now) {
+                while sent.front().is_some_and(|at| *at + WINDOW <= now) {
                     sent.pop_front();
                 }
                 if sent.len() < per_second {
@@ -135,7 +137,7 @@ impl SenderGate {
                     return;
                 }
                 // The rate may have dropped: the oldest send that must age out first.
-                sent[sent.len() - per_second] + SECOND
+                sent[sent.len() - per_second] + WINDOW
             };
             tokio::time::sleep_until(free_at).await;
         }

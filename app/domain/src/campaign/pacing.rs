@@ -8,10 +8,17 @@ use std::collections::{HashMap, VecDeque};
 pub const DEFAULT_MPS: u32 = 80;
 /// The highest throughput Meta grants.
 pub const MAX_MPS: u32 = 1_000;
-/// Share of the configured rate actually used. Meta counts at its door, after network jitter
-/// has bunched some sends together; pacing 3% under the limit keeps every one-second window
-/// below it without costing noticeable speed.
-pub const RATE_MARGIN: f64 = 0.97;
+/// How much later than its neighbours a request may reach Meta (a busy machine, a slow hop)
+/// without one of Meta's seconds holding more than the number's throughput.
+pub const ARRIVAL_JITTER_MS: u64 = 40;
+/// The window in which a number's gate lets at most its throughput leave: a second plus the
+/// jitter allowance. Meta counts at its door; as long as no request is delayed on its way by
+/// more than [`ARRIVAL_JITTER_MS`] against its neighbours, no second at Meta's door holds more.
+pub const LIMIT_WINDOW_MS: u64 = 1_000 + ARRIVAL_JITTER_MS;
+/// Share of the configured rate actually used: the throughput spread over [`LIMIT_WINDOW_MS`],
+/// about 4 % under the limit.
+#[allow(clippy::cast_precision_loss)]
+pub const RATE_MARGIN: f64 = 1_000.0 / LIMIT_WINDOW_MS as f64;
 /// The moving window of messaging limits.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// How many times a retryable failure is retried before the recipient is marked failed.
