@@ -1,9 +1,16 @@
-//! Server functions: each looks up [`crate::ports::services`] first, calls one port, and maps the
-//! error. Authentication is enforced by the server's middleware before any of these run.
+//! Server functions: each takes the request's [`caller`], parses the ids that arrived as text,
+//! calls one port, and maps its [`PortError`] to an HTTP status. Authentication is enforced by the
+//! server's middleware before any of these run.
 
+use std::str::FromStr;
+
+use domain::access::Caller;
 use domain::clock::ServerClock;
+use domain::ids::UnknownId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::refusal::PortError;
 
 /// Dashboard facts about the installation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,35 +39,52 @@ pub struct StorageOverview {
 #[server(endpoint = "system/overview", input = leptos::server_fn::codec::GetUrl)]
 pub async fn system_overview() -> Result<InstallationOverview, ServerFnError> {
     let services = crate::ports::services()?;
-    services.system.overview().await.map_err(refused)
+    services.system.overview(&caller()?).await.map_err(refused)
 }
 
-/// The one sentence a port answers when Herald's own storage failed (the detail is in the
-/// server log). It is the only refusal that is the server's fault; see [`refused`].
-pub const STORAGE_FAILED: &str = "Herald could not read or write its data; see the server log.";
-
-/// A port's refusal as a server-function error with the HTTP status it deserves: `500` only when
-/// Herald itself failed ([`STORAGE_FAILED`]), `404` for something that does not exist ("no such
-/// …"), `422` for everything else — a rule the input broke, or an action the current state does
-/// not allow. The body is the sentence itself, in UTF-8.
-pub fn refused(message: String) -> ServerFnError {
+/// A port's refusal as a server-function error with the HTTP status its variant deserves (see
+/// [`PortError::status`]): a rule the input broke is 422 with the rule's sentence, a missing thing
+/// 404, a state that does not allow the action 409, and only Herald's own failure 500. The body
+/// is the sentence itself, in UTF-8.
+pub fn refused(error: PortError) -> ServerFnError {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         use http::{header, HeaderValue, StatusCode};
-        let status = if message == STORAGE_FAILED {
-            StatusCode::INTERNAL_SERVER_ERROR
-        } else if message.starts_with("no such ") {
-            StatusCode::NOT_FOUND
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        response.set_status(status);
+        response.set_status(
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        );
         response.insert_header(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
     }
-    ServerFnError::ServerError(message)
+    ServerFnError::ServerError(error.to_string())
+}
+
+/// Who sent the request being served: the server's session gate decides it and attaches it to
+/// the request before any server function runs.
+pub fn caller() -> Result<Caller, ServerFnError> {
+    #[cfg(feature = "ssr")]
+    if let Some(caller) = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+    {
+        return Ok(caller);
+    }
+    Err(refused(PortError::Forbidden(
+        "sign in first: this request needs a session".into(),
+    )))
+}
+
+/// An id that arrived as text (a URL, a form); text that names nothing is "no such …" (404).
+pub fn parse_id<T: FromStr<Err = UnknownId>>(text: &str) -> Result<T, ServerFnError> {
+    text.parse().map_err(|e: UnknownId| refused(e.into()))
+}
+
+/// [`parse_id`] for an optional id (`None`: a new thing).
+pub fn parse_optional_id<T: FromStr<Err = UnknownId>>(
+    text: Option<&str>,
+) -> Result<Option<T>, ServerFnError> {
+    text.map(parse_id).transpose()
 }
 
 pub mod campaigns;

@@ -19,6 +19,7 @@ pub mod navigation;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;
+pub mod refusal;
 pub mod routes;
 pub mod session;
 pub mod shell;

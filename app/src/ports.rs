@@ -1,6 +1,12 @@
 //! Use-case traits the `server` crate implements and provides as Leptos context. Server functions
 //! reach the backend only through these, so this crate never depends on storage, HTTP clients or
 //! the engine, and backend edits never recompile the UI.
+//!
+//! Every method takes the [`Caller`] first (the server checks its permission in one layer before
+//! the use case runs), names things by typed ids, and refuses with a [`PortError`] whose variant
+//! decides the HTTP status.
+
+pub use crate::refusal::PortError;
 
 use std::sync::Arc;
 
@@ -16,11 +22,15 @@ use crate::api::whatsapp::{
     ConnectionCheckReport, ConnectionSummary, InboundView, SentMessageView, WebhookLogEntry,
 };
 use crate::api::InstallationOverview;
+use domain::access::Caller;
 use domain::campaign::estimate::PriceTable;
 use domain::campaign::lifecycle::CampaignCommand;
 use domain::campaign::{CampaignDraft, Schedule};
+use domain::contacts::consent::ConsentAction;
 use domain::contacts::import::ImportSettings;
 use domain::contacts::segment::SegmentDefinition;
+use domain::ids::{CampaignId, ConnectionId, ImportId, SegmentId, TemplateId, WebhookId};
+use domain::template::TemplateKind;
 use domain::whatsapp::connection::{ConnectionDraft, SandboxSettings};
 use domain::whatsapp::graph::TemplateDefinition;
 
@@ -28,7 +38,7 @@ use domain::whatsapp::graph::TemplateDefinition;
 #[async_trait::async_trait]
 pub trait SystemPort: Send + Sync {
     /// Version, server clock and storage health, read fresh.
-    async fn overview(&self) -> Result<InstallationOverview, String>;
+    async fn overview(&self, caller: &Caller) -> Result<InstallationOverview, PortError>;
 }
 
 /// WhatsApp connections, test sends, the sandbox and the webhook log. Errors are sentences for
@@ -36,156 +46,220 @@ pub trait SystemPort: Send + Sync {
 #[async_trait::async_trait]
 pub trait WhatsAppPort: Send + Sync {
     /// Every connection, oldest first.
-    async fn connections(&self) -> Result<Vec<ConnectionSummary>, String>;
+    async fn connections(&self, caller: &Caller) -> Result<Vec<ConnectionSummary>, PortError>;
     /// Validates and saves a new connection.
-    async fn add_connection(&self, draft: ConnectionDraft) -> Result<ConnectionSummary, String>;
+    async fn add_connection(
+        &self,
+        caller: &Caller,
+        draft: ConnectionDraft,
+    ) -> Result<ConnectionSummary, PortError>;
     /// Deletes a connection.
-    async fn delete_connection(&self, id: String) -> Result<(), String>;
+    async fn delete_connection(&self, caller: &Caller, id: ConnectionId) -> Result<(), PortError>;
     /// Validates and stores a sandbox's simulation settings.
-    async fn configure_sandbox(&self, id: String, settings: SandboxSettings) -> Result<(), String>;
+    async fn configure_sandbox(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+        settings: SandboxSettings,
+    ) -> Result<(), PortError>;
     /// Calls a harmless read endpoint and explains the result.
-    async fn check_connection(&self, id: String) -> Result<ConnectionCheckReport, String>;
+    async fn check_connection(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+    ) -> Result<ConnectionCheckReport, PortError>;
     /// Sends a text message, recording the attempt durably first.
     async fn send_test(
         &self,
-        id: String,
+        caller: &Caller,
+        id: ConnectionId,
         to: String,
         text: String,
-    ) -> Result<SentMessageView, String>;
+    ) -> Result<SentMessageView, PortError>;
     /// Latest sends of a connection, newest first.
-    async fn recent_sends(&self, id: String) -> Result<Vec<SentMessageView>, String>;
+    async fn recent_sends(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+    ) -> Result<Vec<SentMessageView>, PortError>;
     /// Posts a simulated user message to a sandbox connection.
     async fn simulate_inbound(
         &self,
-        id: String,
+        caller: &Caller,
+        id: ConnectionId,
         from: String,
         kind: String,
         text: String,
-    ) -> Result<(), String>;
+    ) -> Result<(), PortError>;
     /// Latest inbound messages, newest first.
-    async fn recent_inbound(&self) -> Result<Vec<InboundView>, String>;
+    async fn recent_inbound(&self, caller: &Caller) -> Result<Vec<InboundView>, PortError>;
     /// Latest webhooks, newest first.
-    async fn webhook_log(&self) -> Result<Vec<WebhookLogEntry>, String>;
+    async fn webhook_log(&self, caller: &Caller) -> Result<Vec<WebhookLogEntry>, PortError>;
     /// Queues a stored webhook again.
-    async fn reprocess_webhook(&self, id: String) -> Result<(), String>;
+    async fn reprocess_webhook(&self, caller: &Caller, id: WebhookId) -> Result<(), PortError>;
 }
 
 /// Message templates: drafts, submission, sync with the WABA, deletion.
 #[async_trait::async_trait]
 pub trait TemplatesPort: Send + Sync {
     /// Every template, newest change first.
-    async fn templates(&self) -> Result<Vec<TemplateSummary>, String>;
+    async fn templates(&self, caller: &Caller) -> Result<Vec<TemplateSummary>, PortError>;
     /// One template with its history.
-    async fn template(&self, id: String) -> Result<TemplateView, String>;
+    async fn template(&self, caller: &Caller, id: TemplateId) -> Result<TemplateView, PortError>;
     /// Saves a draft; returns its id.
     async fn save(
         &self,
-        id: Option<String>,
-        kind: String,
-        connection_id: Option<String>,
+        caller: &Caller,
+        id: Option<TemplateId>,
+        kind: TemplateKind,
+        connection_id: Option<ConnectionId>,
         definition: TemplateDefinition,
-    ) -> Result<String, String>;
+    ) -> Result<TemplateId, PortError>;
     /// Submits for review (refused while the lint reports errors).
-    async fn submit(&self, id: String) -> Result<TemplateView, String>;
+    async fn submit(&self, caller: &Caller, id: TemplateId) -> Result<TemplateView, PortError>;
     /// Copies a template into a new draft; returns its id.
-    async fn clone_template(&self, id: String) -> Result<String, String>;
+    async fn clone_template(
+        &self,
+        caller: &Caller,
+        id: TemplateId,
+    ) -> Result<TemplateId, PortError>;
     /// Imports and refreshes the WABA's templates; returns how many were read.
-    async fn sync(&self, connection_id: String) -> Result<usize, String>;
+    async fn sync(&self, caller: &Caller, connection_id: ConnectionId) -> Result<usize, PortError>;
     /// Deletes here and at Meta.
-    async fn delete(&self, id: String) -> Result<(), String>;
+    async fn delete(&self, caller: &Caller, id: TemplateId) -> Result<(), PortError>;
 }
 
-/// Contacts, consent, imports and segments. `by` is the signed-in account, recorded in consent
-/// history.
+/// Contacts, consent, imports and segments. The caller is recorded in consent history.
 #[async_trait::async_trait]
 pub trait ContactsPort: Send + Sync {
     /// A page of contacts matching `query` (number or name prefix; empty: all) and, if given,
     /// the saved segment `segment`, after `after`.
     async fn page(
         &self,
+        caller: &Caller,
         query: String,
         after: Option<String>,
-        segment: Option<String>,
-    ) -> Result<ContactPage, String>;
+        segment: Option<SegmentId>,
+    ) -> Result<ContactPage, PortError>;
     /// One contact.
-    async fn contact(&self, phone: String) -> Result<ContactDetail, String>;
+    async fn contact(&self, caller: &Caller, phone: String) -> Result<ContactDetail, PortError>;
     /// Creates or updates a contact; returns its E.164 number.
-    async fn save(&self, by: String, existing: bool, edit: ContactEdit) -> Result<String, String>;
+    async fn save(
+        &self,
+        caller: &Caller,
+        existing: bool,
+        edit: ContactEdit,
+    ) -> Result<String, PortError>;
     /// Records a user's opt-in or opt-out for the contact.
     async fn set_consent(
         &self,
-        by: String,
+        caller: &Caller,
         phone: String,
-        action: String,
+        action: ConsentAction,
         categories: Vec<String>,
-    ) -> Result<(), String>;
+    ) -> Result<(), PortError>;
     /// Erases the contact, keeping an anonymous consent tombstone.
-    async fn delete(&self, phone: String) -> Result<(), String>;
+    async fn delete(&self, caller: &Caller, phone: String) -> Result<(), PortError>;
     /// Imports, newest first.
-    async fn imports(&self) -> Result<Vec<ImportView>, String>;
+    async fn imports(&self, caller: &Caller) -> Result<Vec<ImportView>, PortError>;
     /// One import.
-    async fn import(&self, id: String) -> Result<ImportView, String>;
+    async fn import(&self, caller: &Caller, id: ImportId) -> Result<ImportView, PortError>;
     /// Validates the mapping and queues the import.
-    async fn start_import(&self, id: String, settings: ImportSettings) -> Result<(), String>;
+    async fn start_import(
+        &self,
+        caller: &Caller,
+        id: ImportId,
+        settings: ImportSettings,
+    ) -> Result<(), PortError>;
     /// Saved segments.
-    async fn segments(&self) -> Result<Vec<SegmentSummary>, String>;
+    async fn segments(&self, caller: &Caller) -> Result<Vec<SegmentSummary>, PortError>;
     /// Validates and saves a segment; returns its id.
     async fn save_segment(
         &self,
-        id: Option<String>,
+        caller: &Caller,
+        id: Option<SegmentId>,
         definition: SegmentDefinition,
-    ) -> Result<String, String>;
+    ) -> Result<SegmentId, PortError>;
     /// Deletes a segment.
-    async fn delete_segment(&self, id: String) -> Result<(), String>;
+    async fn delete_segment(&self, caller: &Caller, id: SegmentId) -> Result<(), PortError>;
     /// Contacts the definition selects now.
-    async fn count_segment(&self, definition: SegmentDefinition) -> Result<u64, String>;
+    async fn count_segment(
+        &self,
+        caller: &Caller,
+        definition: SegmentDefinition,
+    ) -> Result<u64, PortError>;
 }
 
 /// Campaigns: the wizard, launch and control, live progress, sender limits and prices.
 #[async_trait::async_trait]
 pub trait CampaignsPort: Send + Sync {
     /// Every campaign, newest first.
-    async fn campaigns(&self) -> Result<Vec<CampaignSummary>, String>;
+    async fn campaigns(&self, caller: &Caller) -> Result<Vec<CampaignSummary>, PortError>;
     /// One campaign.
-    async fn campaign(&self, id: String) -> Result<CampaignView, String>;
+    async fn campaign(&self, caller: &Caller, id: CampaignId) -> Result<CampaignView, PortError>;
     /// Its live figures.
-    async fn progress(&self, id: String) -> Result<Progress, String>;
+    async fn progress(&self, caller: &Caller, id: CampaignId) -> Result<Progress, PortError>;
     /// The wizard's choices.
-    async fn options(&self) -> Result<WizardOptions, String>;
+    async fn options(&self, caller: &Caller) -> Result<WizardOptions, PortError>;
     /// Validates and saves a draft; returns its id.
-    async fn save(&self, id: Option<String>, draft: CampaignDraft) -> Result<String, String>;
+    async fn save(
+        &self,
+        caller: &Caller,
+        id: Option<CampaignId>,
+        draft: CampaignDraft,
+    ) -> Result<CampaignId, PortError>;
     /// Rendered messages for the first contacts, or those matching `query`.
     async fn preview(
         &self,
+        caller: &Caller,
         draft: CampaignDraft,
         query: String,
-    ) -> Result<Vec<PreviewMessage>, String>;
+    ) -> Result<Vec<PreviewMessage>, PortError>;
     /// Recipients, exclusions, cost and duration before launch.
-    async fn preflight(&self, draft: CampaignDraft) -> Result<Preflight, String>;
+    async fn preflight(
+        &self,
+        caller: &Caller,
+        draft: CampaignDraft,
+    ) -> Result<Preflight, PortError>;
     /// Launches a draft.
-    async fn launch(&self, id: String) -> Result<(), String>;
+    async fn launch(&self, caller: &Caller, id: CampaignId) -> Result<(), PortError>;
     /// Pause, resume, cancel, confirm an overdue start, or resend unknown recipients (as
     /// `CampaignStatus::apply` permits); returns a sentence saying what happened.
-    async fn act(&self, id: String, command: CampaignCommand) -> Result<String, String>;
+    async fn act(
+        &self,
+        caller: &Caller,
+        id: CampaignId,
+        command: CampaignCommand,
+    ) -> Result<String, PortError>;
     /// New start time for a scheduled or overdue campaign.
-    async fn reschedule(&self, id: String, schedule: Schedule) -> Result<(), String>;
+    async fn reschedule(
+        &self,
+        caller: &Caller,
+        id: CampaignId,
+        schedule: Schedule,
+    ) -> Result<(), PortError>;
     /// Copies a campaign into a draft; returns the new id.
-    async fn clone_campaign(&self, id: String) -> Result<String, String>;
+    async fn clone_campaign(
+        &self,
+        caller: &Caller,
+        id: CampaignId,
+    ) -> Result<CampaignId, PortError>;
     /// Deletes a draft or finished campaign.
-    async fn delete(&self, id: String) -> Result<(), String>;
+    async fn delete(&self, caller: &Caller, id: CampaignId) -> Result<(), PortError>;
     /// Every sender number's limits.
-    async fn limits(&self) -> Result<Vec<SenderLimitsView>, String>;
+    async fn limits(&self, caller: &Caller) -> Result<Vec<SenderLimitsView>, PortError>;
     /// Changes a number's pace and limit override.
     async fn set_limits(
         &self,
-        connection_id: String,
+        caller: &Caller,
+        connection_id: ConnectionId,
         messages_per_second: u32,
         limit_override: String,
-    ) -> Result<(), String>;
+    ) -> Result<(), PortError>;
     /// The price table.
-    async fn prices(&self) -> Result<PriceTable, String>;
+    async fn prices(&self, caller: &Caller) -> Result<PriceTable, PortError>;
     /// Replaces the price table.
-    async fn set_prices(&self, table: PriceTable) -> Result<(), String>;
+    async fn set_prices(&self, caller: &Caller, table: PriceTable) -> Result<(), PortError>;
 }
 
 /// Every port, cloned into each request's context.

@@ -16,6 +16,7 @@
     reason = "a benchmark that cannot set up should stop"
 )]
 
+use domain::access::Caller;
 use std::time::{Duration, Instant};
 
 use domain::campaign::{BindingSource, CampaignDraft, Slot, VariableBinding};
@@ -94,16 +95,17 @@ async fn main() {
     let templates = state.services.templates.clone();
     let template = templates
         .save(
+            &Caller::System,
             None,
-            "approved".into(),
-            Some(connection.clone()),
+            domain::template::TemplateKind::Approved,
+            Some(connection.parse().unwrap()),
             definition,
         )
         .await
         .unwrap();
-    templates.submit(template.clone()).await.unwrap();
+    templates.submit(&Caller::System, template).await.unwrap();
     while templates
-        .template(template.clone())
+        .template(&Caller::System, template)
         .await
         .unwrap()
         .meta_status
@@ -116,6 +118,7 @@ async fn main() {
         .services
         .contacts
         .save_segment(
+            &Caller::System,
             None,
             SegmentDefinition {
                 name: "All".into(),
@@ -128,12 +131,13 @@ async fn main() {
     let campaigns = state.services.campaigns.clone();
     let id = campaigns
         .save(
+            &Caller::System,
             None,
             CampaignDraft {
                 name: "Benchmark".into(),
                 connection_id: connection,
-                segment_id: Some(segment),
-                template_id: template,
+                segment_id: Some(segment.to_string()),
+                template_id: template.to_string(),
                 bindings: vec![VariableBinding {
                     slot: Slot::Body { name: "1".into() },
                     source: BindingSource::FirstName,
@@ -148,11 +152,11 @@ async fn main() {
     eprintln!("sending…");
     let cpu_before = cpu_seconds();
     let started = Instant::now();
-    campaigns.launch(id.clone()).await.unwrap();
+    campaigns.launch(&Caller::System, id).await.unwrap();
     let mut first_send: Option<Instant> = None;
     let counts = loop {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let view = campaigns.progress(id.clone()).await.unwrap();
+        let view = campaigns.progress(&Caller::System, id).await.unwrap();
         if first_send.is_none() && view.counts.accepted() > 0 {
             first_send = Some(Instant::now());
         }

@@ -21,6 +21,17 @@ if [ -n "$bad" ]; then echo "sled used outside server/src/storage: $bad"; fail=1
 # two cannot import each other; shared rules such as the callback codec live in the domain.
 bad=$(grep -rlE 'crate::campaigns' server/src/whatsapp || true)
 if [ -n "$bad" ]; then echo "server/src/whatsapp imports campaigns: $bad"; fail=1; fi
+# Every port method checks its caller first (server/src/ports.rs::allow), so no use case can be
+# reached without a permission check.
+for f in $(grep -rlE 'impl app::ports::[A-Za-z]+Port for' server/src); do
+  missing=$(awk '
+    /impl app::ports::[A-Za-z]+Port for/ { inside = 1 }
+    inside && /^    async fn / { name = $3; sub(/\(.*/, "", name); waiting = 1; next }
+    inside && waiting && /allow\(caller, Permission::/ { waiting = 0 }
+    inside && waiting && /^    }$/ { print name; waiting = 0 }
+  ' "$f")
+  if [ -n "$missing" ]; then echo "$f: port methods without a caller check: $missing"; fail=1; fi
+done
 # Every Rust source file opens with a module doc saying what it is for.
 for f in $(git ls-files '*.rs'); do
   first=$(awk '/^#!\[doc/ || !/^[[:space:]]*(#!\[|$)/ { print; exit }' "$f")

@@ -22,6 +22,7 @@ pub mod config;
 pub mod contacts;
 pub mod http;
 pub mod messaging;
+pub mod ports;
 pub mod startup;
 pub mod storage;
 pub mod system;

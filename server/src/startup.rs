@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use domain::access::Caller;
+use domain::ids::ConnectionId;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -233,7 +235,7 @@ async fn sync_templates(state: AppState, stop: CancellationToken) {
                     }
                 };
                 for connection in connections {
-                    match state.services.templates.sync(connection.id.to_string()).await {
+                    match state.services.templates.sync(&Caller::System, ConnectionId(connection.id)).await {
                         Ok(read) => tracing::debug!(connection = %connection.name, read, "templates synced"),
                         Err(error) => tracing::warn!(connection = %connection.name, %error, "template sync failed"),
                     }

@@ -6,8 +6,12 @@ use app::api::{InstallationOverview, StorageOverview};
 use chrono::{Offset, TimeZone};
 use domain::clock::ServerClock;
 
+use app::ports::PortError;
+use domain::access::{Caller, Permission};
+
 use crate::clock::Clock;
-use crate::storage::Store;
+use crate::ports::allow;
+use crate::storage::{internal, Store};
 
 /// Reads version, clock and storage figures.
 pub struct SystemService {
@@ -39,10 +43,11 @@ impl SystemService {
 
 #[async_trait::async_trait]
 impl app::ports::SystemPort for SystemService {
-    async fn overview(&self) -> Result<InstallationOverview, String> {
+    async fn overview(&self, caller: &Caller) -> Result<InstallationOverview, PortError> {
+        allow(caller, Permission::View)?;
         let storage = StorageOverview {
-            schema_version: self.store.schema_version().map_err(|e| e.to_string())?,
-            size_on_disk: self.store.size_on_disk().map_err(|e| e.to_string())?,
+            schema_version: self.store.schema_version().map_err(internal)?,
+            size_on_disk: self.store.size_on_disk().map_err(internal)?,
             data_dir: self.store.path().display().to_string(),
         };
         Ok(InstallationOverview {

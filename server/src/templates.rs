@@ -6,12 +6,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::api::templates::{HistoryEntry, TemplateSummary, TemplateView};
+use app::ports::PortError;
+use domain::access::{Caller, Permission};
+use domain::ids::{ConnectionId, TemplateId};
 use domain::template::lifecycle::{editable, edits_left, label};
 use domain::template::lint::{lint, lint_among, size_limit_broken, Severity};
 use domain::whatsapp::graph::{TemplateDefinition, TemplateDetails, TemplateEdit};
 use uuid::Uuid;
 
 use crate::clock::Clock;
+use crate::ports::allow;
 use crate::storage::campaigns::CampaignStore;
 use crate::storage::connections::ConnectionStore;
 use crate::storage::templates::{StatusChange, TemplateKind, TemplateRecord, TemplateStore};
@@ -31,17 +35,6 @@ pub struct TemplateService {
     clock: Arc<dyn Clock>,
 }
 
-fn parse(id: &str, what: &str) -> Result<Uuid, String> {
-    Uuid::parse_str(id).map_err(|_| format!("no such {what}"))
-}
-
-fn kind_name(kind: TemplateKind) -> &'static str {
-    match kind {
-        TemplateKind::Approved => "approved",
-        TemplateKind::SessionReply => "session_reply",
-    }
-}
-
 impl TemplateService {
     /// Wires the service.
     pub fn new(
@@ -59,13 +52,13 @@ impl TemplateService {
         })
     }
 
-    fn record(&self, id: &str) -> Result<(Uuid, TemplateRecord), String> {
-        let id = parse(id, "template")?;
+    fn record(&self, id: TemplateId) -> Result<(Uuid, TemplateRecord), PortError> {
+        let id = id.uuid();
         let record = self
             .templates
             .get(&id)
             .map_err(internal)?
-            .ok_or("no such template")?;
+            .ok_or_else(|| PortError::not_found(TemplateId::WHAT))?;
         Ok((id, record))
     }
 
@@ -75,7 +68,7 @@ impl TemplateService {
             .then(|| edits_left(&r.approved_edits_ms, self.clock.now_ms()).0);
         TemplateView {
             id: id.to_string(),
-            kind: kind_name(r.kind).into(),
+            kind: r.kind.name().into(),
             connection_id: r.connection_id.map(|c| c.to_string()),
             status: label(status, r.quality.as_deref()),
             meta_status: r.status.clone(),
@@ -108,7 +101,7 @@ impl TemplateService {
         }
     }
 
-    async fn save_durably(&self, id: Uuid, record: &TemplateRecord) -> Result<(), String> {
+    async fn save_durably(&self, id: Uuid, record: &TemplateRecord) -> Result<(), PortError> {
         self.templates.save(id, record).map_err(internal)?;
         self.store.flush().await.map_err(internal)
     }
@@ -118,7 +111,7 @@ impl TemplateService {
         &self,
         id: Uuid,
         connection: Option<Uuid>,
-    ) -> Result<Vec<TemplateDefinition>, String> {
+    ) -> Result<Vec<TemplateDefinition>, PortError> {
         Ok(self
             .templates
             .list()
@@ -134,17 +127,28 @@ impl TemplateService {
     fn client(
         &self,
         connection: Option<Uuid>,
-    ) -> Result<Arc<dyn crate::whatsapp::provider::WhatsAppApi>, String> {
-        let id =
-            connection.ok_or("choose the connection (WhatsApp Business Account) to submit to")?;
+    ) -> Result<Arc<dyn crate::whatsapp::provider::WhatsAppApi>, PortError> {
+        let id = connection.ok_or_else(|| {
+            PortError::invalid(
+                "connection_id",
+                "template.connection",
+                "choose the connection (WhatsApp Business Account) to submit to",
+            )
+        })?;
         let connection = self
             .connections
             .get(&id)
             .map_err(internal)?
-            .ok_or("the template's connection no longer exists")?;
+            .ok_or_else(|| {
+                PortError::invalid(
+                    "connection_id",
+                    "template.connection_gone",
+                    "the template's connection no longer exists",
+                )
+            })?;
         self.providers
             .for_connection(&connection)
-            .map_err(|e| e.explain())
+            .map_err(|e| e.refusal())
     }
 
     /// Updates (or imports) one template read from Meta.
@@ -218,7 +222,8 @@ impl TemplateService {
 
 #[async_trait::async_trait]
 impl app::ports::TemplatesPort for TemplateService {
-    async fn templates(&self) -> Result<Vec<TemplateSummary>, String> {
+    async fn templates(&self, caller: &Caller) -> Result<Vec<TemplateSummary>, PortError> {
+        allow(caller, Permission::View)?;
         let names: HashMap<Uuid, String> = self
             .connections
             .list()
@@ -245,7 +250,7 @@ impl app::ports::TemplatesPort for TemplateService {
                 name: r.definition.name.clone(),
                 language: r.definition.language.clone(),
                 category: r.definition.category.clone(),
-                kind: kind_name(r.kind).into(),
+                kind: r.kind.name().into(),
                 connection: r.connection_id.and_then(|c| names.get(&c).cloned()),
                 status: label(r.status.as_deref(), r.quality.as_deref()),
                 quality: r.quality.clone(),
@@ -256,50 +261,49 @@ impl app::ports::TemplatesPort for TemplateService {
         Ok(all)
     }
 
-    async fn template(&self, id: String) -> Result<TemplateView, String> {
-        let (id, record) = self.record(&id)?;
+    async fn template(&self, caller: &Caller, id: TemplateId) -> Result<TemplateView, PortError> {
+        allow(caller, Permission::View)?;
+        let (id, record) = self.record(id)?;
         Ok(self.view(id, record))
     }
 
     async fn save(
         &self,
-        id: Option<String>,
-        kind: String,
-        connection_id: Option<String>,
+        caller: &Caller,
+        id: Option<TemplateId>,
+        kind: TemplateKind,
+        connection_id: Option<ConnectionId>,
         definition: TemplateDefinition,
-    ) -> Result<String, String> {
-        let kind = match kind.as_str() {
-            "approved" => TemplateKind::Approved,
-            "session_reply" => TemplateKind::SessionReply,
-            _ => return Err("kind must be approved or session_reply".into()),
-        };
-        let connection_id = match connection_id.filter(|c| !c.is_empty()) {
-            Some(c) => Some(parse(&c, "connection")?),
-            None => None,
-        };
+    ) -> Result<TemplateId, PortError> {
+        allow(caller, Permission::EditTemplates)?;
+        let connection_id = connection_id.map(|c| c.uuid());
         if let Some(finding) = size_limit_broken(&lint(&definition)) {
-            return Err(format!(
-                "{}: {} (Meta's limit; shorten it to save)",
-                finding.component, finding.message
+            return Err(PortError::invalid(
+                "definition",
+                "template.size_limit",
+                format!(
+                    "{}: {} (Meta's limit; shorten it to save)",
+                    finding.component, finding.message
+                ),
             ));
         }
         let now = self.clock.now_ms();
         let (id, record) = match id {
             Some(id) => {
-                let (id, mut record) = self.record(&id)?;
+                let (id, mut record) = self.record(id)?;
                 if record.kind == TemplateKind::Approved && !editable(record.status.as_deref()) {
-                    return Err(format!(
+                    return Err(PortError::conflict(format!(
                         "a template that is {} cannot be changed",
                         label(record.status.as_deref(), None).label.to_lowercase()
-                    ));
+                    )));
                 }
                 if record.meta_id.is_some()
                     && (record.definition.name != definition.name
                         || record.definition.language != definition.language)
                 {
-                    return Err(
-                        "a submitted template keeps its name and language; clone it instead".into(),
-                    );
+                    return Err(PortError::conflict(
+                        "a submitted template keeps its name and language; clone it instead",
+                    ));
                 }
                 record.kind = kind;
                 record.connection_id = connection_id;
@@ -326,27 +330,34 @@ impl app::ports::TemplatesPort for TemplateService {
             ),
         };
         self.save_durably(id, &record).await?;
-        Ok(id.to_string())
+        Ok(TemplateId(id))
     }
 
-    async fn submit(&self, id: String) -> Result<TemplateView, String> {
-        let (id, mut record) = self.record(&id)?;
+    async fn submit(&self, caller: &Caller, id: TemplateId) -> Result<TemplateView, PortError> {
+        allow(caller, Permission::EditTemplates)?;
+        let (id, mut record) = self.record(id)?;
         if record.kind == TemplateKind::SessionReply {
-            return Err("session replies are never submitted to Meta; they can be sent inside the 24-hour window as they are".into());
+            return Err(PortError::conflict("session replies are never submitted to Meta; they can be sent inside the 24-hour window as they are"));
         }
         let siblings = self.siblings(id, record.connection_id)?;
-        let errors: Vec<String> = lint_among(&record.definition, &siblings)
+        let errors: Vec<domain::Problem> = lint_among(&record.definition, &siblings)
             .into_iter()
             .filter(|f| f.severity == Severity::Error)
-            .map(|f| f.message)
+            .map(|f| {
+                domain::Problem::new(
+                    "definition",
+                    "template.lint",
+                    format!("Fix this first: {}", f.message),
+                )
+            })
             .collect();
         if !errors.is_empty() {
-            return Err(format!("fix these first: {}", errors.join("; ")));
+            return Err(PortError::Invalid(errors));
         }
         let client = self.client(record.connection_id)?;
         let refused = |e: ApiError| {
             tracing::warn!(error = %e, "template submission refused");
-            e.explain()
+            e.refusal()
         };
         match (record.meta_id.clone(), record.status.clone()) {
             (None, _) => {
@@ -365,7 +376,7 @@ impl app::ports::TemplatesPort for TemplateService {
             (Some(meta_id), status) if editable(status.as_deref()) => {
                 let approved = status.as_deref() == Some("APPROVED");
                 if approved && edits_left(&record.approved_edits_ms, self.clock.now_ms()).0 == 0 {
-                    return Err("Meta allows 10 edits of an approved template per 30 days and one per day; none is left now".into());
+                    return Err(PortError::conflict("Meta allows 10 edits of an approved template per 30 days and one per day; none is left now"));
                 }
                 let edit = TemplateEdit {
                     category: (!approved).then(|| record.definition.category.clone()),
@@ -386,10 +397,10 @@ impl app::ports::TemplatesPort for TemplateService {
                     .push(self.change("edit submitted", None, None));
             }
             (Some(_), status) => {
-                return Err(format!(
+                return Err(PortError::conflict(format!(
                     "a template that is {} cannot be submitted now",
                     label(status.as_deref(), None).label.to_lowercase()
-                ))
+                )))
             }
         }
         record.updated_at_ms = self.clock.now_ms();
@@ -397,8 +408,13 @@ impl app::ports::TemplatesPort for TemplateService {
         Ok(self.view(id, record))
     }
 
-    async fn clone_template(&self, id: String) -> Result<String, String> {
-        let (_, original) = self.record(&id)?;
+    async fn clone_template(
+        &self,
+        caller: &Caller,
+        id: TemplateId,
+    ) -> Result<TemplateId, PortError> {
+        allow(caller, Permission::EditTemplates)?;
+        let (_, original) = self.record(id)?;
         let mut definition = original.definition;
         let mut name = format!("{}_copy", definition.name);
         let taken: Vec<String> = self
@@ -414,13 +430,14 @@ impl app::ports::TemplatesPort for TemplateService {
             n += 1;
         }
         definition.name = name;
-        let kind = kind_name(original.kind).to_string();
-        let connection = original.connection_id.map(|c| c.to_string());
-        self.save(None, kind, connection, definition).await
+        let connection = original.connection_id.map(ConnectionId);
+        self.save(caller, None, original.kind, connection, definition)
+            .await
     }
 
-    async fn sync(&self, connection_id: String) -> Result<usize, String> {
-        let connection = parse(&connection_id, "connection")?;
+    async fn sync(&self, caller: &Caller, connection_id: ConnectionId) -> Result<usize, PortError> {
+        allow(caller, Permission::EditTemplates)?;
+        let connection = connection_id.uuid();
         let client = self.client(Some(connection))?;
         let mut after: Option<String> = None;
         let mut read = 0;
@@ -428,7 +445,7 @@ impl app::ports::TemplatesPort for TemplateService {
             let page = client
                 .list_templates(after.as_deref(), 100)
                 .await
-                .map_err(|e| e.explain())?;
+                .map_err(|e| e.refusal())?;
             read += page.data.len();
             for remote in page.data {
                 self.merge_remote(connection, remote).map_err(internal)?;
@@ -443,11 +460,14 @@ impl app::ports::TemplatesPort for TemplateService {
         Ok(read)
     }
 
-    async fn delete(&self, id: String) -> Result<(), String> {
-        let (id, record) = self.record(&id)?;
+    async fn delete(&self, caller: &Caller, id: TemplateId) -> Result<(), PortError> {
+        allow(caller, Permission::EditTemplates)?;
+        let (id, record) = self.record(id)?;
         if let Some(meta_id) = &record.meta_id {
             if record.status.as_deref() == Some("DISABLED") {
-                return Err("Meta does not allow deleting a disabled template".into());
+                return Err(PortError::conflict(
+                    "Meta does not allow deleting a disabled template",
+                ));
             }
             let client = self.client(record.connection_id)?;
             match client
@@ -457,7 +477,7 @@ impl app::ports::TemplatesPort for TemplateService {
                 Ok(()) => {}
                 // Already gone at Meta: forget it here too.
                 Err(ApiError::Refused { error, .. }) if error.code == 100 => {}
-                Err(e) => return Err(e.explain()),
+                Err(e) => return Err(e.refusal()),
             }
         }
         self.templates.delete(&id).map_err(internal)?;

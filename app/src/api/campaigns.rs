@@ -211,25 +211,37 @@ fn port() -> Result<std::sync::Arc<dyn crate::ports::CampaignsPort>, ServerFnErr
 /// Every campaign, newest first.
 #[server(endpoint = "campaigns/list", input = GetUrl)]
 pub async fn list_campaigns() -> Result<Vec<CampaignSummary>, ServerFnError> {
-    port()?.campaigns().await.map_err(super::refused)
+    port()?
+        .campaigns(&super::caller()?)
+        .await
+        .map_err(super::refused)
 }
 
 /// One campaign.
 #[server(endpoint = "campaigns/get", input = GetUrl)]
 pub async fn get_campaign(id: String) -> Result<CampaignView, ServerFnError> {
-    port()?.campaign(id).await.map_err(super::refused)
+    port()?
+        .campaign(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Live figures of a campaign (the page also streams them from `/campaigns/{id}/events`).
 #[server(endpoint = "campaigns/progress", input = GetUrl)]
 pub async fn campaign_progress(id: String) -> Result<Progress, ServerFnError> {
-    port()?.progress(id).await.map_err(super::refused)
+    port()?
+        .progress(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
 }
 
 /// The wizard's choices.
 #[server(endpoint = "campaigns/options", input = GetUrl)]
 pub async fn get_wizard_options() -> Result<WizardOptions, ServerFnError> {
-    port()?.options().await.map_err(super::refused)
+    port()?
+        .options(&super::caller()?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Saves a draft (new when `id` is `None`); returns its id.
@@ -240,7 +252,15 @@ pub async fn save_campaign(
     draft: CampaignDraft,
 ) -> Result<String, ServerFnError> {
     let _ = csrf_token;
-    port()?.save(id, draft).await.map_err(super::refused)
+    port()?
+        .save(
+            &super::caller()?,
+            super::parse_optional_id(id.as_deref())?,
+            draft,
+        )
+        .await
+        .map(|id| id.to_string())
+        .map_err(super::refused)
 }
 
 /// Renders the message for the first contacts of the audience, or those matching `query`.
@@ -251,7 +271,10 @@ pub async fn preview_campaign(
     query: String,
 ) -> Result<Vec<PreviewMessage>, ServerFnError> {
     let _ = csrf_token;
-    port()?.preview(draft, query).await.map_err(super::refused)
+    port()?
+        .preview(&super::caller()?, draft, query)
+        .await
+        .map_err(super::refused)
 }
 
 /// Counts recipients and exclusions and estimates cost and duration.
@@ -261,14 +284,20 @@ pub async fn preflight_campaign(
     draft: CampaignDraft,
 ) -> Result<Preflight, ServerFnError> {
     let _ = csrf_token;
-    port()?.preflight(draft).await.map_err(super::refused)
+    port()?
+        .preflight(&super::caller()?, draft)
+        .await
+        .map_err(super::refused)
 }
 
 /// Launches a saved draft (now or at its scheduled time).
 #[server(endpoint = "campaigns/launch", input = Json)]
 pub async fn launch_campaign(csrf_token: String, id: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.launch(id).await.map_err(super::refused)
+    port()?
+        .launch(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Pause, resume, cancel, confirm an overdue start, or resend unknown recipients.
@@ -279,7 +308,10 @@ pub async fn act_on_campaign(
     command: CampaignCommand,
 ) -> Result<String, ServerFnError> {
     let _ = csrf_token;
-    port()?.act(id, command).await.map_err(super::refused)
+    port()?
+        .act(&super::caller()?, super::parse_id(&id)?, command)
+        .await
+        .map_err(super::refused)
 }
 
 /// Moves a scheduled or overdue campaign to a new start.
@@ -291,7 +323,7 @@ pub async fn reschedule_campaign(
 ) -> Result<(), ServerFnError> {
     let _ = csrf_token;
     port()?
-        .reschedule(id, schedule)
+        .reschedule(&super::caller()?, super::parse_id(&id)?, schedule)
         .await
         .map_err(super::refused)
 }
@@ -300,20 +332,30 @@ pub async fn reschedule_campaign(
 #[server(endpoint = "campaigns/clone", input = Json)]
 pub async fn clone_campaign(csrf_token: String, id: String) -> Result<String, ServerFnError> {
     let _ = csrf_token;
-    port()?.clone_campaign(id).await.map_err(super::refused)
+    port()?
+        .clone_campaign(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map(|id| id.to_string())
+        .map_err(super::refused)
 }
 
 /// Deletes a draft or a finished campaign.
 #[server(endpoint = "campaigns/delete", input = Json)]
 pub async fn delete_campaign(csrf_token: String, id: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.delete(id).await.map_err(super::refused)
+    port()?
+        .delete(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Every sender number's limits.
 #[server(endpoint = "campaigns/limits", input = GetUrl)]
 pub async fn sender_limits() -> Result<Vec<SenderLimitsView>, ServerFnError> {
-    port()?.limits().await.map_err(super::refused)
+    port()?
+        .limits(&super::caller()?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Changes a number's pace and, optionally, overrides its messaging limit (`TIER_…`, empty: none).
@@ -327,7 +369,12 @@ pub async fn set_sender_limits(
 ) -> Result<(), ServerFnError> {
     let _ = csrf_token;
     port()?
-        .set_limits(connection_id, messages_per_second, limit_override)
+        .set_limits(
+            &super::caller()?,
+            super::parse_id(&connection_id)?,
+            messages_per_second,
+            limit_override,
+        )
         .await
         .map_err(super::refused)
 }
@@ -335,12 +382,18 @@ pub async fn set_sender_limits(
 /// The price table used for estimates and costs.
 #[server(endpoint = "campaigns/prices", input = GetUrl)]
 pub async fn get_price_table() -> Result<PriceTable, ServerFnError> {
-    port()?.prices().await.map_err(super::refused)
+    port()?
+        .prices(&super::caller()?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Replaces the price table.
 #[server(endpoint = "campaigns/set_prices", input = Json)]
 pub async fn set_price_table(csrf_token: String, table: PriceTable) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.set_prices(table).await.map_err(super::refused)
+    port()?
+        .set_prices(&super::caller()?, table)
+        .await
+        .map_err(super::refused)
 }

@@ -5,6 +5,7 @@
 // item written here is documented.
 #![allow(missing_docs)]
 
+use domain::contacts::consent::ConsentAction;
 use domain::contacts::import::{ColumnTarget, ImportSettings};
 use domain::contacts::segment::SegmentDefinition;
 use domain::contacts::Contact;
@@ -130,13 +131,6 @@ fn port() -> Result<std::sync::Arc<dyn crate::ports::ContactsPort>, ServerFnErro
     Ok(crate::ports::services()?.contacts)
 }
 
-#[cfg(feature = "ssr")]
-fn username() -> String {
-    crate::session::PageSession::current()
-        .username
-        .unwrap_or_else(|| "unknown user".into())
-}
-
 /// A page of contacts; `query` is a number (prefix) or a name (prefix); `segment` a saved
 /// segment's id to filter by.
 #[server(endpoint = "contacts/list", input = GetUrl)]
@@ -146,7 +140,12 @@ pub async fn list_contacts(
     segment: Option<String>,
 ) -> Result<ContactPage, ServerFnError> {
     port()?
-        .page(query, after, segment)
+        .page(
+            &super::caller()?,
+            query,
+            after,
+            super::parse_optional_id(segment.as_deref())?,
+        )
         .await
         .map_err(super::refused)
 }
@@ -154,7 +153,10 @@ pub async fn list_contacts(
 /// One contact with its consent history.
 #[server(endpoint = "contacts/get", input = GetUrl)]
 pub async fn get_contact(phone: String) -> Result<ContactDetail, ServerFnError> {
-    port()?.contact(phone).await.map_err(super::refused)
+    port()?
+        .contact(&super::caller()?, phone)
+        .await
+        .map_err(super::refused)
 }
 
 /// Creates (`existing == false`) or updates a contact; returns its E.164 number.
@@ -166,7 +168,7 @@ pub async fn save_contact(
 ) -> Result<String, ServerFnError> {
     let _ = csrf_token;
     port()?
-        .save(username(), existing, edit)
+        .save(&super::caller()?, existing, edit)
         .await
         .map_err(super::refused)
 }
@@ -176,12 +178,12 @@ pub async fn save_contact(
 pub async fn set_consent(
     csrf_token: String,
     phone: String,
-    action: String,
+    action: ConsentAction,
     categories: Vec<String>,
 ) -> Result<(), ServerFnError> {
     let _ = csrf_token;
     port()?
-        .set_consent(username(), phone, action, categories)
+        .set_consent(&super::caller()?, phone, action, categories)
         .await
         .map_err(super::refused)
 }
@@ -190,19 +192,28 @@ pub async fn set_consent(
 #[server(endpoint = "contacts/delete", input = Json)]
 pub async fn delete_contact(csrf_token: String, phone: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.delete(phone).await.map_err(super::refused)
+    port()?
+        .delete(&super::caller()?, phone)
+        .await
+        .map_err(super::refused)
 }
 
 /// Every import, newest first.
 #[server(endpoint = "contacts/imports", input = GetUrl)]
 pub async fn list_imports() -> Result<Vec<ImportView>, ServerFnError> {
-    port()?.imports().await.map_err(super::refused)
+    port()?
+        .imports(&super::caller()?)
+        .await
+        .map_err(super::refused)
 }
 
 /// One import with its progress and first rejected rows.
 #[server(endpoint = "contacts/import", input = GetUrl)]
 pub async fn get_import(id: String) -> Result<ImportView, ServerFnError> {
-    port()?.import(id).await.map_err(super::refused)
+    port()?
+        .import(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Confirms the mapping and queues the import.
@@ -214,7 +225,7 @@ pub async fn start_import(
 ) -> Result<(), ServerFnError> {
     let _ = csrf_token;
     port()?
-        .start_import(id, settings)
+        .start_import(&super::caller()?, super::parse_id(&id)?, settings)
         .await
         .map_err(super::refused)
 }
@@ -222,7 +233,10 @@ pub async fn start_import(
 /// Every segment.
 #[server(endpoint = "contacts/segments", input = GetUrl)]
 pub async fn list_segments() -> Result<Vec<SegmentSummary>, ServerFnError> {
-    port()?.segments().await.map_err(super::refused)
+    port()?
+        .segments(&super::caller()?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Saves a segment (new when `id` is `None`); returns its id.
@@ -234,8 +248,13 @@ pub async fn save_segment(
 ) -> Result<String, ServerFnError> {
     let _ = csrf_token;
     port()?
-        .save_segment(id, definition)
+        .save_segment(
+            &super::caller()?,
+            super::parse_optional_id(id.as_deref())?,
+            definition,
+        )
         .await
+        .map(|id| id.to_string())
         .map_err(super::refused)
 }
 
@@ -243,7 +262,10 @@ pub async fn save_segment(
 #[server(endpoint = "contacts/segments/delete", input = Json)]
 pub async fn delete_segment(csrf_token: String, id: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.delete_segment(id).await.map_err(super::refused)
+    port()?
+        .delete_segment(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
 }
 
 /// How many contacts a (possibly unsaved) definition selects right now. A read, but its
@@ -255,7 +277,7 @@ pub async fn count_segment(
 ) -> Result<u64, ServerFnError> {
     let _ = csrf_token;
     port()?
-        .count_segment(definition)
+        .count_segment(&super::caller()?, definition)
         .await
         .map_err(super::refused)
 }

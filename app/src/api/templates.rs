@@ -81,6 +81,11 @@ pub struct TemplateView {
     pub edits_left: Option<usize>,
 }
 
+/// A form's template kind; anything else is refused on the `kind` field.
+pub fn parse_kind(kind: &str) -> Result<domain::template::TemplateKind, ServerFnError> {
+    domain::template::TemplateKind::parse(kind).map_err(|p| super::refused(p.into()))
+}
+
 #[cfg(feature = "ssr")]
 fn port() -> Result<std::sync::Arc<dyn crate::ports::TemplatesPort>, ServerFnError> {
     Ok(crate::ports::services()?.templates)
@@ -89,13 +94,19 @@ fn port() -> Result<std::sync::Arc<dyn crate::ports::TemplatesPort>, ServerFnErr
 /// Every template.
 #[server(endpoint = "templates/list", input = GetUrl)]
 pub async fn list_templates() -> Result<Vec<TemplateSummary>, ServerFnError> {
-    port()?.templates().await.map_err(super::refused)
+    port()?
+        .templates(&super::caller()?)
+        .await
+        .map_err(super::refused)
 }
 
 /// One template.
 #[server(endpoint = "templates/get", input = GetUrl)]
 pub async fn get_template(id: String) -> Result<TemplateView, ServerFnError> {
-    port()?.template(id).await.map_err(super::refused)
+    port()?
+        .template(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Saves a draft (new when `id` is `None`); returns its id.
@@ -109,8 +120,15 @@ pub async fn save_template(
 ) -> Result<String, ServerFnError> {
     let _ = csrf_token;
     port()?
-        .save(id, kind, connection_id, definition)
+        .save(
+            &super::caller()?,
+            super::parse_optional_id(id.as_deref())?,
+            parse_kind(&kind)?,
+            super::parse_optional_id(connection_id.as_deref())?,
+            definition,
+        )
         .await
+        .map(|id| id.to_string())
         .map_err(super::refused)
 }
 
@@ -121,14 +139,21 @@ pub async fn submit_template(
     id: String,
 ) -> Result<TemplateView, ServerFnError> {
     let _ = csrf_token;
-    port()?.submit(id).await.map_err(super::refused)
+    port()?
+        .submit(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Copies a template into a new draft named `<name>_copy`; returns the copy's id.
 #[server(endpoint = "templates/clone", input = Json)]
 pub async fn clone_template(csrf_token: String, id: String) -> Result<String, ServerFnError> {
     let _ = csrf_token;
-    port()?.clone_template(id).await.map_err(super::refused)
+    port()?
+        .clone_template(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map(|id| id.to_string())
+        .map_err(super::refused)
 }
 
 /// Reads every template of a connection's WABA, importing those created elsewhere.
@@ -138,12 +163,18 @@ pub async fn sync_templates(
     connection_id: String,
 ) -> Result<usize, ServerFnError> {
     let _ = csrf_token;
-    port()?.sync(connection_id).await.map_err(super::refused)
+    port()?
+        .sync(&super::caller()?, super::parse_id(&connection_id)?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Deletes a template here and, when submitted, at Meta.
 #[server(endpoint = "templates/delete", input = Json)]
 pub async fn delete_template(csrf_token: String, id: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.delete(id).await.map_err(super::refused)
+    port()?
+        .delete(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
 }

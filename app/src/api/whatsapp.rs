@@ -101,7 +101,10 @@ fn port() -> Result<std::sync::Arc<dyn crate::ports::WhatsAppPort>, ServerFnErro
 /// Every connection.
 #[server(endpoint = "whatsapp/connections", input = leptos::server_fn::codec::GetUrl)]
 pub async fn list_connections() -> Result<Vec<ConnectionSummary>, ServerFnError> {
-    port()?.connections().await.map_err(super::refused)
+    port()?
+        .connections(&super::caller()?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Adds a connection after checking `draft` with `draft_problems`.
@@ -111,14 +114,20 @@ pub async fn add_connection(
     draft: ConnectionDraft,
 ) -> Result<ConnectionSummary, ServerFnError> {
     let _ = csrf_token;
-    port()?.add_connection(draft).await.map_err(super::refused)
+    port()?
+        .add_connection(&super::caller()?, draft)
+        .await
+        .map_err(super::refused)
 }
 
 /// Deletes a connection (its history stays).
 #[server(endpoint = "whatsapp/connections/delete")]
 pub async fn delete_connection(csrf_token: String, id: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.delete_connection(id).await.map_err(super::refused)
+    port()?
+        .delete_connection(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Changes how a sandbox's simulated users behave.
@@ -130,7 +139,7 @@ pub async fn configure_sandbox(
 ) -> Result<(), ServerFnError> {
     let _ = csrf_token;
     port()?
-        .configure_sandbox(id, settings)
+        .configure_sandbox(&super::caller()?, super::parse_id(&id)?, settings)
         .await
         .map_err(super::refused)
 }
@@ -142,7 +151,10 @@ pub async fn test_connection(
     id: String,
 ) -> Result<ConnectionCheckReport, ServerFnError> {
     let _ = csrf_token;
-    port()?.check_connection(id).await.map_err(super::refused)
+    port()?
+        .check_connection(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Sends a text message through a connection.
@@ -155,7 +167,7 @@ pub async fn send_test_message(
 ) -> Result<SentMessageView, ServerFnError> {
     let _ = csrf_token;
     port()?
-        .send_test(id, to, text)
+        .send_test(&super::caller()?, super::parse_id(&id)?, to, text)
         .await
         .map_err(super::refused)
 }
@@ -163,7 +175,10 @@ pub async fn send_test_message(
 /// The latest messages sent through a connection.
 #[server(endpoint = "whatsapp/sent", input = leptos::server_fn::codec::GetUrl)]
 pub async fn recent_sent_messages(id: String) -> Result<Vec<SentMessageView>, ServerFnError> {
-    port()?.recent_sends(id).await.map_err(super::refused)
+    port()?
+        .recent_sends(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Makes a simulated user write to a sandbox number: `kind` is `text`, `button`,
@@ -178,7 +193,7 @@ pub async fn simulate_inbound(
 ) -> Result<(), ServerFnError> {
     let _ = csrf_token;
     port()?
-        .simulate_inbound(id, from, kind, text)
+        .simulate_inbound(&super::caller()?, super::parse_id(&id)?, from, kind, text)
         .await
         .map_err(super::refused)
 }
@@ -186,18 +201,27 @@ pub async fn simulate_inbound(
 /// The latest inbound messages.
 #[server(endpoint = "whatsapp/inbound", input = leptos::server_fn::codec::GetUrl)]
 pub async fn recent_inbound() -> Result<Vec<InboundView>, ServerFnError> {
-    port()?.recent_inbound().await.map_err(super::refused)
+    port()?
+        .recent_inbound(&super::caller()?)
+        .await
+        .map_err(super::refused)
 }
 
 /// The latest received webhooks.
 #[server(endpoint = "whatsapp/webhooks", input = leptos::server_fn::codec::GetUrl)]
 pub async fn webhook_log() -> Result<Vec<WebhookLogEntry>, ServerFnError> {
-    port()?.webhook_log().await.map_err(super::refused)
+    port()?
+        .webhook_log(&super::caller()?)
+        .await
+        .map_err(super::refused)
 }
 
 /// Queues a stored webhook for processing again.
 #[server(endpoint = "whatsapp/webhooks/reprocess")]
 pub async fn reprocess_webhook(csrf_token: String, id: String) -> Result<(), ServerFnError> {
     let _ = csrf_token;
-    port()?.reprocess_webhook(id).await.map_err(super::refused)
+    port()?
+        .reprocess_webhook(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
 }

@@ -2,6 +2,7 @@
 //! fields, its consent history, opt-in/opt-out by the signed-in user, and deletion (which keeps
 //! an anonymous consent record so a later import cannot silently re-subscribe them).
 
+use domain::contacts::consent::ConsentAction;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -89,11 +90,11 @@ fn ContactForm(detail: Option<ContactDetail>) -> impl IntoView {
     });
     let consent = Action::new({
         let csrf = csrf.clone();
-        move |(action, category): &(&'static str, &'static str)| {
+        move |(action, category): &(ConsentAction, &'static str)| {
             let (csrf, phone, action, category) =
                 (csrf.clone(), edit.get_untracked().phone, *action, *category);
             async move {
-                set_consent(csrf, phone.clone(), action.into(), vec![category.into()])
+                set_consent(csrf, phone.clone(), action, vec![category.into()])
                     .await
                     .map_err(|e| e.to_string())?;
                 go_to(&format!("/contacts/{}", phone.trim_start_matches('+')));
@@ -204,14 +205,14 @@ fn ContactForm(detail: Option<ContactDetail>) -> impl IntoView {
                     <h2>"Consent"</h2>
                     <div class="actions">
                         {if marketing_out {
-                            view! { <button type="button" class="button" on:click=move |_| { consent.dispatch(("opt_in", "marketing")); }>"They opted back in to marketing"</button> }.into_any()
+                            view! { <button type="button" class="button" on:click=move |_| { consent.dispatch((ConsentAction::OptIn, "marketing")); }>"They opted back in to marketing"</button> }.into_any()
                         } else {
-                            view! { <button type="button" class="button" data-testid="opt-out-marketing" on:click=move |_| { consent.dispatch(("opt_out", "marketing")); }>"Opt out of marketing"</button> }.into_any()
+                            view! { <button type="button" class="button" data-testid="opt-out-marketing" on:click=move |_| { consent.dispatch((ConsentAction::OptOut, "marketing")); }>"Opt out of marketing"</button> }.into_any()
                         }}
                         {if utility_out {
-                            view! { <button type="button" class="button" on:click=move |_| { consent.dispatch(("opt_in", "utility")); }>"They opted back in to utility"</button> }.into_any()
+                            view! { <button type="button" class="button" on:click=move |_| { consent.dispatch((ConsentAction::OptIn, "utility")); }>"They opted back in to utility"</button> }.into_any()
                         } else {
-                            view! { <button type="button" class="button" on:click=move |_| { consent.dispatch(("opt_out", "utility")); }>"Opt out of utility"</button> }.into_any()
+                            view! { <button type="button" class="button" on:click=move |_| { consent.dispatch((ConsentAction::OptOut, "utility")); }>"Opt out of utility"</button> }.into_any()
                         }}
                     </div>
                     {move || consent.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e}</p> })}

@@ -3,6 +3,7 @@
 //! what this yields; launching writes it down as the recipient snapshot. One walk serves both, so
 //! what the user was shown before launch is what the engine sends.
 
+use app::ports::PortError;
 use std::collections::HashSet;
 
 use domain::campaign::render::Rendered;
@@ -122,7 +123,7 @@ pub fn walk(
     campaigns: &CampaignStore,
     judge: &Judge<'_>,
     mut visit: impl FnMut(Candidate) -> Result<bool, StorageError>,
-) -> Result<Tally, String> {
+) -> Result<Tally, PortError> {
     let mut tally = Tally::default();
     let mut seen: HashSet<u64> = HashSet::new();
     let mut consider = |contact: Contact, tally: &mut Tally| -> Result<bool, StorageError> {

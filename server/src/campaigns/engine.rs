@@ -49,6 +49,8 @@ use crate::storage::messages::Origin;
 use crate::storage::senders::SenderStore;
 use crate::storage::templates::TemplateStore;
 use crate::storage::windows::WindowStore;
+use app::ports::PortError;
+
 use crate::storage::{internal, StorageError, Store};
 use crate::whatsapp::consent_effects;
 use crate::whatsapp::provider::{ApiError, Providers};
@@ -461,7 +463,7 @@ impl Engine {
         id: &Uuid,
         stop: &CancellationToken,
         batches: &Arc<Semaphore>,
-    ) -> Result<Step, String> {
+    ) -> Result<Step, PortError> {
         let inner = &self.inner;
         let Some(record) = inner.campaigns.get(id).map_err(internal)? else {
             return Ok(Step::Done);
@@ -470,7 +472,7 @@ impl Engine {
             .draft
             .connection_id
             .parse()
-            .map_err(|_| "the campaign names no valid connection".to_string())?;
+            .map_err(|_| PortError::conflict("the campaign names no valid connection"))?;
         match record.status {
             CampaignStatus::Preparing => {
                 // The segment or list may have been deleted since launch (or since the schedule
@@ -509,7 +511,7 @@ impl Engine {
             return self.idle(id, now);
         }
         let Some(template) = record.template.clone() else {
-            return Err("the campaign has no template snapshot".into());
+            return Err(PortError::conflict("the campaign has no template snapshot"));
         };
         let category = Category::of_template(&template.category);
         let limit = limits.effective_limit();
@@ -683,7 +685,7 @@ impl Engine {
         &self,
         batch: Batch,
         to_send: Vec<(String, RecipientRecord)>,
-    ) -> Result<(), String> {
+    ) -> Result<(), PortError> {
         let inner = &self.inner;
         let Batch {
             campaign,
@@ -812,7 +814,7 @@ impl Engine {
     }
 
     /// Nothing is due: finish, settle stale sends, or wait for the next due time.
-    fn idle(&self, id: &Uuid, now: i64) -> Result<Step, String> {
+    fn idle(&self, id: &Uuid, now: i64) -> Result<Step, PortError> {
         let inner = &self.inner;
         let stats = inner.campaigns.stats(id).map_err(internal)?;
         // Stale `sending` recipients (their process died mid-send) become unknown even while
@@ -888,7 +890,7 @@ impl Engine {
 
     /// Everything due is done and the rest is held back (131049 defers a user 24 hours, a
     /// sending window, a retry): says how many, why and until when, instead of "running, 99 %".
-    fn say_deferred(&self, id: &Uuid, until: i64, pending: u64) -> Result<(), String> {
+    fn say_deferred(&self, id: &Uuid, until: i64, pending: u64) -> Result<(), PortError> {
         let known = self
             .live_state()
             .get(id)
@@ -919,7 +921,7 @@ impl Engine {
 
     /// Only reports are awaited (sends a restart cut off): says so, and until when, instead of
     /// showing a running campaign with nothing to do.
-    fn await_reports(&self, id: &Uuid, now: i64, sending: u64) -> Result<(), String> {
+    fn await_reports(&self, id: &Uuid, now: i64, sending: u64) -> Result<(), PortError> {
         let busy = self
             .inner
             .in_flight
@@ -967,12 +969,12 @@ impl Engine {
 
     /// Writes the recipient snapshot, then moves the campaign to `running`. Rerunning it after
     /// a crash starts the snapshot over (nothing was sent while preparing).
-    fn prepare(&self, id: &Uuid, record: &CampaignRecord) -> Result<(), String> {
+    fn prepare(&self, id: &Uuid, record: &CampaignRecord) -> Result<(), PortError> {
         let inner = &self.inner;
         let template = record
             .template
             .clone()
-            .ok_or("the campaign has no template snapshot")?;
+            .ok_or_else(|| PortError::conflict("the campaign has no template snapshot"))?;
         inner.campaigns.clear_recipients(id).map_err(internal)?;
         let now = inner.clock.now_ms();
         let judge = Judge::new(

@@ -10,8 +10,11 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use domain::access::Caller;
 use domain::campaign::RecipientState;
 use domain::contacts::export;
+use domain::ids::CampaignId;
 use futures_util::stream::Stream;
 use plotters::prelude::*;
 use uuid::Uuid;
@@ -31,22 +34,24 @@ fn not_found() -> Response {
 /// they change (and at least every 15 s as a keep-alive comment).
 pub async fn events(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Response> {
     let service = state.campaigns.clone();
+    let id: CampaignId = id.parse().map_err(|_| not_found())?;
     service
-        .progress(id.clone())
+        .progress(&caller, id)
         .await
         .map_err(|_| not_found())?;
     let stream = futures_util::stream::unfold(
-        (service, id, String::new()),
-        |(service, id, last)| async move {
+        (service, caller, id, String::new()),
+        |(service, caller, id, last)| async move {
             loop {
-                let progress = service.progress(id.clone()).await.ok()?;
+                let progress = service.progress(&caller, id).await.ok()?;
                 let json = serde_json::to_string(&progress).ok()?;
                 if json != last {
                     let event = Event::default().event("progress").data(json.clone());
-                    return Some((Ok(event), (service, id, json)));
+                    return Some((Ok(event), (service, caller, id, json)));
                 }
                 tokio::time::sleep(POLL).await;
             }

@@ -9,13 +9,15 @@ use app::api::campaigns::{
     CampaignEventView, CampaignSummary, CampaignView, CostRow, FailureRow, Preflight,
     PreviewMessage, Progress, SenderLimitsView, TemplateChoice, WizardOptions,
 };
-use app::ports::ContactsPort;
+use app::ports::{ContactsPort, PortError};
+use domain::access::{Caller, Permission};
 use domain::campaign::draft::validate;
 use domain::campaign::estimate::{duration, PriceTable};
 use domain::campaign::lifecycle::{CampaignCommand, Facts};
 use domain::campaign::render::{body_text, slots};
 use domain::campaign::window::{format_in_zone, local_to_utc_ms};
 use domain::campaign::{eligibility, CampaignDraft, CampaignStatus, Schedule, SkipReason, Slot};
+use domain::ids::{CampaignId, ConnectionId, TemplateId};
 use domain::whatsapp::errors::classify;
 use domain::whatsapp::graph::TemplateDefinition;
 use domain::whatsapp::limits::MessagingLimit;
@@ -25,6 +27,7 @@ use super::audience::{self, Judge};
 use super::engine::{note, Engine};
 use crate::clock::Clock;
 use crate::contacts::ContactsService;
+use crate::ports::{allow, invalid_field};
 use crate::storage::campaigns::{CampaignRecord, CampaignStats, CampaignStore};
 use crate::storage::connections::ConnectionStore;
 use crate::storage::senders::SenderStore;
@@ -47,8 +50,19 @@ pub struct CampaignService {
     clock: Arc<dyn Clock>,
 }
 
-fn parse_id(id: &str, what: &str) -> Result<Uuid, String> {
-    id.trim().parse().map_err(|_| format!("no such {what}"))
+/// A schedule's start as Unix ms, refused on the `schedule` field when it does not parse.
+fn start_of(local: &str, time_zone: &str) -> Result<i64, PortError> {
+    local_to_utc_ms(local, time_zone)
+        .map_err(|m| PortError::invalid("schedule", "campaign.schedule", m))
+}
+
+/// A draft's problems, all of them, as one refusal.
+fn refuse_problems(problems: Vec<domain::Problem>) -> Result<(), PortError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(PortError::Invalid(problems))
+    }
 }
 
 fn limit_label(limit: MessagingLimit) -> String {
@@ -93,13 +107,13 @@ impl CampaignService {
         &self.engine
     }
 
-    fn record(&self, id: &str) -> Result<(Uuid, CampaignRecord), String> {
-        let id = parse_id(id, "campaign")?;
+    fn record(&self, id: CampaignId) -> Result<(Uuid, CampaignRecord), PortError> {
+        let id = id.uuid();
         let record = self
             .campaigns
             .get(&id)
             .map_err(internal)?
-            .ok_or("no such campaign")?;
+            .ok_or_else(|| PortError::not_found(CampaignId::WHAT))?;
         Ok((id, record))
     }
 
@@ -107,24 +121,33 @@ impl CampaignService {
     fn template_of(
         &self,
         draft: &CampaignDraft,
-    ) -> Result<(TemplateDefinition, Vec<Slot>), String> {
-        let id = parse_id(&draft.template_id, "template")?;
+    ) -> Result<(TemplateDefinition, Vec<Slot>), PortError> {
+        let gone = || {
+            PortError::invalid(
+                "template_id",
+                "campaign.template_missing",
+                "the chosen template no longer exists",
+            )
+        };
+        let id: TemplateId = draft.template_id.parse().map_err(|_| gone())?;
         let template = self
             .templates
-            .get(&id)
+            .get(&id.uuid())
             .map_err(internal)?
-            .ok_or("the chosen template no longer exists")?;
+            .ok_or_else(gone)?;
         if template.kind != TemplateKind::Approved {
-            return Err(
-                "campaigns send approved templates; session replies only answer open conversations"
-                    .into(),
-            );
+            return Err(PortError::invalid(
+                "template_id",
+                "campaign.template_kind",
+                "campaigns send approved templates; session replies only answer open conversations",
+            ));
         }
         if template.connection_id.map(|c| c.to_string()) != Some(draft.connection_id.clone()) {
-            return Err(
-                "the template belongs to another connection; choose one of the sender's templates"
-                    .into(),
-            );
+            return Err(PortError::invalid(
+                "template_id",
+                "campaign.template_connection",
+                "the template belongs to another connection; choose one of the sender's templates",
+            ));
         }
         let slots = slots(&template.definition);
         Ok((template.definition, slots))
@@ -184,7 +207,7 @@ impl CampaignService {
         }
     }
 
-    fn progress_of(&self, id: &Uuid, record: &CampaignRecord) -> Result<Progress, String> {
+    fn progress_of(&self, id: &Uuid, record: &CampaignRecord) -> Result<Progress, PortError> {
         let stats = self.campaigns.stats(id).map_err(internal)?;
         let connection = record.draft.connection_id.parse().unwrap_or_default();
         let live = self.engine.live(id, &connection);
@@ -267,12 +290,12 @@ impl CampaignService {
         facts: &Facts,
         what: &str,
         also: impl Fn(&mut CampaignRecord),
-    ) -> Result<CampaignStatus, String> {
+    ) -> Result<CampaignStatus, PortError> {
         let now = facts.now_ms;
-        let mut outcome = Err("no such campaign".to_string());
+        let mut outcome = Err(PortError::not_found(CampaignId::WHAT));
         self.campaigns
             .update(id, |r| {
-                outcome = r.status.apply(command, facts).map_err(|refusal| refusal.0);
+                outcome = r.status.apply(command, facts).map_err(PortError::from);
                 let Ok(next) = &outcome else { return false };
                 r.status = next.clone();
                 r.updated_at_ms = now;
@@ -313,7 +336,8 @@ fn skip_label(key: &str) -> String {
 
 #[async_trait::async_trait]
 impl app::ports::CampaignsPort for CampaignService {
-    async fn campaigns(&self) -> Result<Vec<CampaignSummary>, String> {
+    async fn campaigns(&self, caller: &Caller) -> Result<Vec<CampaignSummary>, PortError> {
+        allow(caller, Permission::View)?;
         self.campaigns
             .list()
             .map_err(internal)?
@@ -325,8 +349,9 @@ impl app::ports::CampaignsPort for CampaignService {
             .collect()
     }
 
-    async fn campaign(&self, id: String) -> Result<CampaignView, String> {
-        let (id, record) = self.record(&id)?;
+    async fn campaign(&self, caller: &Caller, id: CampaignId) -> Result<CampaignView, PortError> {
+        allow(caller, Permission::View)?;
+        let (id, record) = self.record(id)?;
         let stats = self.campaigns.stats(&id).map_err(internal)?;
         let slots = if record.slots.is_empty() {
             self.template_of(&record.draft)
@@ -353,12 +378,14 @@ impl app::ports::CampaignsPort for CampaignService {
         })
     }
 
-    async fn progress(&self, id: String) -> Result<Progress, String> {
-        let (id, record) = self.record(&id)?;
+    async fn progress(&self, caller: &Caller, id: CampaignId) -> Result<Progress, PortError> {
+        allow(caller, Permission::View)?;
+        let (id, record) = self.record(id)?;
         self.progress_of(&id, &record)
     }
 
-    async fn options(&self) -> Result<WizardOptions, String> {
+    async fn options(&self, caller: &Caller) -> Result<WizardOptions, PortError> {
+        allow(caller, Permission::View)?;
         let connections = self
             .connections
             .list()
@@ -368,12 +395,12 @@ impl app::ports::CampaignsPort for CampaignService {
             .collect();
         let segments = self
             .contacts
-            .segments()
+            .segments(caller)
             .await?
             .into_iter()
             .map(|s| (s.id, s.definition.name))
             .collect();
-        let imports = ContactsPort::imports(&self.contacts)
+        let imports = ContactsPort::imports(&self.contacts, caller)
             .await?
             .into_iter()
             .filter(|i| i.state == "done")
@@ -418,16 +445,20 @@ impl app::ports::CampaignsPort for CampaignService {
         })
     }
 
-    async fn save(&self, id: Option<String>, draft: CampaignDraft) -> Result<String, String> {
+    async fn save(
+        &self,
+        caller: &Caller,
+        id: Option<CampaignId>,
+        draft: CampaignDraft,
+    ) -> Result<CampaignId, PortError> {
+        allow(caller, Permission::RunCampaigns)?;
         let slots = self.template_of(&draft).map(|(_, s)| s).unwrap_or_default();
-        if let Some(problem) = validate(&draft, &slots).first() {
-            return Err(problem.message.clone());
-        }
+        refuse_problems(validate(&draft, &slots))?;
         self.template_of(&draft)?;
         let now = self.clock.now_ms();
-        let id = match id.filter(|i| !i.is_empty()) {
+        let id = match id {
             Some(existing) => {
-                let (id, _) = self.record(&existing)?;
+                let (id, _) = self.record(existing)?;
                 let mut editable = true;
                 self.campaigns
                     .update(&id, |r| {
@@ -441,9 +472,9 @@ impl app::ports::CampaignsPort for CampaignService {
                     })
                     .map_err(internal)?;
                 if !editable {
-                    return Err(
-                        "only drafts can be changed; clone the campaign to send it again".into(),
-                    );
+                    return Err(PortError::conflict(
+                        "only drafts can be changed; clone the campaign to send it again",
+                    ));
                 }
                 id
             }
@@ -466,14 +497,16 @@ impl app::ports::CampaignsPort for CampaignService {
             }
         };
         self.store.flush().await.map_err(internal)?;
-        Ok(id.to_string())
+        Ok(CampaignId(id))
     }
 
     async fn preview(
         &self,
+        caller: &Caller,
         draft: CampaignDraft,
         query: String,
-    ) -> Result<Vec<PreviewMessage>, String> {
+    ) -> Result<Vec<PreviewMessage>, PortError> {
+        allow(caller, Permission::View)?;
         let (template, slots) = self.template_of(&draft)?;
         let render = |contact: &domain::contacts::Contact| PreviewMessage {
             phone: contact.phone.clone(),
@@ -484,7 +517,10 @@ impl app::ports::CampaignsPort for CampaignService {
         };
         let query = query.trim();
         if !query.is_empty() {
-            let page = self.contacts.page(query.to_string(), None, None).await?;
+            let page = self
+                .contacts
+                .page(caller, query.to_string(), None, None)
+                .await?;
             let mut out = Vec::new();
             for item in page.rows.into_iter().take(PREVIEW_CONTACTS) {
                 if let Some(contact) = self.contacts.store().get(&item.phone).map_err(internal)? {
@@ -502,12 +538,21 @@ impl app::ports::CampaignsPort for CampaignService {
         Ok(out)
     }
 
-    async fn preflight(&self, draft: CampaignDraft) -> Result<Preflight, String> {
+    async fn preflight(
+        &self,
+        caller: &Caller,
+        draft: CampaignDraft,
+    ) -> Result<Preflight, PortError> {
+        allow(caller, Permission::View)?;
         let (template, slots) = self.template_of(&draft)?;
-        if let Some(problem) = validate(&draft, &slots).first() {
-            return Err(problem.message.clone());
-        }
-        let connection: Uuid = parse_id(&draft.connection_id, "connection")?;
+        refuse_problems(validate(&draft, &slots))?;
+        let connection: Uuid = draft
+            .connection_id
+            .parse::<ConnectionId>()
+            .map_err(|_| {
+                PortError::invalid("connection_id", "campaign.connection", "no such connection")
+            })?
+            .uuid();
         let prices = self.campaigns.prices().map_err(internal)?;
         let judge = Judge::new(&draft, &template, &slots, None);
         let mut recipients = 0u64;
@@ -574,31 +619,30 @@ impl app::ports::CampaignsPort for CampaignService {
         })
     }
 
-    async fn launch(&self, id: String) -> Result<(), String> {
-        let (id, record) = self.record(&id)?;
-        record
-            .status
-            .permits(CampaignCommand::Launch, 0)
-            .map_err(|r| r.0)?;
+    async fn launch(&self, caller: &Caller, id: CampaignId) -> Result<(), PortError> {
+        allow(caller, Permission::RunCampaigns)?;
+        let (id, record) = self.record(id)?;
+        record.status.permits(CampaignCommand::Launch, 0)?;
         let (template, slots) = self.template_of(&record.draft)?;
-        if let Some(problem) = validate(&record.draft, &slots).first() {
-            return Err(problem.message.clone());
-        }
+        refuse_problems(validate(&record.draft, &slots))?;
         if let Some(problem) =
             audience::missing_source(&self.contacts, &record.draft).map_err(internal)?
         {
-            return Err(problem);
+            return Err(PortError::conflict(problem));
         }
         let now = self.clock.now_ms();
         let start_at_ms = match &record.draft.schedule {
             Schedule::Now => None,
-            Schedule::At { local, time_zone } => Some(local_to_utc_ms(local, time_zone)?),
+            Schedule::At { local, time_zone } => Some(start_of(local, time_zone)?),
         };
         // Sent now, the audience is what it is now: a launch to nobody is refused. A scheduled
         // one is taken at its start (the segment may have grown by then).
         let (recipients, what) = match &record.draft.schedule {
             Schedule::Now => {
-                let n = self.preflight(record.draft.clone()).await?.recipients;
+                let n = self
+                    .preflight(caller, record.draft.clone())
+                    .await?
+                    .recipients;
                 (Some(n), format!("Launched to {n} recipients."))
             }
             Schedule::At { local, time_zone } => {
@@ -621,8 +665,14 @@ impl app::ports::CampaignsPort for CampaignService {
         Ok(())
     }
 
-    async fn act(&self, id: String, command: CampaignCommand) -> Result<String, String> {
-        let (id, record) = self.record(&id)?;
+    async fn act(
+        &self,
+        caller: &Caller,
+        id: CampaignId,
+        command: CampaignCommand,
+    ) -> Result<String, PortError> {
+        allow(caller, Permission::RunCampaigns)?;
+        let (id, record) = self.record(id)?;
         let now = self.clock.now_ms();
         let unknown = self.campaigns.stats(&id).map_err(internal)?.counts.unknown;
         let facts = Facts {
@@ -664,7 +714,7 @@ impl app::ports::CampaignsPort for CampaignService {
                 "Starting now.".to_string()
             }
             CampaignCommand::ResendUnknown => {
-                record.status.permits(command, unknown).map_err(|r| r.0)?;
+                record.status.permits(command, unknown)?;
                 // Queued before the campaign runs again, so it cannot complete in between.
                 let requeued = self.campaigns.requeue_unknown(&id, now).map_err(internal)?;
                 self.transition(
@@ -677,10 +727,10 @@ impl app::ports::CampaignsPort for CampaignService {
                 format!("{requeued} recipients will be sent again.")
             }
             other => {
-                return Err(format!(
+                return Err(PortError::conflict(format!(
                     "“{}” is not done from here; use the campaign page",
                     other.label()
-                ))
+                )))
             }
         };
         self.store.flush().await.map_err(internal)?;
@@ -688,10 +738,16 @@ impl app::ports::CampaignsPort for CampaignService {
         Ok(message)
     }
 
-    async fn reschedule(&self, id: String, schedule: Schedule) -> Result<(), String> {
-        let (id, _) = self.record(&id)?;
+    async fn reschedule(
+        &self,
+        caller: &Caller,
+        id: CampaignId,
+        schedule: Schedule,
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::RunCampaigns)?;
+        let (id, _) = self.record(id)?;
         let start_at_ms = match &schedule {
-            Schedule::At { local, time_zone } => Some(local_to_utc_ms(local, time_zone)?),
+            Schedule::At { local, time_zone } => Some(start_of(local, time_zone)?),
             Schedule::Now => None,
         };
         let now = self.clock.now_ms();
@@ -710,8 +766,13 @@ impl app::ports::CampaignsPort for CampaignService {
         self.store.flush().await.map_err(internal)
     }
 
-    async fn clone_campaign(&self, id: String) -> Result<String, String> {
-        let (source, record) = self.record(&id)?;
+    async fn clone_campaign(
+        &self,
+        caller: &Caller,
+        id: CampaignId,
+    ) -> Result<CampaignId, PortError> {
+        allow(caller, Permission::RunCampaigns)?;
+        let (source, record) = self.record(id)?;
         let now = self.clock.now_ms();
         let mut draft = record.draft.clone();
         draft.name = format!("{} (copy)", draft.name);
@@ -743,20 +804,24 @@ impl app::ports::CampaignsPort for CampaignService {
         );
         self.campaigns.put(&new_id, &copy).map_err(internal)?;
         self.store.flush().await.map_err(internal)?;
-        Ok(new_id.to_string())
+        Ok(CampaignId(new_id))
     }
 
-    async fn delete(&self, id: String) -> Result<(), String> {
-        let (id, record) = self.record(&id)?;
+    async fn delete(&self, caller: &Caller, id: CampaignId) -> Result<(), PortError> {
+        allow(caller, Permission::RunCampaigns)?;
+        let (id, record) = self.record(id)?;
         if record.status.is_active() || matches!(record.status, CampaignStatus::Paused { .. }) {
-            return Err("cancel the campaign before deleting it".into());
+            return Err(PortError::conflict(
+                "cancel the campaign before deleting it",
+            ));
         }
         self.engine.interrupt(&id);
         self.campaigns.delete(&id).map_err(internal)?;
         self.store.flush().await.map_err(internal)
     }
 
-    async fn limits(&self) -> Result<Vec<SenderLimitsView>, String> {
+    async fn limits(&self, caller: &Caller) -> Result<Vec<SenderLimitsView>, PortError> {
+        allow(caller, Permission::View)?;
         self.connections
             .list()
             .map_err(internal)?
@@ -777,25 +842,31 @@ impl app::ports::CampaignsPort for CampaignService {
 
     async fn set_limits(
         &self,
-        connection_id: String,
+        caller: &Caller,
+        connection_id: ConnectionId,
         messages_per_second: u32,
         limit_override: String,
-    ) -> Result<(), String> {
-        let id = parse_id(&connection_id, "connection")?;
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::Configure)?;
+        let id = connection_id.uuid();
         self.connections
             .get(&id)
             .map_err(internal)?
-            .ok_or("no such connection")?;
+            .ok_or_else(|| PortError::not_found(ConnectionId::WHAT))?;
         if !(1..=domain::campaign::pacing::MAX_MPS).contains(&messages_per_second) {
-            return Err(
-                "messages per second must be between 1 and 1000 (Meta's highest throughput)".into(),
-            );
+            return Err(PortError::invalid(
+                "messages_per_second",
+                "limits.messages_per_second",
+                "messages per second must be between 1 and 1000 (Meta's highest throughput)",
+            ));
         }
         let limit = match limit_override.trim() {
             "" => None,
-            raw => Some(MessagingLimit::parse(raw).ok_or(
+            raw => Some(MessagingLimit::parse(raw).ok_or_else(|| PortError::invalid(
+                "limit_override",
+                "limits.tier",
                 "write the messaging limit as Meta does: TIER_250, TIER_2K, TIER_10K, TIER_100K or TIER_UNLIMITED",
-            )?),
+            ))?),
         };
         self.senders
             .update(&id, |l| {
@@ -808,13 +879,16 @@ impl app::ports::CampaignsPort for CampaignService {
         Ok(())
     }
 
-    async fn prices(&self) -> Result<PriceTable, String> {
+    async fn prices(&self, caller: &Caller) -> Result<PriceTable, PortError> {
+        allow(caller, Permission::View)?;
         self.campaigns.prices().map_err(internal)
     }
 
-    async fn set_prices(&self, table: PriceTable) -> Result<(), String> {
-        if let Some(problem) = table.problems().into_iter().next() {
-            return Err(problem);
+    async fn set_prices(&self, caller: &Caller, table: PriceTable) -> Result<(), PortError> {
+        allow(caller, Permission::Configure)?;
+        let problems = table.problems();
+        if !problems.is_empty() {
+            return Err(invalid_field("table", "prices.invalid", problems));
         }
         self.campaigns.set_prices(&table).map_err(internal)?;
         self.store.flush().await.map_err(internal)

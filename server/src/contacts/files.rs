@@ -307,7 +307,7 @@ pub async fn export_contacts(
     let (name, matcher) = match q.segment.as_deref().filter(|s| !s.is_empty()) {
         Some(id) => match service.segment_matcher(id) {
             Ok((def, m)) => (format!("{}.csv", export_name(&def.name)), Some(m)),
-            Err(e) => return (StatusCode::NOT_FOUND, e).into_response(),
+            Err(e) => return crate::ports::refusal(&e),
         },
         None => ("contacts.csv".to_string(), None),
     };

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use app::api::contacts::{
     ConsentLine, ContactDetail, ContactEdit, ContactPage, ContactRow, ImportView, SegmentSummary,
 };
+use app::ports::PortError;
+use domain::access::{Caller, Permission};
 use domain::contacts::consent::{
     standing, Category, ConsentAction, ConsentEvent, ConsentSource, Standing,
 };
@@ -13,10 +15,12 @@ use domain::contacts::import::{validate_settings, ImportSettings};
 use domain::contacts::model::ContactPatch;
 use domain::contacts::segment::{compile, Matcher, SegmentDefinition};
 use domain::contacts::{phone, Contact};
+use domain::ids::{ImportId, SegmentId};
 use uuid::Uuid;
 
 use super::importer::Importer;
 use crate::clock::Clock;
+use crate::ports::allow;
 use crate::storage::contacts::ContactStore;
 use crate::storage::imports::{ImportJob, ImportState, ImportStore};
 use crate::storage::segments::{SegmentRecord, SegmentStore};
@@ -36,10 +40,6 @@ pub struct ContactsService {
     segments: SegmentStore,
     importer: Importer,
     clock: Arc<dyn Clock>,
-}
-
-fn parse_id(id: &str, what: &str) -> Result<Uuid, String> {
-    Uuid::parse_str(id).map_err(|_| format!("no such {what}"))
 }
 
 fn standing_label(c: &Contact, category: Category) -> String {
@@ -64,12 +64,17 @@ fn row(c: &Contact) -> ContactRow {
     }
 }
 
-fn categories(names: &[String]) -> Result<Vec<Category>, String> {
+fn categories(names: &[String]) -> Result<Vec<Category>, PortError> {
     names
         .iter()
         .map(|n| {
-            Category::parse(n)
-                .ok_or_else(|| format!("{n:?} is not a category; use marketing or utility"))
+            Category::parse(n).ok_or_else(|| {
+                PortError::invalid(
+                    "categories",
+                    "consent.category",
+                    format!("{n:?} is not a category; use marketing or utility"),
+                )
+            })
         })
         .collect()
 }
@@ -123,27 +128,30 @@ impl ContactsService {
 
     /// The numbers of a finished import's file, in file order, and how many rows had no usable
     /// number: the "uploaded list" audience of a campaign.
-    pub fn import_numbers(&self, id: &str) -> Result<(Vec<String>, u64), String> {
-        let id = parse_id(id, "import")?;
+    pub fn import_numbers(&self, id: &str) -> Result<(Vec<String>, u64), PortError> {
+        let id = id.parse::<ImportId>()?.uuid();
         let job = self
             .imports
             .get(&id)
             .map_err(internal)?
-            .ok_or("no such import")?;
+            .ok_or_else(|| PortError::not_found(ImportId::WHAT))?;
         let settings = job
             .settings
             .clone()
-            .ok_or("this import was never mapped; finish it first")?;
-        let country = phone::country_id(&settings.default_country).map_err(|e| e.to_string())?;
-        let mut rows = super::sheet::rows(&self.importer.file_of(&id), job.format)
-            .map_err(|e| format!("the list's file cannot be read any more: {e}"))?;
+            .ok_or_else(|| PortError::conflict("this import was never mapped; finish it first"))?;
+        let country = phone::country_id(&settings.default_country)
+            .map_err(|e| PortError::conflict(e.to_string()))?;
+        let mut rows =
+            super::sheet::rows(&self.importer.file_of(&id), job.format).map_err(|e| {
+                PortError::unavailable(format!("the list's file cannot be read any more: {e}"))
+            })?;
         if settings.has_header {
             rows.next();
         }
         let mut numbers = Vec::new();
         let mut invalid = 0;
         for row in rows {
-            let row = row.map_err(|e| e.to_string())?;
+            let row = row.map_err(|e| PortError::unavailable(e.to_string()))?;
             match domain::contacts::import::map_row(&row.cells, &settings.columns, Some(country)) {
                 Ok(patch) => numbers.push(patch.phone),
                 Err(rejection) if rejection.rule == "import.empty_row" => {}
@@ -154,17 +162,17 @@ impl ContactsService {
     }
 
     /// The saved segment `id`, compiled.
-    pub fn segment_matcher(&self, id: &str) -> Result<(SegmentDefinition, Matcher), String> {
+    pub fn segment_matcher(&self, id: &str) -> Result<(SegmentDefinition, Matcher), PortError> {
         let record = self
             .segments
-            .get(&parse_id(id, "segment")?)
+            .get(&id.parse::<SegmentId>()?.uuid())
             .map_err(internal)?
-            .ok_or("no such segment")?;
-        let matcher = compile(&record.definition).map_err(|p| p[0].message.clone())?;
+            .ok_or_else(|| PortError::not_found(SegmentId::WHAT))?;
+        let matcher = compile(&record.definition).map_err(PortError::Invalid)?;
         Ok((record.definition, matcher))
     }
 
-    fn view(&self, id: Uuid, job: ImportJob) -> Result<ImportView, String> {
+    fn view(&self, id: Uuid, job: ImportJob) -> Result<ImportView, PortError> {
         let (state, error) = match &job.state {
             ImportState::Uploaded => ("uploaded", None),
             ImportState::Queued if job.progress.read > 0 => ("running", None),
@@ -205,12 +213,14 @@ impl ContactsService {
 impl app::ports::ContactsPort for ContactsService {
     async fn page(
         &self,
+        caller: &Caller,
         query: String,
         after: Option<String>,
-        segment: Option<String>,
-    ) -> Result<ContactPage, String> {
-        let matcher = match segment.as_deref().filter(|s| !s.is_empty()) {
-            Some(id) => Some(self.segment_matcher(id)?.1),
+        segment: Option<SegmentId>,
+    ) -> Result<ContactPage, PortError> {
+        allow(caller, Permission::View)?;
+        let matcher = match segment {
+            Some(id) => Some(self.segment_matcher(&id.to_string())?.1),
             None => None,
         };
         let keep = |c: &Contact| matcher.as_ref().is_none_or(|m| m.matches(c));
@@ -234,12 +244,13 @@ impl app::ports::ContactsPort for ContactsService {
         })
     }
 
-    async fn contact(&self, phone: String) -> Result<ContactDetail, String> {
+    async fn contact(&self, caller: &Caller, phone: String) -> Result<ContactDetail, PortError> {
+        allow(caller, Permission::View)?;
         let contact = self
             .contacts
             .get(&phone)
             .map_err(internal)?
-            .ok_or("no such contact")?;
+            .ok_or_else(|| PortError::not_found("contact"))?;
         let consent = contact
             .consent
             .iter()
@@ -263,24 +274,25 @@ impl app::ports::ContactsPort for ContactsService {
         Ok(ContactDetail { contact, consent })
     }
 
-    async fn save(&self, by: String, existing: bool, edit: ContactEdit) -> Result<String, String> {
+    async fn save(
+        &self,
+        caller: &Caller,
+        existing: bool,
+        edit: ContactEdit,
+    ) -> Result<String, PortError> {
+        allow(caller, Permission::EditContacts)?;
+        let by = caller.name();
         let now = self.clock.now_ms();
         let tags = fields::split_tags(&edit.tags);
-        if let Some(problem) = fields::problems(
+        let problems = fields::problems(
             &edit.first_name,
             &edit.last_name,
             &edit.language,
             &edit.time_zone,
             &tags,
-        )
-        .into_iter()
-        .next()
-        {
-            return Err(format!(
-                "{}: {}",
-                problem.field.replace('_', " "),
-                problem.message
-            ));
+        );
+        if !problems.is_empty() {
+            return Err(PortError::Invalid(problems));
         }
         let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         if existing {
@@ -299,18 +311,22 @@ impl app::ports::ContactsPort for ContactsService {
                 .map_err(internal)?;
             return updated
                 .map(|c| c.phone)
-                .ok_or_else(|| "no such contact".into());
+                .ok_or_else(|| PortError::not_found("contact"));
         }
         let country = phone::country_id(&edit.default_country).ok();
-        let normalized =
-            phone::normalize(&edit.phone, country).map_err(|e| format!("phone: {e}"))?;
+        let normalized = phone::normalize(&edit.phone, country)
+            .map_err(|e| PortError::invalid("phone", "contact.phone", e.to_string()))?;
         if self
             .contacts
             .get(&normalized.e164)
             .map_err(internal)?
             .is_some()
         {
-            return Err(format!("phone: {} is already a contact", normalized.e164));
+            return Err(PortError::invalid(
+                "phone",
+                "contact.duplicate",
+                format!("{} is already a contact", normalized.e164),
+            ));
         }
         let patch = ContactPatch {
             phone: normalized.e164.clone(),
@@ -348,22 +364,23 @@ impl app::ports::ContactsPort for ContactsService {
 
     async fn set_consent(
         &self,
-        by: String,
+        caller: &Caller,
         phone: String,
-        action: String,
+        action: ConsentAction,
         names: Vec<String>,
-    ) -> Result<(), String> {
-        let action = match action.as_str() {
-            "opt_in" => ConsentAction::OptIn,
-            "opt_out" => ConsentAction::OptOut,
-            other => return Err(format!("{other:?} is neither opt_in nor opt_out")),
-        };
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::EditContacts)?;
+        let by = caller.name();
         let wanted = categories(&names)?;
         if wanted.is_empty() {
-            return Err("categories: choose marketing, utility or both".into());
+            return Err(PortError::invalid(
+                "categories",
+                "consent.no_category",
+                "choose marketing, utility or both",
+            ));
         }
         if self.contacts.get(&phone).map_err(internal)?.is_none() {
-            return Err("no such contact".into());
+            return Err(PortError::not_found("contact"));
         }
         self.contacts
             .record_consent(
@@ -379,18 +396,20 @@ impl app::ports::ContactsPort for ContactsService {
         self.store.flush().await.map_err(internal)
     }
 
-    async fn delete(&self, phone: String) -> Result<(), String> {
+    async fn delete(&self, caller: &Caller, phone: String) -> Result<(), PortError> {
+        allow(caller, Permission::EditContacts)?;
         if !self
             .contacts
             .delete(&phone, self.clock.now_ms())
             .map_err(internal)?
         {
-            return Err("no such contact".into());
+            return Err(PortError::not_found("contact"));
         }
         self.store.flush().await.map_err(internal)
     }
 
-    async fn imports(&self) -> Result<Vec<ImportView>, String> {
+    async fn imports(&self, caller: &Caller) -> Result<Vec<ImportView>, PortError> {
+        allow(caller, Permission::View)?;
         self.imports
             .list()
             .map_err(internal)?
@@ -399,29 +418,36 @@ impl app::ports::ContactsPort for ContactsService {
             .collect()
     }
 
-    async fn import(&self, id: String) -> Result<ImportView, String> {
-        let id = parse_id(&id, "import")?;
+    async fn import(&self, caller: &Caller, id: ImportId) -> Result<ImportView, PortError> {
+        allow(caller, Permission::View)?;
+        let id = id.uuid();
         let job = self
             .imports
             .get(&id)
             .map_err(internal)?
-            .ok_or("no such import")?;
+            .ok_or_else(|| PortError::not_found(ImportId::WHAT))?;
         self.view(id, job)
     }
 
-    async fn start_import(&self, id: String, settings: ImportSettings) -> Result<(), String> {
+    async fn start_import(
+        &self,
+        caller: &Caller,
+        id: ImportId,
+        settings: ImportSettings,
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::EditContacts)?;
         let problems = validate_settings(&settings);
-        if let Some(p) = problems.first() {
-            return Err(format!("{}: {}", p.field, p.message));
+        if !problems.is_empty() {
+            return Err(PortError::Invalid(problems));
         }
-        let id = parse_id(&id, "import")?;
+        let id = id.uuid();
         let mut job = self
             .imports
             .get(&id)
             .map_err(internal)?
-            .ok_or("no such import")?;
+            .ok_or_else(|| PortError::not_found(ImportId::WHAT))?;
         if job.state != ImportState::Uploaded {
-            return Err("this import has already been started".into());
+            return Err(PortError::conflict("this import has already been started"));
         }
         job.settings = Some(settings);
         job.state = ImportState::Queued;
@@ -431,7 +457,8 @@ impl app::ports::ContactsPort for ContactsService {
         Ok(())
     }
 
-    async fn segments(&self) -> Result<Vec<SegmentSummary>, String> {
+    async fn segments(&self, caller: &Caller) -> Result<Vec<SegmentSummary>, PortError> {
+        allow(caller, Permission::View)?;
         Ok(self
             .segments
             .list()
@@ -446,25 +473,21 @@ impl app::ports::ContactsPort for ContactsService {
 
     async fn save_segment(
         &self,
-        id: Option<String>,
+        caller: &Caller,
+        id: Option<SegmentId>,
         definition: SegmentDefinition,
-    ) -> Result<String, String> {
-        if let Err(problems) = compile(&definition) {
-            return Err(problems
-                .iter()
-                .map(|p| p.message.clone())
-                .collect::<Vec<_>>()
-                .join(" "));
-        }
+    ) -> Result<SegmentId, PortError> {
+        allow(caller, Permission::EditContacts)?;
+        compile(&definition).map_err(PortError::Invalid)?;
         let now = self.clock.now_ms();
         let (id, created_at_ms) = match id {
             Some(id) => {
-                let id = parse_id(&id, "segment")?;
+                let id = id.uuid();
                 let old = self
                     .segments
                     .get(&id)
                     .map_err(internal)?
-                    .ok_or("no such segment")?;
+                    .ok_or_else(|| PortError::not_found(SegmentId::WHAT))?;
                 (id, old.created_at_ms)
             }
             None => (Uuid::now_v7(), now),
@@ -480,28 +503,27 @@ impl app::ports::ContactsPort for ContactsService {
             )
             .map_err(internal)?;
         self.store.flush().await.map_err(internal)?;
-        Ok(id.to_string())
+        Ok(SegmentId(id))
     }
 
-    async fn delete_segment(&self, id: String) -> Result<(), String> {
-        self.segments
-            .delete(&parse_id(&id, "segment")?)
-            .map_err(internal)?;
+    async fn delete_segment(&self, caller: &Caller, id: SegmentId) -> Result<(), PortError> {
+        allow(caller, Permission::EditContacts)?;
+        self.segments.delete(&id.uuid()).map_err(internal)?;
         self.store.flush().await.map_err(internal)
     }
 
-    async fn count_segment(&self, definition: SegmentDefinition) -> Result<u64, String> {
+    async fn count_segment(
+        &self,
+        caller: &Caller,
+        definition: SegmentDefinition,
+    ) -> Result<u64, PortError> {
+        allow(caller, Permission::View)?;
         // The name is not needed to count, and the editor counts before one is typed.
         let named = SegmentDefinition {
             name: "count".into(),
             ..definition
         };
-        let matcher = compile(&named).map_err(|p| {
-            p.iter()
-                .map(|p| p.message.clone())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })?;
+        let matcher = compile(&named).map_err(PortError::Invalid)?;
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut n = 0u64;
@@ -512,6 +534,11 @@ impl app::ports::ContactsPort for ContactsService {
             Ok(n)
         })
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|e| {
+            tracing::error!(error = %e, "counting a segment panicked");
+            PortError::Internal {
+                reference: "segment-count".into(),
+            }
+        })?
     }
 }

@@ -7,6 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::access::{Caller, Role};
 
 use super::access::{access, Access};
 use super::csrf::CsrfToken;
@@ -76,6 +77,11 @@ pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -
         }
         _ => {
             if let Some(account) = account {
+                // Who every port call of this request is made for (today's only role: owner).
+                req.extensions_mut().insert(Caller::Member {
+                    username: account.username.clone(),
+                    role: Role::Owner,
+                });
                 req.extensions_mut().insert(CurrentAccount(account));
             }
             next.run(req).await

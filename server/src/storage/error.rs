@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use app::ports::PortError;
+
 /// A storage failure; the message names the collection or path involved.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -64,10 +66,11 @@ pub enum StorageError {
     },
 }
 
-/// A storage failure as a port's refusal: logged here with its detail, answered with the one
-/// sentence ([`app::api::STORAGE_FAILED`]) that server functions turn into `500`. Every port uses
-/// this, so no other refusal can be mistaken for the server's fault.
-pub fn internal(error: StorageError) -> String {
-    tracing::error!(%error, "storage failed");
-    app::api::STORAGE_FAILED.to_string()
+/// A storage failure as a port's refusal: logged here with its detail under a short reference,
+/// answered as [`PortError::Internal`] (HTTP 500) with only that reference. Every port uses this,
+/// so no other refusal can be mistaken for the server's fault.
+pub fn internal(error: StorageError) -> PortError {
+    let reference = uuid::Uuid::now_v7().simple().to_string()[24..].to_string();
+    tracing::error!(%error, %reference, "storage failed");
+    PortError::Internal { reference }
 }

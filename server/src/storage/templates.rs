@@ -8,16 +8,7 @@ use uuid::Uuid;
 
 use super::{transact, Collection, StorageError, Store, TxError};
 
-/// Approved templates go to Meta; session replies stay in Herald (usable inside the 24-hour
-/// window only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TemplateKind {
-    /// Submitted to Meta for review.
-    Approved,
-    /// Herald-only, never submitted.
-    SessionReply,
-}
+pub use domain::template::TemplateKind;
 
 /// One entry of a template's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

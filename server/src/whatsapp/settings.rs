@@ -7,6 +7,9 @@ use std::sync::Arc;
 use app::api::whatsapp::{
     ConnectionCheckReport, ConnectionSummary, InboundView, SentMessageView, WebhookLogEntry,
 };
+use app::ports::PortError;
+use domain::access::{Caller, Permission};
+use domain::ids::{ConnectionId, WebhookId};
 use domain::whatsapp::connection::{
     draft_problems, sandbox_problems, ConnectionDraft, SandboxSettings,
 };
@@ -17,6 +20,7 @@ use super::provider::{Providers, DIALOG360_BASE_URL, GRAPH_API_VERSION, GRAPH_BA
 use super::sandbox::{self, Sandbox, SimulatedInbound};
 use crate::clock::Clock;
 use crate::messaging::{Dispatched, Dispatcher, Outbound};
+use crate::ports::allow;
 use crate::storage::connections::{
     mask, Connection, ConnectionKind, ConnectionSecrets, ConnectionStore, SandboxProfile,
 };
@@ -42,20 +46,13 @@ pub struct WhatsAppService {
     public_url: String,
 }
 
-/// `Err` with every problem as `field: message`, or `Ok` when there are none.
-fn refuse_problems(problems: &[domain::Problem]) -> Result<(), String> {
+/// `Err` with every problem, or `Ok` when there are none.
+fn refuse_problems(problems: Vec<domain::Problem>) -> Result<(), PortError> {
     if problems.is_empty() {
-        return Ok(());
+        Ok(())
+    } else {
+        Err(PortError::Invalid(problems))
     }
-    let lines: Vec<String> = problems
-        .iter()
-        .map(|p| format!("{}: {}", p.field, p.message))
-        .collect();
-    Err(lines.join("; "))
-}
-
-fn parse_id(id: &str) -> Result<Uuid, String> {
-    Uuid::parse_str(id).map_err(|_| "no such connection".to_string())
 }
 
 impl WhatsAppService {
@@ -89,11 +86,11 @@ impl WhatsAppService {
         })
     }
 
-    fn connection(&self, id: &str) -> Result<Connection, String> {
+    fn connection(&self, id: ConnectionId) -> Result<Connection, PortError> {
         self.connections
-            .get(&parse_id(id)?)
+            .get(&id.uuid())
             .map_err(internal)?
-            .ok_or_else(|| "no such connection".to_string())
+            .ok_or_else(|| PortError::not_found(ConnectionId::WHAT))
     }
 
     fn summary(&self, c: &Connection) -> ConnectionSummary {
@@ -155,7 +152,7 @@ impl WhatsAppService {
         }
     }
 
-    fn sent_view(&self, id: Uuid, record: OutboundRecord) -> Result<SentMessageView, String> {
+    fn sent_view(&self, id: Uuid, record: OutboundRecord) -> Result<SentMessageView, PortError> {
         let status = match &record.wamid {
             Some(wamid) => self.messages.status(wamid).map_err(internal)?,
             None => None,
@@ -192,13 +189,19 @@ fn non_empty(value: &str) -> Option<String> {
 
 #[async_trait::async_trait]
 impl app::ports::WhatsAppPort for WhatsAppService {
-    async fn connections(&self) -> Result<Vec<ConnectionSummary>, String> {
+    async fn connections(&self, caller: &Caller) -> Result<Vec<ConnectionSummary>, PortError> {
+        allow(caller, Permission::View)?;
         let all = self.connections.list().map_err(internal)?;
         Ok(all.iter().map(|c| self.summary(c)).collect())
     }
 
-    async fn add_connection(&self, draft: ConnectionDraft) -> Result<ConnectionSummary, String> {
-        refuse_problems(&draft_problems(&draft))?;
+    async fn add_connection(
+        &self,
+        caller: &Caller,
+        draft: ConnectionDraft,
+    ) -> Result<ConnectionSummary, PortError> {
+        allow(caller, Permission::Configure)?;
+        refuse_problems(draft_problems(&draft))?;
         let connection = match draft.kind.as_str() {
             "sandbox" => sandbox::new_connection(
                 draft.name.trim(),
@@ -245,19 +248,28 @@ impl app::ports::WhatsAppPort for WhatsAppService {
         Ok(self.summary(&connection))
     }
 
-    async fn delete_connection(&self, id: String) -> Result<(), String> {
-        let connection = self.connection(&id)?;
+    async fn delete_connection(&self, caller: &Caller, id: ConnectionId) -> Result<(), PortError> {
+        allow(caller, Permission::Configure)?;
+        let connection = self.connection(id)?;
         self.connections.delete(&connection.id).map_err(internal)?;
         self.store.flush().await.map_err(internal)?;
         tracing::info!(connection = %connection.name, "connection deleted");
         Ok(())
     }
 
-    async fn configure_sandbox(&self, id: String, settings: SandboxSettings) -> Result<(), String> {
-        refuse_problems(&sandbox_problems(&settings))?;
-        let mut connection = self.connection(&id)?;
+    async fn configure_sandbox(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+        settings: SandboxSettings,
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::Configure)?;
+        refuse_problems(sandbox_problems(&settings))?;
+        let mut connection = self.connection(id)?;
         let Some(profile) = connection.sandbox.as_mut() else {
-            return Err("only sandbox connections have simulation settings".into());
+            return Err(PortError::conflict(
+                "only sandbox connections have simulation settings",
+            ));
         };
         *profile = SandboxProfile {
             seed: settings.seed,
@@ -276,8 +288,13 @@ impl app::ports::WhatsAppPort for WhatsAppService {
         Ok(())
     }
 
-    async fn check_connection(&self, id: String) -> Result<ConnectionCheckReport, String> {
-        let connection = self.connection(&id)?;
+    async fn check_connection(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+    ) -> Result<ConnectionCheckReport, PortError> {
+        allow(caller, Permission::Configure)?;
+        let connection = self.connection(id)?;
         let outcome = match self.providers.for_connection(&connection) {
             Ok(client) => client.check().await,
             Err(e) => Err(e),
@@ -301,19 +318,25 @@ impl app::ports::WhatsAppPort for WhatsAppService {
 
     async fn send_test(
         &self,
-        id: String,
+        caller: &Caller,
+        id: ConnectionId,
         to: String,
         text: String,
-    ) -> Result<SentMessageView, String> {
-        let connection = self.connection(&id)?;
+    ) -> Result<SentMessageView, PortError> {
+        allow(caller, Permission::SendMessages)?;
+        let connection = self.connection(id)?;
         let message = OutgoingMessage::text(to.trim(), text.clone());
         if let Some(problem) = validate::outgoing_message(&message).first() {
-            return Err(problem.message.clone());
+            return Err(PortError::invalid(
+                "to",
+                "message.invalid",
+                problem.message.clone(),
+            ));
         }
         let client = self
             .providers
             .for_connection(&connection)
-            .map_err(|e| e.explain())?;
+            .map_err(|e| e.refusal())?;
         let gate = self.dispatcher.current_gate(&connection.id);
         let outbound = Outbound {
             origin: Origin::TestSend,
@@ -327,7 +350,11 @@ impl app::ports::WhatsAppPort for WhatsAppService {
             .await
         {
             Dispatched::Answered { message, .. } => message,
-            Dispatched::NotSent => return Err(app::api::STORAGE_FAILED.into()),
+            Dispatched::NotSent => {
+                return Err(PortError::Internal {
+                    reference: "ledger-write".into(),
+                })
+            }
         };
         self.store.flush().await.map_err(internal)?;
         let settled = self
@@ -335,12 +362,19 @@ impl app::ports::WhatsAppPort for WhatsAppService {
             .ledger()
             .send(&attempt)
             .map_err(internal)?
-            .ok_or("the attempt vanished")?;
+            .ok_or_else(|| PortError::Internal {
+                reference: "ledger-entry-missing".into(),
+            })?;
         self.sent_view(attempt, settled)
     }
 
-    async fn recent_sends(&self, id: String) -> Result<Vec<SentMessageView>, String> {
-        let connection = parse_id(&id)?;
+    async fn recent_sends(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+    ) -> Result<Vec<SentMessageView>, PortError> {
+        allow(caller, Permission::View)?;
+        let connection = id.uuid();
         let sends = self
             .messages
             .recent_sends(connection, RECENT)
@@ -353,13 +387,21 @@ impl app::ports::WhatsAppPort for WhatsAppService {
 
     async fn simulate_inbound(
         &self,
-        id: String,
+        caller: &Caller,
+        id: ConnectionId,
         from: String,
         kind: String,
         text: String,
-    ) -> Result<(), String> {
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::SendMessages)?;
         let what = match kind.as_str() {
-            "text" if text.trim().is_empty() => return Err("write the message text".into()),
+            "text" if text.trim().is_empty() => {
+                return Err(PortError::invalid(
+                    "text",
+                    "sandbox.text",
+                    "write the message text",
+                ))
+            }
             "text" => SimulatedInbound::Text(text),
             "button" => SimulatedInbound::Button {
                 payload: non_empty(&text).unwrap_or_else(|| "STOP_PROMO".into()),
@@ -368,15 +410,23 @@ impl app::ports::WhatsAppPort for WhatsAppService {
             },
             "stop_marketing" => SimulatedInbound::StopMarketing,
             "resume_marketing" => SimulatedInbound::ResumeMarketing,
-            _ => return Err("choose what the user does".into()),
+            _ => {
+                return Err(PortError::invalid(
+                    "kind",
+                    "sandbox.kind",
+                    "choose what the user does",
+                ))
+            }
         };
         self.sandbox
-            .simulate_inbound(parse_id(&id)?, &from, what)
+            .simulate_inbound(id.uuid(), &from, what)
             .await
             .map(drop)
+            .map_err(PortError::Conflict)
     }
 
-    async fn recent_inbound(&self) -> Result<Vec<InboundView>, String> {
+    async fn recent_inbound(&self, caller: &Caller) -> Result<Vec<InboundView>, PortError> {
+        allow(caller, Permission::View)?;
         let all = self.messages.recent_inbound(RECENT).map_err(internal)?;
         Ok(all
             .into_iter()
@@ -389,7 +439,8 @@ impl app::ports::WhatsAppPort for WhatsAppService {
             .collect())
     }
 
-    async fn webhook_log(&self) -> Result<Vec<WebhookLogEntry>, String> {
+    async fn webhook_log(&self, caller: &Caller) -> Result<Vec<WebhookLogEntry>, PortError> {
+        allow(caller, Permission::View)?;
         let names: std::collections::HashMap<Uuid, String> = self
             .connections
             .list()
@@ -422,10 +473,10 @@ impl app::ports::WhatsAppPort for WhatsAppService {
             .collect())
     }
 
-    async fn reprocess_webhook(&self, id: String) -> Result<(), String> {
-        let id = Uuid::parse_str(&id).map_err(|_| "no such webhook".to_string())?;
-        if !self.inbox.requeue(&id).map_err(internal)? {
-            return Err("no such webhook".into());
+    async fn reprocess_webhook(&self, caller: &Caller, id: WebhookId) -> Result<(), PortError> {
+        allow(caller, Permission::Configure)?;
+        if !self.inbox.requeue(&id.uuid()).map_err(internal)? {
+            return Err(PortError::not_found(WebhookId::WHAT));
         }
         self.store.flush().await.map_err(internal)?;
         self.wake_worker.notify_one();

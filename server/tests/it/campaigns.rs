@@ -13,7 +13,7 @@ use serde_json::json;
 use server::storage::connections::SandboxProfile;
 
 use crate::contacts::import;
-use crate::helpers::TestApp;
+use crate::helpers::{owner, typed, TestApp};
 
 /// Nine Turkish numbers; `…404` is not on WhatsApp, `…050` stopped marketing, one is a US number
 /// (WhatsApp does not deliver marketing there) and one row has no name (the fallback fills it).
@@ -45,14 +45,20 @@ pub async fn approved_template(
     let definition: TemplateDefinition = serde_json::from_value(definition).unwrap();
     let templates = &app.state.services.templates;
     let id = templates
-        .save(None, "approved".into(), Some(connection.into()), definition)
+        .save(
+            &owner(),
+            None,
+            domain::template::TemplateKind::Approved,
+            Some(typed(connection)),
+            definition,
+        )
         .await
         .unwrap();
-    templates.submit(id.clone()).await.unwrap();
+    templates.submit(&owner(), id).await.unwrap();
     for _ in 0..200 {
-        let view = templates.template(id.clone()).await.unwrap();
+        let view = templates.template(&owner(), id).await.unwrap();
         if view.meta_status.as_deref() == Some("APPROVED") {
-            return id;
+            return id.to_string();
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
@@ -90,13 +96,13 @@ pub fn draft(connection: &str, template: &str, import_id: &str) -> CampaignDraft
 async fn wait_until(app: &TestApp, id: &str, status: &str) -> CampaignView {
     let campaigns = &app.state.services.campaigns;
     for _ in 0..600 {
-        let view = campaigns.campaign(id.into()).await.unwrap();
+        let view = campaigns.campaign(&owner(), typed(id)).await.unwrap();
         if view.summary.status == status && view.progress.counts.sending == 0 {
             return view;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let view = campaigns.campaign(id.into()).await.unwrap();
+    let view = campaigns.campaign(&owner(), typed(id)).await.unwrap();
     panic!(
         "campaign never became {status}: {:?} {:?}",
         view.summary.status, view.progress.counts
@@ -107,12 +113,12 @@ async fn wait_until(app: &TestApp, id: &str, status: &str) -> CampaignView {
 async fn send_to_completion(app: &TestApp, connection: &str, template: &str, list: &str) -> String {
     let campaigns = &app.state.services.campaigns;
     let id = campaigns
-        .save(None, draft(connection, template, list))
+        .save(&owner(), None, draft(connection, template, list))
         .await
         .unwrap();
-    campaigns.launch(id.clone()).await.unwrap();
-    wait_until(app, &id, "completed").await;
-    id
+    campaigns.launch(&owner(), id).await.unwrap();
+    wait_until(app, &id.to_string(), "completed").await;
+    id.to_string()
 }
 
 /// How many times the sandbox accepted a message to each number.
@@ -137,7 +143,7 @@ async fn a_campaign_is_checked_sent_once_to_each_eligible_contact_and_reported()
 
     // The preview fills the fallback; the pre-flight check names the US exclusion and the cost.
     let preview = campaigns
-        .preview(draft.clone(), String::new())
+        .preview(&owner(), draft.clone(), String::new())
         .await
         .unwrap();
     assert_eq!(
@@ -147,7 +153,7 @@ async fn a_campaign_is_checked_sent_once_to_each_eligible_contact_and_reported()
     assert!(preview
         .iter()
         .any(|p| p.body.as_deref() == Ok("Hi friend, our spring sale starts today.")));
-    let check = campaigns.preflight(draft.clone()).await.unwrap();
+    let check = campaigns.preflight(&owner(), draft.clone()).await.unwrap();
     assert_eq!(check.recipients, 8);
     assert_eq!(check.excluded.len(), 1);
     assert!(
@@ -158,17 +164,17 @@ async fn a_campaign_is_checked_sent_once_to_each_eligible_contact_and_reported()
     assert!(check.total_cost > 0.0);
     assert_eq!(check.duration.fit_now, 8);
 
-    let id = campaigns.save(None, draft).await.unwrap();
-    campaigns.launch(id.clone()).await.unwrap();
-    wait_until(&app, &id, "completed").await;
+    let id = campaigns.save(&owner(), None, draft).await.unwrap();
+    campaigns.launch(&owner(), id).await.unwrap();
+    wait_until(&app, &id.to_string(), "completed").await;
     // Delivery reports keep arriving after the last send; wait for the last one.
-    let mut done = campaigns.campaign(id.clone()).await.unwrap();
+    let mut done = campaigns.campaign(&owner(), id).await.unwrap();
     for _ in 0..200 {
         if done.progress.counts.sent == 0 && done.progress.counts.failed == 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        done = campaigns.campaign(id.clone()).await.unwrap();
+        done = campaigns.campaign(&owner(), id).await.unwrap();
     }
     let counts = done.progress.counts;
     assert_eq!((counts.total, counts.skipped), (9, 1));
@@ -221,16 +227,22 @@ async fn a_campaign_is_checked_sent_once_to_each_eligible_contact_and_reported()
     );
 
     // The template list says which campaigns use a template and when it was last sent.
-    let listed = app.state.services.templates.templates().await.unwrap();
+    let listed = app
+        .state
+        .services
+        .templates
+        .templates(&owner())
+        .await
+        .unwrap();
     let row = listed.iter().find(|t| t.id == template).unwrap();
     assert_eq!(row.campaigns, 1);
     assert!(row.last_used_ms.is_some());
 
     // A clone skips everyone the original reached; only the number that was not on WhatsApp
     // is tried again (the one who stopped marketing is now opted out).
-    let copy = campaigns.clone_campaign(id.clone()).await.unwrap();
-    campaigns.launch(copy.clone()).await.unwrap();
-    let second = wait_until(&app, &copy, "completed").await;
+    let copy = campaigns.clone_campaign(&owner(), id).await.unwrap();
+    campaigns.launch(&owner(), copy).await.unwrap();
+    let second = wait_until(&app, &copy.to_string(), "completed").await;
     assert_eq!(
         second.progress.counts.skipped, 8,
         "{:?}",
@@ -250,10 +262,10 @@ async fn pause_stops_sending_within_a_second_and_resume_finishes() {
     let list = import(&app, "spring.csv", LIST).await;
     let campaigns = app.state.services.campaigns.clone();
     let id = campaigns
-        .save(None, draft(&connection, &template, &list.id))
+        .save(&owner(), None, draft(&connection, &template, &list.id))
         .await
         .unwrap();
-    campaigns.launch(id.clone()).await.unwrap();
+    campaigns.launch(&owner(), id).await.unwrap();
     for _ in 0..200 {
         if !accepted_per_number(&app).is_empty() {
             break;
@@ -261,7 +273,7 @@ async fn pause_stops_sending_within_a_second_and_resume_finishes() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     campaigns
-        .act(id.clone(), CampaignCommand::Pause)
+        .act(&owner(), id, CampaignCommand::Pause)
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(1_000)).await;
@@ -269,7 +281,7 @@ async fn pause_stops_sending_within_a_second_and_resume_finishes() {
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(accepted_per_number(&app).values().sum::<usize>(), at_pause);
     assert!(at_pause < 8, "paused too late: {at_pause} sent");
-    let paused = campaigns.campaign(id.clone()).await.unwrap();
+    let paused = campaigns.campaign(&owner(), id).await.unwrap();
     assert_eq!(paused.summary.status, "paused");
     assert_eq!(
         paused.summary.status_detail.as_deref(),
@@ -277,10 +289,10 @@ async fn pause_stops_sending_within_a_second_and_resume_finishes() {
     );
 
     campaigns
-        .act(id.clone(), CampaignCommand::Resume)
+        .act(&owner(), id, CampaignCommand::Resume)
         .await
         .unwrap();
-    wait_until(&app, &id, "completed").await;
+    wait_until(&app, &id.to_string(), "completed").await;
     let sends = accepted_per_number(&app);
     assert_eq!(sends.len(), 8);
     assert!(sends.values().all(|n| *n == 1), "{sends:?}");
@@ -291,7 +303,7 @@ async fn campaigns_pace(app: &TestApp, connection: &str, mps: u32) {
     app.state
         .services
         .campaigns
-        .set_limits(connection.into(), mps, String::new())
+        .set_limits(&owner(), typed(connection), mps, String::new())
         .await
         .unwrap();
 }
@@ -304,32 +316,35 @@ async fn the_messaging_limit_holds_back_new_conversations_and_says_until_when() 
     let list = import(&app, "spring.csv", LIST).await;
     let campaigns = app.state.services.campaigns.clone();
     campaigns
-        .set_limits(connection.clone(), 80, "TIER_2K".into())
+        .set_limits(&owner(), typed(&connection), 80, "TIER_2K".into())
         .await
         .unwrap();
     // A user override below Meta's: five new conversations a day.
     let refused = campaigns
-        .set_limits(connection.clone(), 2_000, String::new())
+        .set_limits(&owner(), typed(&connection), 2_000, String::new())
         .await;
-    assert!(refused.unwrap_err().contains("between 1 and 1000"));
+    assert!(refused
+        .unwrap_err()
+        .to_string()
+        .contains("between 1 and 1000"));
     let five = campaigns
-        .set_limits(connection.clone(), 80, "TIER_5".into())
+        .set_limits(&owner(), typed(&connection), 80, "TIER_5".into())
         .await;
     five.unwrap();
     let id = campaigns
-        .save(None, draft(&connection, &template, &list.id))
+        .save(&owner(), None, draft(&connection, &template, &list.id))
         .await
         .unwrap();
     let check = campaigns
-        .preflight(draft(&connection, &template, &list.id))
+        .preflight(&owner(), draft(&connection, &template, &list.id))
         .await
         .unwrap();
     assert_eq!(check.duration.fit_now, 5);
     assert!(check.duration.tier_wait_ms > 0);
-    campaigns.launch(id.clone()).await.unwrap();
+    campaigns.launch(&owner(), id).await.unwrap();
     let mut view = None;
     for _ in 0..200 {
-        let v = campaigns.campaign(id.clone()).await.unwrap();
+        let v = campaigns.campaign(&owner(), id).await.unwrap();
         if v.progress.waiting.is_some() && v.progress.counts.sending == 0 {
             view = Some(v);
             break;
@@ -363,6 +378,7 @@ async fn a_start_missed_while_down_waits_for_confirmation() {
         .services
         .contacts
         .save_segment(
+            &owner(),
             None,
             domain::contacts::segment::SegmentDefinition {
                 name: "Everyone".into(),
@@ -374,16 +390,21 @@ async fn a_start_missed_while_down_waits_for_confirmation() {
         .unwrap();
     let mut plan = draft(&connection, &template, "");
     plan.import_id = None;
-    plan.segment_id = Some(segment);
+    plan.segment_id = Some(segment.to_string());
     let soon = chrono::Utc::now() + chrono::Duration::seconds(2);
     plan.schedule = Schedule::At {
         local: soon.format("%Y-%m-%dT%H:%M:%S").to_string(),
         time_zone: "UTC".into(),
     };
-    let id = campaigns.save(None, plan).await.unwrap();
-    campaigns.launch(id.clone()).await.unwrap();
+    let id = campaigns.save(&owner(), None, plan).await.unwrap();
+    campaigns.launch(&owner(), id).await.unwrap();
     assert_eq!(
-        campaigns.campaign(id.clone()).await.unwrap().summary.status,
+        campaigns
+            .campaign(&owner(), id)
+            .await
+            .unwrap()
+            .summary
+            .status,
         "scheduled"
     );
 
@@ -395,7 +416,12 @@ async fn a_start_missed_while_down_waits_for_confirmation() {
     let campaigns = app.state.services.campaigns.clone();
     let mut status = String::new();
     for _ in 0..100 {
-        status = campaigns.campaign(id.clone()).await.unwrap().summary.status;
+        status = campaigns
+            .campaign(&owner(), id)
+            .await
+            .unwrap()
+            .summary
+            .status;
         if status == "overdue" {
             break;
         }
@@ -404,7 +430,12 @@ async fn a_start_missed_while_down_waits_for_confirmation() {
     assert_eq!(status, "overdue");
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     assert_eq!(
-        campaigns.campaign(id.clone()).await.unwrap().summary.status,
+        campaigns
+            .campaign(&owner(), id)
+            .await
+            .unwrap()
+            .summary
+            .status,
         "overdue"
     );
     // A new start in the past is refused.
@@ -412,30 +443,30 @@ async fn a_start_missed_while_down_waits_for_confirmation() {
         local: "2020-01-01T10:00".into(),
         time_zone: "UTC".into(),
     };
-    let refused = campaigns.reschedule(id.clone(), past).await.unwrap_err();
-    assert!(refused.contains("passed"), "{refused}");
+    let refused = campaigns.reschedule(&owner(), id, past).await.unwrap_err();
+    assert!(refused.to_string().contains("passed"), "{refused}");
     campaigns
-        .act(id.clone(), CampaignCommand::ConfirmStart)
+        .act(&owner(), id, CampaignCommand::ConfirmStart)
         .await
         .unwrap();
-    wait_until(&app, &id, "completed").await;
+    wait_until(&app, &id.to_string(), "completed").await;
 
     // A scheduled campaign moves to a new time in another zone.
-    let mut later = campaigns.campaign(id.clone()).await.unwrap().draft;
+    let mut later = campaigns.campaign(&owner(), id).await.unwrap().draft;
     let in_an_hour = chrono::Utc::now() + chrono::Duration::hours(1);
     later.schedule = Schedule::At {
         local: in_an_hour.format("%Y-%m-%dT%H:%M").to_string(),
         time_zone: "UTC".into(),
     };
-    let next = campaigns.save(None, later).await.unwrap();
-    campaigns.launch(next.clone()).await.unwrap();
+    let next = campaigns.save(&owner(), None, later).await.unwrap();
+    campaigns.launch(&owner(), next).await.unwrap();
     let in_two = chrono::Utc::now() + chrono::Duration::hours(5);
     let moved = Schedule::At {
         local: in_two.format("%Y-%m-%dT%H:%M").to_string(),
         time_zone: "Europe/Istanbul".into(),
     };
-    campaigns.reschedule(next.clone(), moved).await.unwrap();
-    let view = campaigns.campaign(next).await.unwrap();
+    campaigns.reschedule(&owner(), next, moved).await.unwrap();
+    let view = campaigns.campaign(&owner(), next).await.unwrap();
     assert_eq!(view.summary.status, "scheduled");
     assert!(view
         .summary
@@ -565,7 +596,7 @@ async fn a_restart_sends_what_was_claimed_and_says_it_waits_for_what_may_have_le
     let campaigns = app.state.services.campaigns.clone();
     let mut waiting = None;
     for _ in 0..100 {
-        let view = campaigns.campaign(id.clone()).await.unwrap();
+        let view = campaigns.campaign(&owner(), typed(&id)).await.unwrap();
         if let Some((why, until)) = view.progress.waiting.clone() {
             waiting = Some((why, until, view));
             break;
@@ -665,14 +696,18 @@ async fn every_send_is_a_ledger_entry_its_reports_name() {
     let whatsapp = &app.state.services.whatsapp;
     let sent = whatsapp
         .send_test(
-            connection.clone(),
+            &owner(),
+            typed(&connection),
             "+905320000207".into(),
             "Hello from the ledger".into(),
         )
         .await
         .unwrap();
     assert_eq!(sent.state, "accepted");
-    let recent = whatsapp.recent_sends(connection).await.unwrap();
+    let recent = whatsapp
+        .recent_sends(&owner(), typed(&connection))
+        .await
+        .unwrap();
     assert_eq!(recent.len(), 1, "only the test send is listed");
     assert_eq!(recent[0].id, sent.id);
     let entry = ledger.send(&sent.id.parse().unwrap()).unwrap().unwrap();
@@ -696,34 +731,34 @@ async fn cancel_settles_everyone_not_sent_and_the_counts_add_up() {
     let list = import(&app, "forty.csv", &csv).await;
     let campaigns = app.state.services.campaigns.clone();
     let id = campaigns
-        .save(None, draft(&connection, &template, &list.id))
+        .save(&owner(), None, draft(&connection, &template, &list.id))
         .await
         .unwrap();
-    campaigns.launch(id.clone()).await.unwrap();
-    let running = campaigns.campaign(id.clone()).await.unwrap();
+    campaigns.launch(&owner(), id).await.unwrap();
+    let running = campaigns.campaign(&owner(), id).await.unwrap();
     assert!(running.progress.commands.contains(&CampaignCommand::Pause));
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     campaigns
-        .act(id.clone(), CampaignCommand::Pause)
+        .act(&owner(), id, CampaignCommand::Pause)
         .await
         .unwrap();
     campaigns
-        .act(id.clone(), CampaignCommand::Resume)
+        .act(&owner(), id, CampaignCommand::Resume)
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
     campaigns
-        .act(id.clone(), CampaignCommand::Cancel)
+        .act(&owner(), id, CampaignCommand::Cancel)
         .await
         .unwrap();
 
-    let mut view = campaigns.campaign(id.clone()).await.unwrap();
+    let mut view = campaigns.campaign(&owner(), id).await.unwrap();
     for _ in 0..100 {
         if view.progress.counts.open() == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        view = campaigns.campaign(id.clone()).await.unwrap();
+        view = campaigns.campaign(&owner(), id).await.unwrap();
     }
     let c = view.progress.counts;
     assert_eq!(view.summary.status, "cancelled");
@@ -738,10 +773,10 @@ async fn cancel_settles_everyone_not_sent_and_the_counts_add_up() {
     assert!(c.skipped > 30, "{c:?}");
     assert!(view.progress.commands.is_empty());
     let refused = campaigns
-        .act(id.clone(), CampaignCommand::Resume)
+        .act(&owner(), id, CampaignCommand::Resume)
         .await
         .unwrap_err();
-    assert_eq!(refused, "only paused campaigns can be resumed");
+    assert_eq!(refused.to_string(), "only paused campaigns can be resumed");
 }
 
 /// A launch that would reach nobody is refused with the reason, and nothing changes.
@@ -754,12 +789,15 @@ async fn a_launch_to_nobody_is_refused() {
     let list = import(&app, "us.csv", "phone,first_name\n+12025550123,John\n").await;
     let campaigns = app.state.services.campaigns.clone();
     let id = campaigns
-        .save(None, draft(&connection, &template, &list.id))
+        .save(&owner(), None, draft(&connection, &template, &list.id))
         .await
         .unwrap();
-    let refused = campaigns.launch(id.clone()).await.unwrap_err();
-    assert!(refused.contains("nobody would receive"), "{refused}");
-    let view = campaigns.campaign(id).await.unwrap();
+    let refused = campaigns.launch(&owner(), id).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("nobody would receive"),
+        "{refused}"
+    );
+    let view = campaigns.campaign(&owner(), id).await.unwrap();
     assert_eq!(view.summary.status, "draft");
     assert!(view.progress.commands.contains(&CampaignCommand::Launch));
 }
@@ -781,13 +819,13 @@ async fn a_deferred_recipient_is_shown_as_waiting_with_its_reason_and_time() {
     .await;
     let campaigns = app.state.services.campaigns.clone();
     let id = campaigns
-        .save(None, draft(&connection, &template, &list.id))
+        .save(&owner(), None, draft(&connection, &template, &list.id))
         .await
         .unwrap();
-    campaigns.launch(id.clone()).await.unwrap();
+    campaigns.launch(&owner(), id).await.unwrap();
     let mut seen = None;
     for _ in 0..200 {
-        let view = campaigns.campaign(id.clone()).await.unwrap();
+        let view = campaigns.campaign(&owner(), id).await.unwrap();
         if view.progress.waiting.is_some() {
             seen = Some(view);
             break;

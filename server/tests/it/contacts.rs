@@ -10,7 +10,7 @@ use domain::contacts::segment::{Condition, SegmentDefinition};
 use domain::contacts::Category;
 use reqwest::StatusCode;
 
-use crate::helpers::TestApp;
+use crate::helpers::{owner, typed, TestApp};
 
 const LIST: &str = "\u{feff}Telefon;Ad;Soyad;Etiket;Score\r\n\
 0532 123 45 67;Ayşe;Yılmaz;vip;7\r\n\
@@ -23,7 +23,7 @@ const LIST: &str = "\u{feff}Telefon;Ad;Soyad;Etiket;Score\r\n\
 pub async fn finished(app: &TestApp, id: &str) -> ImportView {
     let contacts = &app.state.services.contacts;
     for _ in 0..200 {
-        let view = contacts.import(id.to_string()).await.unwrap();
+        let view = contacts.import(&owner(), typed(id)).await.unwrap();
         if view.state == "done" || view.state == "failed" {
             return view;
         }
@@ -56,11 +56,12 @@ pub async fn import_bytes(
         .unwrap()
         .to_string();
     let contacts = &app.state.services.contacts;
-    let uploaded = contacts.import(id.clone()).await.unwrap();
+    let uploaded = contacts.import(&owner(), typed(&id)).await.unwrap();
     assert_eq!(uploaded.state, "uploaded");
     contacts
         .start_import(
-            id.clone(),
+            &owner(),
+            typed(&id),
             ImportSettings {
                 columns: uploaded.columns.clone(),
                 default_country: "TR".into(),
@@ -134,22 +135,34 @@ async fn an_uploaded_list_is_imported_with_a_report_of_every_rejected_row() {
         }],
     };
     assert!(
-        contacts.save_segment(None, vip.clone()).await.is_err(),
+        contacts
+            .save_segment(&owner(), None, vip.clone())
+            .await
+            .is_err(),
         "a condition without value is refused"
     );
     let mut vip = vip;
     vip.conditions[0].value = "vip".into();
-    assert_eq!(contacts.count_segment(vip.clone()).await.unwrap(), 1);
-    let segment = contacts.save_segment(None, vip).await.unwrap();
-    let all = contacts.page(String::new(), None, None).await.unwrap();
+    assert_eq!(
+        contacts.count_segment(&owner(), vip.clone()).await.unwrap(),
+        1
+    );
+    let segment = contacts.save_segment(&owner(), None, vip).await.unwrap();
+    let all = contacts
+        .page(&owner(), String::new(), None, None)
+        .await
+        .unwrap();
     assert_eq!(all.rows.len(), 2);
     let filtered = contacts
-        .page(String::new(), None, Some(segment.clone()))
+        .page(&owner(), String::new(), None, Some(segment))
         .await
         .unwrap();
     assert_eq!(filtered.rows.len(), 1);
     assert_eq!(filtered.rows[0].phone, "+905321234567");
-    let by_name = contacts.page("joh".into(), None, None).await.unwrap();
+    let by_name = contacts
+        .page(&owner(), "joh".into(), None, None)
+        .await
+        .unwrap();
     assert_eq!(by_name.rows[0].name, "John Doe");
     let export = app
         .get(&format!("/contacts/export.csv?segment={segment}"))
@@ -210,7 +223,8 @@ async fn a_stop_from_whatsapp_opts_the_contact_out_and_an_import_cannot_undo_it(
         .services
         .whatsapp
         .simulate_inbound(
-            sandbox.id.to_string(),
+            &owner(),
+            typed(&sandbox.id.to_string()),
             "905321234567".into(),
             "text".into(),
             "Stop".into(),
@@ -221,7 +235,10 @@ async fn a_stop_from_whatsapp_opts_the_contact_out_and_an_import_cannot_undo_it(
     let mut detail = None;
     for _ in 0..100 {
         app.webhook_worker.process_pending().unwrap();
-        let d = contacts.contact("+905321234567".into()).await.unwrap();
+        let d = contacts
+            .contact(&owner(), "+905321234567".into())
+            .await
+            .unwrap();
         if d.contact.last_inbound_ms.is_some() {
             detail = Some(d);
             break;
@@ -236,13 +253,22 @@ async fn a_stop_from_whatsapp_opts_the_contact_out_and_an_import_cannot_undo_it(
 
     // Importing the list again (with marketing consent) does not re-subscribe them.
     import(&app, "customers.csv", LIST).await;
-    let after = contacts.contact("+905321234567".into()).await.unwrap();
+    let after = contacts
+        .contact(&owner(), "+905321234567".into())
+        .await
+        .unwrap();
     assert!(after.contact.opted_out(Category::Marketing));
 
     // Deleting keeps the opt-out for a later re-import.
-    contacts.delete("+905321234567".into()).await.unwrap();
+    contacts
+        .delete(&owner(), "+905321234567".into())
+        .await
+        .unwrap();
     import(&app, "customers.csv", LIST).await;
-    let recreated = contacts.contact("+905321234567".into()).await.unwrap();
+    let recreated = contacts
+        .contact(&owner(), "+905321234567".into())
+        .await
+        .unwrap();
     assert!(recreated.contact.opted_out(Category::Marketing));
     assert_eq!(recreated.contact.first_name, "Ayşe");
 }

@@ -22,7 +22,7 @@ use server::storage::sandbox::SandboxStore;
 use server::storage::Store;
 
 use crate::campaigns::approved_template;
-use crate::helpers::{TestApp, OWNER, PASSWORD};
+use crate::helpers::{owner, typed, TestApp, OWNER, PASSWORD};
 use crate::process::{free_port, wait_healthy};
 
 const BIN: &str = env!("CARGO_BIN_EXE_herald");
@@ -96,6 +96,7 @@ async fn prepare(dir: &Path, rate: u32) -> String {
         .services
         .contacts
         .save_segment(
+            &owner(),
             None,
             SegmentDefinition {
                 name: "All".into(),
@@ -107,16 +108,17 @@ async fn prepare(dir: &Path, rate: u32) -> String {
         .unwrap();
     let campaigns = app.state.services.campaigns.clone();
     campaigns
-        .set_limits(connection.clone(), rate, String::new())
+        .set_limits(&owner(), typed(&connection), rate, String::new())
         .await
         .unwrap();
     let id = campaigns
         .save(
+            &owner(),
             None,
             CampaignDraft {
                 name: "Crash test".into(),
                 connection_id: connection,
-                segment_id: Some(segment),
+                segment_id: Some(segment.to_string()),
                 template_id: template,
                 bindings: vec![VariableBinding {
                     slot: Slot::Body { name: "1".into() },
@@ -129,10 +131,10 @@ async fn prepare(dir: &Path, rate: u32) -> String {
         .await
         .unwrap();
     // Launched right before the process stops: the first real run happens in the binary.
-    campaigns.launch(id.clone()).await.unwrap();
+    campaigns.launch(&owner(), id).await.unwrap();
     drop(campaigns);
     app.stop().await;
-    id
+    id.to_string()
 }
 
 /// Reads the store of a stopped Herald: (accepted sends per number, recipient states).
@@ -320,7 +322,7 @@ async fn survives_kills(rate: u32, kill_after_ms: std::ops::Range<u64>) {
             .state
             .services
             .campaigns
-            .act(campaign.clone(), CampaignCommand::ResendUnknown)
+            .act(&owner(), typed(&campaign), CampaignCommand::ResendUnknown)
             .await
             .unwrap();
         assert!(message.starts_with(&unknown.len().to_string()), "{message}");

@@ -10,7 +10,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{location, TestApp, OWNER, PASSWORD};
+use crate::helpers::{location, owner, TestApp, OWNER, PASSWORD};
 
 const SCRIPT_NAME: &str = "</title><script>document.title='pwned'</script>";
 
@@ -28,7 +28,7 @@ async fn a_campaign_name_with_markup_stays_text_and_only_herald_s_scripts_may_ru
         .state
         .services
         .campaigns
-        .save(None, draft)
+        .save(&owner(), None, draft)
         .await
         .unwrap();
     let response = app.get(&format!("/campaigns/{id}")).await;

@@ -345,3 +345,19 @@ pub fn stored_template(
         updated_at_ms: 0,
     }
 }
+
+/// The signed-in owner, as the server's session gate names them to every port.
+pub fn owner() -> domain::access::Caller {
+    domain::access::Caller::Member {
+        username: OWNER.into(),
+        role: domain::access::Role::Owner,
+    }
+}
+
+/// A typed id from the text a view or a test holds.
+pub fn typed<T: std::str::FromStr>(text: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    text.parse().expect("a valid id")
+}

@@ -15,7 +15,7 @@ use server::storage::templates::TemplateStore;
 use uuid::Uuid;
 
 use crate::contacts::{import, import_bytes};
-use crate::helpers::TestApp;
+use crate::helpers::{owner, TestApp};
 
 /// An .xlsx of 1.5 KB whose cells sit at A1 and XFD1048576.
 fn corner_workbook() -> Vec<u8> {
@@ -79,9 +79,15 @@ async fn control_characters_and_utf16_never_reach_a_contact() {
     let mut list = b"phone,first_name\n+905321234567,Ay\x00se\n+905321234568,Can\x81\n".to_vec();
     import_bytes(&app, "list.csv", list.clone(), vec![]).await;
     let contacts = &app.state.services.contacts;
-    let first = contacts.contact("+905321234567".into()).await.unwrap();
+    let first = contacts
+        .contact(&owner(), "+905321234567".into())
+        .await
+        .unwrap();
     assert_eq!(first.contact.first_name, "Ayse");
-    let second = contacts.contact("+905321234568".into()).await.unwrap();
+    let second = contacts
+        .contact(&owner(), "+905321234568".into())
+        .await
+        .unwrap();
     assert_eq!(second.contact.first_name, "Can\u{fffd}");
 
     // The same list saved as UTF-16 is refused with what to do.
@@ -110,10 +116,16 @@ async fn a_template_of_a_thousand_placeholders_keeps_its_page_usable() {
         .state
         .services
         .templates
-        .save(None, "approved".into(), None, definition.clone())
+        .save(
+            &owner(),
+            None,
+            domain::template::TemplateKind::Approved,
+            None,
+            definition.clone(),
+        )
         .await
         .unwrap_err();
-    assert!(refused.contains("1024"), "{refused}");
+    assert!(refused.to_string().contains("1024"), "{refused}");
     // One already stored (say, before that rule) still opens.
     let id = Uuid::now_v7();
     TemplateStore::open(&app.state.store)
@@ -136,6 +148,7 @@ async fn a_campaign_whose_audience_is_gone_is_refused_or_paused_with_the_reason(
     let campaigns = &app.state.services.campaigns;
     let segment = contacts
         .save_segment(
+            &owner(),
             None,
             SegmentDefinition {
                 name: "everyone".into(),
@@ -153,20 +166,29 @@ async fn a_campaign_whose_audience_is_gone_is_refused_or_paused_with_the_reason(
 
     // A segment deleted after the draft was saved: launch says so and changes nothing.
     let id = campaigns
-        .save(None, with_segment(segment.clone()))
+        .save(&owner(), None, with_segment(segment.to_string()))
         .await
         .unwrap();
-    contacts.delete_segment(segment).await.unwrap();
-    let refused = campaigns.launch(id.clone()).await.unwrap_err();
-    assert!(refused.contains("segment no longer exists"), "{refused}");
+    contacts.delete_segment(&owner(), segment).await.unwrap();
+    let refused = campaigns.launch(&owner(), id).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("segment no longer exists"),
+        "{refused}"
+    );
     assert_eq!(
-        campaigns.campaign(id.clone()).await.unwrap().summary.status,
+        campaigns
+            .campaign(&owner(), id)
+            .await
+            .unwrap()
+            .summary
+            .status,
         "draft"
     );
 
     // Launched, then the segment went away before the audience was read: paused, with why.
     let segment = contacts
         .save_segment(
+            &owner(),
             None,
             SegmentDefinition {
                 name: "again".into(),
@@ -177,20 +199,20 @@ async fn a_campaign_whose_audience_is_gone_is_refused_or_paused_with_the_reason(
         .await
         .unwrap();
     let id = campaigns
-        .save(None, with_segment(segment.clone()))
+        .save(&owner(), None, with_segment(segment.to_string()))
         .await
         .unwrap();
-    contacts.delete_segment(segment).await.unwrap();
+    contacts.delete_segment(&owner(), segment).await.unwrap();
     let store = CampaignStore::open(&app.state.store).unwrap();
     store
-        .update(&id.parse().unwrap(), |r| {
+        .update(&id.uuid(), |r| {
             r.status = CampaignStatus::Preparing;
             true
         })
         .unwrap();
     app.state.campaigns.engine().wake();
     for _ in 0..200 {
-        let view = campaigns.campaign(id.clone()).await.unwrap();
+        let view = campaigns.campaign(&owner(), id).await.unwrap();
         if view.summary.status == "paused" {
             let detail = view.summary.status_detail.unwrap_or_default();
             assert!(detail.contains("segment no longer exists"), "{detail}");

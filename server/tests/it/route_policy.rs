@@ -152,7 +152,7 @@ async fn no_spelling_of_any_route_reaches_protected_data_without_a_session() {
     let contacts = &app.state.services.contacts;
     contacts
         .save(
-            "owner".into(),
+            &crate::helpers::owner(),
             false,
             app::api::contacts::ContactEdit {
                 phone: "+905321234567".into(),

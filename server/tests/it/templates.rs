@@ -6,7 +6,7 @@ use std::time::Duration;
 use domain::whatsapp::graph::TemplateDefinition;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{owner, typed, TestApp};
 
 fn definition(name: &str, body: &str) -> TemplateDefinition {
     serde_json::from_value(json!({"name": name, "language": "en_US", "category": "UTILITY",
@@ -28,7 +28,7 @@ async fn wait_for(app: &TestApp, id: &str, label: &str) -> app::api::templates::
     for _ in 0..200 {
         app.state.sandbox.review_due().await.unwrap();
         app.webhook_worker.process_pending().unwrap();
-        let view = templates.template(id.to_string()).await.unwrap();
+        let view = templates.template(&owner(), typed(id)).await.unwrap();
         if view.status.label == label {
             return view;
         }
@@ -46,13 +46,22 @@ async fn a_draft_is_submitted_reviewed_by_webhook_and_deleted() {
     // A draft with lint errors saves, but cannot be submitted.
     let broken = definition("order_update", "{{1}} {{3}} shipped");
     let id = templates
-        .save(None, "approved".into(), Some(connection.clone()), broken)
+        .save(
+            &owner(),
+            None,
+            domain::template::TemplateKind::Approved,
+            Some(typed(&connection)),
+            broken,
+        )
         .await
         .unwrap();
-    let refused = templates.submit(id.clone()).await.unwrap_err();
-    assert!(refused.starts_with("fix these first"), "{refused}");
+    let refused = templates.submit(&owner(), id).await.unwrap_err();
+    assert!(
+        refused.to_string().starts_with("Fix this first"),
+        "{refused}"
+    );
     assert_eq!(
-        templates.template(id.clone()).await.unwrap().status.label,
+        templates.template(&owner(), id).await.unwrap().status.label,
         "Draft"
     );
 
@@ -62,16 +71,17 @@ async fn a_draft_is_submitted_reviewed_by_webhook_and_deleted() {
     );
     templates
         .save(
-            Some(id.clone()),
-            "approved".into(),
-            Some(connection.clone()),
+            &owner(),
+            Some(id),
+            domain::template::TemplateKind::Approved,
+            Some(typed(&connection)),
             fixed,
         )
         .await
         .unwrap();
-    let submitted = templates.submit(id.clone()).await.unwrap();
+    let submitted = templates.submit(&owner(), id).await.unwrap();
     assert_eq!(submitted.status.label, "In review");
-    let active = wait_for(&app, &id, "Active – quality pending").await;
+    let active = wait_for(&app, &id.to_string(), "Active – quality pending").await;
     assert_eq!(active.edits_left, Some(10));
     assert!(active.history.iter().any(|h| h.status == "APPROVED"));
 
@@ -81,11 +91,17 @@ async fn a_draft_is_submitted_reviewed_by_webhook_and_deleted() {
         "Hello {{1}}, our big sale on {{2}} starts today.",
     );
     let promo_id = templates
-        .save(None, "approved".into(), Some(connection.clone()), promo)
+        .save(
+            &owner(),
+            None,
+            domain::template::TemplateKind::Approved,
+            Some(typed(&connection)),
+            promo,
+        )
         .await
         .unwrap();
-    templates.submit(promo_id.clone()).await.unwrap();
-    let rejected = wait_for(&app, &promo_id, "Rejected").await;
+    templates.submit(&owner(), promo_id).await.unwrap();
+    let rejected = wait_for(&app, &promo_id.to_string(), "Rejected").await;
     assert_eq!(
         rejected.rejected_reason.as_deref(),
         Some("INCORRECT_CATEGORY")
@@ -93,18 +109,23 @@ async fn a_draft_is_submitted_reviewed_by_webhook_and_deleted() {
     assert!(rejected.status_detail.unwrap().contains("MARKETING"));
 
     // A clone is a new draft with a free name, ready to be changed and submitted.
-    let copy = templates.clone_template(id.clone()).await.unwrap();
-    let copied = templates.template(copy.clone()).await.unwrap();
+    let copy = templates.clone_template(&owner(), id).await.unwrap();
+    let copied = templates.template(&owner(), copy).await.unwrap();
     assert_eq!(copied.definition.name, "order_update_copy");
     assert_eq!(copied.status.label, "Draft");
-    let second = templates.clone_template(id.clone()).await.unwrap();
+    let second = templates.clone_template(&owner(), id).await.unwrap();
     assert_eq!(
-        templates.template(second).await.unwrap().definition.name,
+        templates
+            .template(&owner(), second)
+            .await
+            .unwrap()
+            .definition
+            .name,
         "order_update_copy2"
     );
 
-    templates.delete(id.clone()).await.unwrap();
-    assert!(templates.template(id).await.is_err());
+    templates.delete(&owner(), id).await.unwrap();
+    assert!(templates.template(&owner(), id).await.is_err());
 }
 
 #[tokio::test]
@@ -128,14 +149,20 @@ async fn sync_imports_templates_created_elsewhere() {
         .unwrap();
     app.state.sandbox.review_due().await.unwrap();
     let templates = app.state.services.templates.clone();
-    assert_eq!(templates.sync(connection.clone()).await.unwrap(), 1);
-    let list = templates.templates().await.unwrap();
+    assert_eq!(
+        templates.sync(&owner(), typed(&connection)).await.unwrap(),
+        1
+    );
+    let list = templates.templates(&owner()).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].name, "made_in_manager");
     assert_eq!(list[0].status.label, "Active – quality pending");
     // A second sync changes nothing.
-    assert_eq!(templates.sync(connection).await.unwrap(), 1);
-    assert_eq!(templates.templates().await.unwrap().len(), 1);
+    assert_eq!(
+        templates.sync(&owner(), typed(&connection)).await.unwrap(),
+        1
+    );
+    assert_eq!(templates.templates(&owner()).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -169,7 +196,7 @@ async fn json_server_functions_need_the_csrf_token_in_their_body() {
         app.state
             .services
             .templates
-            .templates()
+            .templates(&owner())
             .await
             .unwrap()
             .len(),

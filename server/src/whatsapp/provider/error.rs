@@ -86,6 +86,25 @@ impl ApiError {
         }
     }
 
+    /// The refusal a port answers with: Meta turning the request down is a conflict the user
+    /// can resolve (409, with Meta's code and advice); a host that did not answer, or answered
+    /// with a server error, is unavailable (503) — trying later may work.
+    pub fn refusal(&self) -> app::ports::PortError {
+        let unavailable = match self {
+            Self::Refused { status, info, .. } => {
+                *status >= 500 || matches!(info.disposition, Disposition::Retry(_))
+            }
+            Self::Http { status, .. } => *status >= 500,
+            Self::Unreachable(_) | Self::Unknown(_) => true,
+            _ => false,
+        };
+        if unavailable {
+            app::ports::PortError::Unavailable(self.explain())
+        } else {
+            app::ports::PortError::Conflict(self.explain())
+        }
+    }
+
     /// One plain sentence for a person checking a connection.
     pub fn explain(&self) -> String {
         match self {

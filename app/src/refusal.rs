@@ -1,5 +1,6 @@
-//! How a port says no. The variant decides the HTTP status a server function or API answers with,
-//! so a rule the input broke is a 4xx with the rule named, and only Herald's own failure is a 500.
+//! How a port says no. The variant decides the HTTP status a server function or API answers
+//! with, so a rule the input broke is a 4xx with the rule named, and only Herald's own failure is
+//! a 500. Compiled for the browser too, where server functions map their errors.
 
 use domain::ids::UnknownId;
 use domain::Problem;
@@ -97,6 +98,12 @@ impl std::error::Error for PortError {}
 impl From<UnknownId> for PortError {
     fn from(unknown: UnknownId) -> Self {
         Self::NotFound(unknown.to_string())
+    }
+}
+
+impl From<domain::campaign::lifecycle::Refusal> for PortError {
+    fn from(refusal: domain::campaign::lifecycle::Refusal) -> Self {
+        Self::Conflict(refusal.0)
     }
 }
 
