@@ -9,6 +9,7 @@
 
 pub mod dispatcher;
 pub mod gate;
+pub mod limits;
 
 pub use dispatcher::{Dispatched, Dispatcher, Outbound};
 pub use gate::SenderGate;

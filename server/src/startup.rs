@@ -217,7 +217,8 @@ fn self_url(bound: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, bound.port()))
 }
 
-/// Background job: reads every connection's templates every [`TEMPLATE_SYNC_INTERVAL`].
+/// Background job: reads every connection's templates, and its limits (throughput, messaging
+/// limit, quality) when they are stale, every [`TEMPLATE_SYNC_INTERVAL`].
 async fn sync_templates(state: AppState, stop: CancellationToken) {
     let mut tick = tokio::time::interval(TEMPLATE_SYNC_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -235,6 +236,7 @@ async fn sync_templates(state: AppState, stop: CancellationToken) {
                     }
                 };
                 for connection in connections {
+                    state.campaigns.engine().refresh_limits(&connection.id).await;
                     match state.services.templates.sync(&Caller::System, ConnectionId(connection.id)).await {
                         Ok(read) => tracing::debug!(connection = %connection.name, read, "templates synced"),
                         Err(error) => tracing::warn!(connection = %connection.name, %error, "template sync failed"),

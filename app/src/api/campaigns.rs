@@ -193,8 +193,12 @@ pub struct SenderLimitsView {
     pub connection_id: String,
     /// Connection name.
     pub name: String,
-    /// Pace.
+    /// Pace in force.
     pub messages_per_second: u32,
+    /// What the number's throughput level allows, once read.
+    pub number_mps: Option<u32>,
+    /// Why the pace a user chose is risky (above what the number allows).
+    pub pace_warning: Option<String>,
     /// Meta's limit as read (`TIER_…`), if read.
     pub meta_limit: Option<String>,
     /// A user's override (`TIER_…`), if any.

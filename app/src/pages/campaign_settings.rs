@@ -2,6 +2,7 @@
 //! campaigns at once), and the price table behind cost estimates and reports.
 
 use domain::campaign::estimate::{PriceRow, PriceTable};
+use domain::campaign::pacing::pace_warning;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -22,7 +23,7 @@ pub fn CampaignSettingsPage() -> impl IntoView {
         <CampaignsNav />
         <section class="card">
             <h2>"Sender numbers"</h2>
-            <p class="muted">"Campaigns pace each number just under its throughput (Meta's default is 80 messages per second, up to 1,000 after Meta's upgrade) and start no more new conversations in a moving 24 hours than its messaging limit allows. Meta's limit and quality rating are read from the number and its webhooks; you may set a lower limit on purpose."</p>
+            <p class="muted">"Campaigns pace each number just under the throughput Meta reports for it (80 messages per second, or 1,000 after Meta's upgrade); a pace you set here replaces it. They start no more new conversations in a moving 24 hours than its messaging limit allows. Meta's limit and quality rating are read from the number and its webhooks; you may set a lower limit on purpose."</p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match limits.await {
@@ -51,6 +52,8 @@ pub fn CampaignSettingsPage() -> impl IntoView {
 fn LimitsRow(limits: SenderLimitsView) -> impl IntoView {
     let csrf = PageSession::current().csrf_token;
     let mps = RwSignal::new(limits.messages_per_second);
+    // The server's rule, live: a pace above what the number allows is warned about as it is typed.
+    let number_mps = limits.number_mps;
     let limit = RwSignal::new(limits.limit_override.clone().unwrap_or_default());
     let id = limits.connection_id.clone();
     let save = Action::new(move |_: &()| {
@@ -75,7 +78,12 @@ fn LimitsRow(limits: SenderLimitsView) -> impl IntoView {
                         .map(|t| view! { <option value=t>{t}</option> }).collect_view()}
                 </select>
             </label>
+            <span class="muted" data-testid="number-throughput">{match limits.number_mps {
+                Some(mps) => format!("This number allows {mps} per second"),
+                None => "Throughput not read yet".to_string(),
+            }}</span>
             <span class="muted">{format!("Quality: {}", limits.quality.clone().unwrap_or_else(|| "not read yet".into()))}</span>
+            {move || pace_warning(number_mps, Some(mps.get())).map(|w| view! { <p class="error" role="alert" data-testid="pace-warning">{w}</p> })}
             <button type="submit" class="button">"Save"</button>
             {move || save.value().get().map(|r| match r {
                 Ok(()) => view! { <span class="notice" role="status">"Saved; running campaigns follow now."</span> }.into_any(),

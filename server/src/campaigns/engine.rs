@@ -40,7 +40,7 @@ use uuid::Uuid;
 use super::audience::{self, Judge};
 use crate::clock::Clock;
 use crate::contacts::ContactsService;
-use crate::messaging::{Dispatched, Dispatcher, Outbound, SenderGate};
+use crate::messaging::{limits, Dispatched, Dispatcher, Outbound, SenderGate};
 use crate::storage::campaigns::{
     CampaignEvent, CampaignRecord, CampaignStore, Outcome, RecipientRecord,
 };
@@ -62,8 +62,6 @@ const CONCURRENCY: usize = 64;
 const BATCHES_IN_FLIGHT: usize = 4;
 /// How often the supervisor looks for work.
 const TICK: Duration = Duration::from_millis(500);
-/// How often Meta's figures for a number (tier, quality) are read while it sends.
-const LIMITS_REFRESH_MS: i64 = 10 * 60 * 1000;
 /// A wait this long for the next due recipient is shown on the campaign page.
 const DEFERRED_NOTICE_MS: i64 = 60_000;
 /// Snapshot rows written per transaction.
@@ -1065,43 +1063,34 @@ impl Engine {
         })
     }
 
-    /// The number's limits, re-read from Meta when older than [`LIMITS_REFRESH_MS`].
-    async fn refresh_limits(&self, connection: &Uuid) -> crate::storage::senders::SenderLimits {
+    /// The number's limits, re-read from Meta when older than [`limits::REFRESH_MS`].
+    pub async fn refresh_limits(&self, connection: &Uuid) -> crate::storage::senders::SenderLimits {
         let inner = &self.inner;
-        let limits = inner.senders.get(connection).unwrap_or_default();
+        let known = inner.senders.get(connection).unwrap_or_default();
         let now = inner.clock.now_ms();
-        if limits
-            .checked_at_ms
-            .is_some_and(|at| now - at < LIMITS_REFRESH_MS)
-        {
-            return limits;
+        if !limits::stale(&known, now) {
+            return known;
         }
-        let Ok(Some(connection_record)) = inner.connections.get(connection) else {
-            return limits;
-        };
-        let Ok(api) = inner.providers.for_connection(&connection_record) else {
-            return limits;
-        };
-        match api.phone_number().await {
-            Ok(info) => {
-                let limit = info.messaging_limit().and_then(MessagingLimit::parse);
-                inner
-                    .senders
-                    .update(connection, |l| {
-                        l.messaging_limit = limit.or(l.messaging_limit);
-                        l.quality = info.quality_rating.clone().or(l.quality.clone());
-                        l.checked_at_ms = Some(now);
-                    })
-                    .unwrap_or(limits)
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot read the number's messaging limit; using the last known");
-                inner
-                    .senders
-                    .update(connection, |l| l.checked_at_ms = Some(now))
-                    .unwrap_or(limits)
-            }
-        }
+        self.read_limits(connection).await.unwrap_or(known)
+    }
+
+    /// Reads the number's limits from Meta now (`None`: no such connection or no client).
+    pub async fn read_limits(
+        &self,
+        connection: &Uuid,
+    ) -> Option<crate::storage::senders::SenderLimits> {
+        let inner = &self.inner;
+        let record = inner.connections.get(connection).ok().flatten()?;
+        let api = inner.providers.for_connection(&record).ok()?;
+        Some(
+            limits::refresh(
+                &inner.senders,
+                api.as_ref(),
+                connection,
+                inner.clock.now_ms(),
+            )
+            .await,
+        )
     }
 
     /// Adds the template to each accepted contact's `received_templates` (segments use it).

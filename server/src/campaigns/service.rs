@@ -14,6 +14,7 @@ use domain::access::{Caller, Permission};
 use domain::campaign::draft::validate;
 use domain::campaign::estimate::{duration, PriceTable};
 use domain::campaign::lifecycle::{CampaignCommand, Facts};
+use domain::campaign::pacing::pace_warning;
 use domain::campaign::render::{body_text, slots};
 use domain::campaign::window::{format_in_zone, local_to_utc_ms};
 use domain::campaign::{eligibility, CampaignDraft, CampaignStatus, Schedule, SkipReason, Slot};
@@ -601,7 +602,11 @@ impl app::ports::CampaignsPort for CampaignService {
                 }
             })
             .collect();
-        let limits = self.senders.get(&connection).map_err(internal)?;
+        let mut limits = self.senders.get(&connection).map_err(internal)?;
+        if limits.checked_at_ms.is_none() {
+            // Never read: a new connection's tier and throughput, not a guess, make the estimate.
+            limits = self.engine.read_limits(&connection).await.unwrap_or(limits);
+        }
         let limit = limits.effective_limit();
         let started = self.engine.conversations_started(&connection);
         Ok(Preflight {
@@ -832,6 +837,8 @@ impl app::ports::CampaignsPort for CampaignService {
                     connection_id: c.id.to_string(),
                     name: c.name,
                     messages_per_second: l.messages_per_second,
+                    number_mps: l.number_mps,
+                    pace_warning: pace_warning(l.number_mps, l.pace_override),
                     meta_limit: l.messaging_limit.map(tier_name),
                     limit_override: l.limit_override.map(tier_name),
                     quality: l.quality,
@@ -870,7 +877,7 @@ impl app::ports::CampaignsPort for CampaignService {
         };
         self.senders
             .update(&id, |l| {
-                l.messages_per_second = messages_per_second;
+                l.choose_pace(messages_per_second);
                 l.limit_override = limit;
             })
             .map_err(internal)?;

@@ -12,6 +12,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use domain::campaign::pacing::MAX_MPS;
 use domain::contacts::consent;
 use domain::whatsapp::callback::{self, Callback};
 use domain::whatsapp::webhook::{
@@ -338,6 +339,7 @@ impl Fanout {
             match update.event.as_str() {
                 "FLAGGED" => limits.quality = Some("RED".into()),
                 "UNFLAGGED" => limits.quality = Some("YELLOW".into()),
+                "THROUGHPUT_UPGRADE" => limits.read_throughput(MAX_MPS),
                 _ => {}
             }
             limits.checked_at_ms = Some(at_ms);

@@ -19,13 +19,14 @@ use uuid::Uuid;
 use super::provider::{Providers, DIALOG360_BASE_URL, GRAPH_API_VERSION, GRAPH_BASE_URL};
 use super::sandbox::{self, Sandbox, SimulatedInbound};
 use crate::clock::Clock;
-use crate::messaging::{Dispatched, Dispatcher, Outbound};
+use crate::messaging::{limits, Dispatched, Dispatcher, Outbound};
 use crate::ports::allow;
 use crate::storage::connections::{
     mask, Connection, ConnectionKind, ConnectionSecrets, ConnectionStore, SandboxProfile,
 };
 use crate::storage::inbox::{Inbox, InboxState};
 use crate::storage::messages::{MessageStore, Origin, OutboundRecord, SendState};
+use crate::storage::senders::SenderStore;
 use crate::storage::{internal, StorageError, Store};
 
 /// How many rows the lists show.
@@ -36,6 +37,7 @@ pub struct WhatsAppService {
     store: Store,
     connections: ConnectionStore,
     messages: MessageStore,
+    senders: SenderStore,
     dispatcher: Dispatcher,
     inbox: Inbox,
     providers: Providers,
@@ -76,6 +78,7 @@ impl WhatsAppService {
             store: store.clone(),
             connections: ConnectionStore::open(store)?,
             messages: MessageStore::open(store)?,
+            senders: SenderStore::open(store)?,
             dispatcher,
             inbox,
             providers,
@@ -91,6 +94,17 @@ impl WhatsAppService {
             .get(&id.uuid())
             .map_err(internal)?
             .ok_or_else(|| PortError::not_found(ConnectionId::WHAT))
+    }
+
+    /// Reads the number's throughput, tier and quality into the sender limits (a failure is
+    /// logged and leaves the last known figures).
+    async fn read_limits(&self, connection: &Connection) -> Result<(), PortError> {
+        if let Ok(api) = self.providers.for_connection(connection) {
+            let now = self.clock.now_ms();
+            limits::refresh(&self.senders, api.as_ref(), &connection.id, now).await;
+            self.store.flush().await.map_err(internal)?;
+        }
+        Ok(())
     }
 
     fn summary(&self, c: &Connection) -> ConnectionSummary {
@@ -245,6 +259,8 @@ impl app::ports::WhatsAppPort for WhatsAppService {
         self.connections.save(&connection).map_err(internal)?;
         self.store.flush().await.map_err(internal)?;
         tracing::info!(connection = %connection.name, kind = ?connection.kind, "connection added");
+        // The pace and the tier campaigns plan with come from the number from the start.
+        self.read_limits(&connection).await?;
         Ok(self.summary(&connection))
     }
 
@@ -285,7 +301,8 @@ impl app::ports::WhatsAppPort for WhatsAppService {
         };
         self.connections.save(&connection).map_err(internal)?;
         self.store.flush().await.map_err(internal)?;
-        Ok(())
+        // The simulated number changed as Meta would change a real one: read it again.
+        self.read_limits(&connection).await
     }
 
     async fn check_connection(

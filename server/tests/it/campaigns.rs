@@ -846,3 +846,79 @@ async fn a_deferred_recipient_is_shown_as_waiting_with_its_reason_and_time() {
     assert_eq!(view.summary.status, "running");
     assert_eq!(view.progress.counts.pending, 1);
 }
+
+#[tokio::test]
+async fn a_new_number_is_paced_and_planned_with_what_meta_reports_for_it() {
+    let app = TestApp::signed_in().await;
+    let whatsapp = &app.state.services.whatsapp;
+    let campaigns = &app.state.services.campaigns;
+    let added = whatsapp
+        .add_connection(
+            &owner(),
+            domain::whatsapp::connection::ConnectionDraft {
+                kind: "sandbox".into(),
+                name: "Upgraded number".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let limits_of = |all: Vec<app::api::campaigns::SenderLimitsView>| {
+        all.into_iter()
+            .find(|l| l.connection_id == added.id)
+            .expect("the new connection has limits")
+    };
+    // Read when the connection was added, before any campaign: STANDARD is 80.
+    let fresh = limits_of(campaigns.limits(&owner()).await.unwrap());
+    assert_eq!(
+        (fresh.messages_per_second, fresh.number_mps),
+        (80, Some(80))
+    );
+    assert!(fresh.meta_limit.is_some(), "the tier is read with it");
+
+    // Meta upgrades the number (the sandbox now simulates 1,000 mps and an unlimited tier).
+    let mut settings = added.sandbox.clone().unwrap();
+    settings.messages_per_second = 1_000;
+    settings.messaging_limit = "TIER_UNLIMITED".into();
+    whatsapp
+        .configure_sandbox(&owner(), typed(&added.id), settings.clone())
+        .await
+        .unwrap();
+    let upgraded = limits_of(campaigns.limits(&owner()).await.unwrap());
+    assert_eq!(
+        upgraded.messages_per_second, 1_000,
+        "a HIGH number is paced at 1,000"
+    );
+    assert_eq!(upgraded.meta_limit.as_deref(), Some("TIER_UNLIMITED"));
+    assert_eq!(upgraded.pace_warning, None);
+    // Pre-flight plans with the tier the number has, not a new portfolio's 250.
+    let template = spring_sale(&app, &added.id).await;
+    let list = import(&app, "few.csv", "phone,first_name\n+905320000017,Ayşe\n").await;
+    let check = campaigns
+        .preflight(&owner(), draft(&added.id, &template, &list.id))
+        .await
+        .unwrap();
+    assert_eq!(check.limit, "unlimited");
+    assert_eq!(check.messages_per_second, 1_000);
+
+    // Back to STANDARD, a user insists on 1,000: accepted, and warned about.
+    settings.messages_per_second = 80;
+    whatsapp
+        .configure_sandbox(&owner(), typed(&added.id), settings)
+        .await
+        .unwrap();
+    campaigns
+        .set_limits(&owner(), typed(&added.id), 1_000, String::new())
+        .await
+        .unwrap();
+    let insisted = limits_of(campaigns.limits(&owner()).await.unwrap());
+    assert_eq!(insisted.messages_per_second, 1_000);
+    assert!(
+        insisted
+            .pace_warning
+            .as_deref()
+            .is_some_and(|w| w.contains("above this number's throughput (80)")),
+        "{:?}",
+        insisted.pace_warning
+    );
+}

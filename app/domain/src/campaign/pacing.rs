@@ -35,6 +35,42 @@ pub fn paced_rate(mps: u32) -> f64 {
     f64::from(mps.clamp(1, MAX_MPS)) * RATE_MARGIN
 }
 
+/// The throughput a number's `throughput.level` allows: 80 for `STANDARD`, 1,000 for the upgraded
+/// level (`HIGH`; Meta documents only that it is higher), 80 for anything unknown — guessing high
+/// would earn 130429 refusals.
+pub fn level_mps(level: &str) -> u32 {
+    match level.trim().to_ascii_uppercase().as_str() {
+        "HIGH" | "HIGHER" | "UNLIMITED" => MAX_MPS,
+        _ => DEFAULT_MPS,
+    }
+}
+
+/// The pace a number's campaigns use: the user's override if set, else what the number allows
+/// (once read), else Meta's default.
+pub fn pace_mps(number_mps: Option<u32>, override_mps: Option<u32>) -> u32 {
+    override_mps
+        .or(number_mps)
+        .unwrap_or(DEFAULT_MPS)
+        .clamp(1, MAX_MPS)
+}
+
+/// Why an override is risky: set above what the number allows, Meta refuses the excess with
+/// 130429 and the campaign crawls in back-off.
+pub fn pace_warning(number_mps: Option<u32>, override_mps: Option<u32>) -> Option<String> {
+    match (number_mps, override_mps) {
+        (Some(number), Some(chosen)) if chosen > number => Some(format!(
+            "{chosen} messages per second is above this number's throughput ({number}): \
+             WhatsApp will refuse the excess (error 130429) and Herald will keep slowing down."
+        )),
+        (None, Some(chosen)) if chosen > DEFAULT_MPS => Some(format!(
+            "{chosen} messages per second is above Meta's default of {DEFAULT_MPS}, and this \
+             number's throughput has not been read yet: unless Meta has upgraded it, the excess \
+             will be refused (error 130429)."
+        )),
+        _ => None,
+    }
+}
+
 /// Wait before retry number `attempt` (1-based): exponential from [`RETRY_BASE_MS`], capped at
 /// [`RETRY_CAP_MS`], with "equal jitter" — half fixed, half drawn from `jitter` in `0.0..1.0` —
 /// so many recipients failing together do not retry together.
@@ -112,6 +148,34 @@ impl ConversationWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pace_follows_the_number_unless_a_user_chose_one() {
+        assert_eq!(level_mps("STANDARD"), 80);
+        assert_eq!(level_mps("high"), 1_000);
+        assert_eq!(
+            level_mps("SOMETHING_NEW"),
+            80,
+            "unknown levels never guess high"
+        );
+        assert_eq!(pace_mps(None, None), 80);
+        assert_eq!(pace_mps(Some(1_000), None), 1_000);
+        assert_eq!(pace_mps(Some(1_000), Some(200)), 200);
+        assert_eq!(pace_mps(Some(80), Some(5_000)), MAX_MPS);
+    }
+
+    #[test]
+    fn only_an_override_above_the_number_is_warned_about() {
+        assert!(pace_warning(Some(80), Some(1_000))
+            .unwrap()
+            .contains("above this number's throughput (80)"));
+        assert!(pace_warning(None, Some(1_000))
+            .unwrap()
+            .contains("not been read"));
+        assert_eq!(pace_warning(Some(1_000), Some(1_000)), None);
+        assert_eq!(pace_warning(Some(80), Some(20)), None);
+        assert_eq!(pace_warning(Some(80), None), None);
+    }
 
     #[test]
     fn retries_grow_exponentially_within_the_cap_and_jitter() {

@@ -501,8 +501,14 @@ async fn read_object(
             quality_rating: Some("GREEN".into()),
             whatsapp_business_manager_messaging_limit: Some(profile.messaging_limit.clone()),
             messaging_limit_tier: None,
+            // Meta has two levels; a simulated number at 1,000 mps is an upgraded one.
             throughput: Some(Throughput {
-                level: "STANDARD".into(),
+                level: if profile.messages_per_second >= domain::campaign::pacing::MAX_MPS {
+                    "HIGH"
+                } else {
+                    "STANDARD"
+                }
+                .into(),
             }),
             name_status: Some("APPROVED".into()),
         })
