@@ -6,7 +6,7 @@
 //! the use case runs), names things by typed ids, and refuses with a [`PortError`] whose variant
 //! decides the HTTP status.
 
-pub use crate::refusal::PortError;
+pub use crate::refusal::{refuse_problems, PortError};
 
 use std::sync::Arc;
 

@@ -68,6 +68,15 @@ impl PortError {
     }
 }
 
+/// `Ok` when no rule is broken, else every broken rule as one [`PortError::Invalid`].
+pub fn refuse_problems(problems: Vec<Problem>) -> Result<(), PortError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(PortError::Invalid(problems))
+    }
+}
+
 impl std::fmt::Display for PortError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

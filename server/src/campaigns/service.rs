@@ -9,7 +9,7 @@ use app::api::campaigns::{
     CampaignEventView, CampaignSummary, CampaignView, CostRow, FailureRow, Preflight,
     PreviewMessage, Progress, SenderLimitsView, TemplateChoice, WizardOptions,
 };
-use app::ports::{ContactsPort, PortError};
+use app::ports::{refuse_problems, ContactsPort, PortError};
 use domain::access::{Caller, Permission};
 use domain::campaign::draft::validate;
 use domain::campaign::estimate::{duration, PriceTable};
@@ -55,15 +55,6 @@ pub struct CampaignService {
 fn start_of(local: &str, time_zone: &str) -> Result<i64, PortError> {
     local_to_utc_ms(local, time_zone)
         .map_err(|m| PortError::invalid("schedule", "campaign.schedule", m))
-}
-
-/// A draft's problems, all of them, as one refusal.
-fn refuse_problems(problems: Vec<domain::Problem>) -> Result<(), PortError> {
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(PortError::Invalid(problems))
-    }
 }
 
 fn limit_label(limit: MessagingLimit) -> String {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use app::api::contacts::{
     ConsentLine, ContactDetail, ContactEdit, ContactPage, ContactRow, ImportView, SegmentSummary,
 };
-use app::ports::PortError;
+use app::ports::{refuse_problems, PortError};
 use domain::access::{Caller, Permission};
 use domain::contacts::consent::{
     standing, Category, ConsentAction, ConsentEvent, ConsentSource, Standing,
@@ -291,9 +291,7 @@ impl app::ports::ContactsPort for ContactsService {
             &edit.time_zone,
             &tags,
         );
-        if !problems.is_empty() {
-            return Err(PortError::Invalid(problems));
-        }
+        refuse_problems(problems)?;
         let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         if existing {
             let updated = self
@@ -437,9 +435,7 @@ impl app::ports::ContactsPort for ContactsService {
     ) -> Result<(), PortError> {
         allow(caller, Permission::EditContacts)?;
         let problems = validate_settings(&settings);
-        if !problems.is_empty() {
-            return Err(PortError::Invalid(problems));
-        }
+        refuse_problems(problems)?;
         let id = id.uuid();
         let mut job = self
             .imports

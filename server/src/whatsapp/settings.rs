@@ -7,7 +7,7 @@ use std::sync::Arc;
 use app::api::whatsapp::{
     ConnectionCheckReport, ConnectionSummary, InboundView, SentMessageView, WebhookLogEntry,
 };
-use app::ports::PortError;
+use app::ports::{refuse_problems, PortError};
 use domain::access::{Caller, Permission};
 use domain::ids::{ConnectionId, WebhookId};
 use domain::whatsapp::connection::{
@@ -46,15 +46,6 @@ pub struct WhatsAppService {
     wake_worker: Arc<tokio::sync::Notify>,
     /// Base of the webhook URLs shown to the user.
     public_url: String,
-}
-
-/// `Err` with every problem, or `Ok` when there are none.
-fn refuse_problems(problems: Vec<domain::Problem>) -> Result<(), PortError> {
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(PortError::Invalid(problems))
-    }
 }
 
 impl WhatsAppService {
