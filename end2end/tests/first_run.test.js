@@ -106,6 +106,23 @@ test('the sandbox connection sends a test message that goes sent â†’ delivered â
     await card.locator('[data-testid=check-result] [data-ok=true]').waitFor();
     assert.match(await card.locator('[data-testid=check-result]').textContent(), /Quality rating\s*GREEN/);
 
+    // Free text reaches only someone who wrote in the last 24 hours: before they write, Herald
+    // refuses it without calling WhatsApp, and says why.
+    await card.locator('[data-testid=send-to]').fill('+1 555 010 1234');
+    await card.locator('[data-testid=send-text]').fill('Hello from the browser test');
+    await card.locator('[data-testid=send-button]').click();
+    const refusal = card.locator('[data-testid=send-test-form] [role=alert]');
+    await refusal.waitFor();
+    assert.match(await refusal.textContent(), /never written to this number/);
+    assert.equal(await card.locator('[data-testid=sent-row]').count(), 0, 'nothing that looks sent');
+
+    // The simulated user (the same number) writes; now the text goes out.
+    const simulate = card.locator('[data-testid=simulate-form]');
+    await simulate.locator('button[type=submit]').click();
+    await simulate.locator('.notice').waitFor();
+    // Listed once Herald's webhook worker has applied it (and opened the window).
+    await card.locator('[data-testid=inbound-list] tbody tr').first().waitFor();
+
     // Send a text and follow its delivery reports, driven by signed webhooks through the intake.
     await card.locator('[data-testid=send-to]').fill('+1 555 010 1234');
     await card.locator('[data-testid=send-text]').fill('Hello from the browser test');

@@ -19,6 +19,15 @@ pub fn allow(caller: &Caller, permission: Permission) -> Result<(), PortError> {
     }
 }
 
+/// A fault of Herald's own as a port's refusal: logged here with its detail under a fresh short
+/// reference, answered as [`PortError::Internal`] (HTTP 500) with only that reference, so the
+/// person who sees it can hand the operator a line to find in the log.
+pub fn fault(what: &str, detail: impl std::fmt::Display) -> PortError {
+    let reference = uuid::Uuid::now_v7().simple().to_string()[24..].to_string();
+    tracing::error!(%detail, %reference, "{what}");
+    PortError::Internal { reference }
+}
+
 /// A list of sentences (rules a table or setting broke) as the problems of one field.
 pub fn invalid_field(field: &'static str, rule: &'static str, messages: Vec<String>) -> PortError {
     PortError::Invalid(

@@ -2,6 +2,7 @@
 //! error codes mean for a sender, how delivery statuses combine, messaging-limit tiers, and the
 //! typed shape of Meta's webhooks. Sources: `shared/whatsapp/cloud-api-facts.md` (§3–§5).
 
+pub mod admission;
 pub mod callback;
 pub mod connection;
 pub mod errors;

@@ -84,6 +84,9 @@ pub struct Progress {
     pub failures: Vec<FailureRow>,
     /// Skips by reason.
     pub skipped: Vec<(String, u64)>,
+    /// Numbers in the audience twice, messaged once (not skips).
+    #[serde(default)]
+    pub merged: u64,
     /// Last change of the chart's data (to refresh it only when needed).
     pub version: u64,
 }
@@ -172,6 +175,9 @@ pub struct Preflight {
     pub recipients: u64,
     /// Excluded, by reason (sentence, count).
     pub excluded: Vec<(String, u64)>,
+    /// Numbers in the audience twice (segment and list, or repeated in the list), messaged once.
+    #[serde(default)]
+    pub merged: u64,
     /// Estimated cost by country.
     pub cost: Vec<CostRow>,
     /// Sum of `cost`.

@@ -13,8 +13,10 @@ use crate::api::campaigns::{
 };
 use crate::components::campaigns_nav::CampaignsNav;
 use crate::navigation::{confirm, go_to, reload};
+use crate::pages::campaign_wizard::merged_sentence;
 use crate::pages::campaigns::{status_tone, CANCEL_WARNING};
 use crate::session::PageSession;
+use domain::campaign::estimate::money;
 use domain::campaign::lifecycle::CampaignCommand;
 use domain::campaign::window::check_local;
 use domain::campaign::Schedule;
@@ -232,7 +234,7 @@ fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
                         <dt>"Send rate"</dt><dd>{format!("{:.1} per second", p.rate)}</dd>
                         <dt>"Messaging limit"</dt><dd>{p.limit.clone()}{p.headroom.map(|h| format!(" — {h} new conversations left now"))}</dd>
                         <dt>"Time left"</dt><dd>{p.eta_secs.map_or_else(|| "—".to_string(), duration)}</dd>
-                        <dt>"Cost so far"</dt><dd data-testid="cost">{format!("{:.2} {}", p.cost, p.currency)}</dd>
+                        <dt>"Cost so far"</dt><dd data-testid="cost">{money(p.cost, &p.currency)}</dd>
                     }
                 }}
             </dl>
@@ -267,6 +269,12 @@ fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
                         </tbody></table>
                     }.into_any()
                 }
+            }}
+            {move || {
+                let merged = progress.with(|p| p.merged);
+                (merged > 0).then(|| view! {
+                    <p class="muted" data-testid="merged">{merged_sentence(merged)}</p>
+                })
             }}
         </section>
 

@@ -4,6 +4,7 @@
 //! check (who is excluded and why, cost, duration) before saving or launching.
 
 use domain::campaign::draft::validate;
+use domain::campaign::estimate::money;
 use domain::campaign::{
     BindingSource, CampaignDraft, Schedule, SendingWindow, Slot, VariableBinding,
 };
@@ -377,6 +378,9 @@ fn PreflightReport(report: Preflight) -> impl IntoView {
     let days = d.tier_wait_ms / 86_400_000;
     view! {
         <p data-testid="preflight-recipients"><strong>{report.recipients}</strong>" recipients will be sent to."</p>
+        {(report.merged > 0).then(|| view! {
+            <p class="muted" data-testid="preflight-merged">{merged_sentence(report.merged)}</p>
+        })}
         {(!report.excluded.is_empty()).then(|| view! {
             <h3>"Excluded"</h3>
             <table class="table" data-testid="preflight-excluded"><tbody>
@@ -393,7 +397,7 @@ fn PreflightReport(report: Preflight) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
-        <p>"Total: "<strong>{format!("{:.2} {}", report.total_cost, report.currency)}</strong>" (from the price table under Sending limits and prices; Meta charges per delivered message)."</p>
+        <p>"Total: "<strong>{money(report.total_cost, &report.currency)}</strong>" (from the price table under Sending limits and prices; Meta charges per delivered message)."</p>
         <h3>"Estimated time"</h3>
         <p data-testid="preflight-duration">
             {format!("About {minutes} minute(s) of sending at {} messages per second. ", report.messages_per_second)}
@@ -403,5 +407,13 @@ fn PreflightReport(report: Preflight) -> impl IntoView {
                 format!("Everyone fits in the messaging limit ({}).", report.limit)
             }}
         </p>
+    }
+}
+
+/// Numbers met twice are one recipient each: said as information, never as an exclusion.
+pub fn merged_sentence(merged: u64) -> String {
+    match merged {
+        1 => "One number is in the audience twice (segment and list, or repeated) and gets one message.".into(),
+        n => format!("{n} numbers are in the audience twice (segment and list, or repeated); each gets one message."),
     }
 }

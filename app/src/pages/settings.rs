@@ -172,9 +172,9 @@ fn TestMessagePanel(connection_id: String, simulated: bool) -> impl IntoView {
         }
     };
     let hint = if simulated {
-        "Any number works. Numbers ending in 404 are \"not on WhatsApp\" (error 131026)."
+        "As on WhatsApp, free text reaches only someone who wrote to this number in the last 24 hours: make the simulated user below write first. Numbers ending in 404 are \"not on WhatsApp\" (error 131026)."
     } else {
-        "A free-form text reaches only a user who wrote to this number in the last 24 hours; otherwise WhatsApp answers error 131047."
+        "Free text reaches only someone who wrote to this number in the last 24 hours; Herald refuses it otherwise, before WhatsApp would silently drop it."
     };
     view! {
         <form class="inline-form" on:submit=submit data-testid="send-test-form">

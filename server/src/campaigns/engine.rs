@@ -27,6 +27,7 @@ use domain::campaign::render::{template_message, Rendered};
 use domain::campaign::window::next_open_ms;
 use domain::campaign::{CampaignStatus, PauseReason, RecipientState, SkipReason};
 use domain::contacts::consent::Category;
+use domain::whatsapp::admission::SendRefusal;
 use domain::whatsapp::errors::{Disposition, RecipientOutcome, RetryKind, StopReason};
 use domain::whatsapp::graph::{MessageContent, OutgoingMessage};
 use domain::whatsapp::limits::MessagingLimit;
@@ -42,7 +43,7 @@ use crate::clock::Clock;
 use crate::contacts::ContactsService;
 use crate::messaging::{limits, Dispatched, Dispatcher, Outbound, SenderGate};
 use crate::storage::campaigns::{
-    CampaignEvent, CampaignRecord, CampaignStore, Outcome, RecipientRecord,
+    CampaignEvent, CampaignRecord, CampaignStore, Outcome, RecipientRecord, Unrecorded,
 };
 use crate::storage::connections::ConnectionStore;
 use crate::storage::messages::Origin;
@@ -511,7 +512,6 @@ impl Engine {
         let Some(template) = record.template.clone() else {
             return Err(PortError::conflict("the campaign has no template snapshot"));
         };
-        let category = Category::of_template(&template.category);
         let limit = limits.effective_limit();
         let mut immediate: Vec<(String, Outcome)> = Vec::new();
         let mut to_send: Vec<(String, RecipientRecord)> = Vec::new();
@@ -522,10 +522,6 @@ impl Engine {
                 immediate.push((phone, Outcome::Skipped(SkipReason::ContactDeleted)));
                 continue;
             };
-            if contact.opted_out(category) {
-                immediate.push((phone, Outcome::Skipped(SkipReason::OptedOut)));
-                continue;
-            }
             if let Some(window) = &record.draft.window {
                 let opens = next_open_ms(now, window, recipient.time_zone.as_deref());
                 if opens > now {
@@ -731,6 +727,7 @@ impl Engine {
                                 template: template_message(&template, &rendered),
                             },
                         ),
+                        template_category: Some(Category::of_template(&template.category)),
                         summary: template.name.clone(),
                     };
                     // The recipient's `sending` mark is durable with the ledger entry, before
@@ -740,8 +737,12 @@ impl Engine {
                             campaigns.dispatch(&campaign, &phone, now)
                         })
                         .await;
-                    let Dispatched::Answered { result, .. } = dispatched else {
-                        return (phone, Outcome::Returned, None);
+                    let result = match dispatched {
+                        Dispatched::Answered { result, .. } => result,
+                        Dispatched::NotSent => return (phone, Outcome::Returned, None),
+                        Dispatched::Refused(refusal) => {
+                            return (phone, refused(refusal), None);
+                        }
                     };
                     let (outcome, pause) = classify(result, &recipient, &gate, clock.now_ms());
                     (phone, outcome, pause)
@@ -1000,22 +1001,17 @@ impl Engine {
             }
             batch.push((candidate.phone, recipient));
             if batch.len() >= PREPARE_BATCH {
-                campaigns.add_recipients(id, &batch, &[])?;
+                campaigns.add_recipients(id, &batch, &Unrecorded::default())?;
                 batch.clear();
             }
             Ok(true)
         })?;
-        let mut extra = Vec::new();
-        extra.extend(std::iter::repeat_n(
-            SkipReason::Duplicate,
-            usize::try_from(tally.duplicates).unwrap_or(0),
-        ));
-        extra.extend(std::iter::repeat_n(
-            SkipReason::InvalidNumber,
-            usize::try_from(tally.invalid).unwrap_or(0),
-        ));
+        let unrecorded = Unrecorded {
+            merged: tally.duplicates,
+            invalid: tally.invalid,
+        };
         campaigns
-            .add_recipients(id, &batch, &extra)
+            .add_recipients(id, &batch, &unrecorded)
             .map_err(internal)?;
         let stats = campaigns.stats(id).map_err(internal)?;
         let now = inner.clock.now_ms();
@@ -1028,12 +1024,17 @@ impl Engine {
                 r.status = CampaignStatus::Running;
                 r.started_at_ms = Some(now);
                 r.updated_at_ms = now;
-                let skipped = stats.counts.skipped + tally.duplicates + tally.invalid;
+                let skipped = stats.counts.skipped;
+                let merged = match stats.merged {
+                    0 => String::new(),
+                    1 => " One number was listed twice and is messaged once.".to_string(),
+                    n => format!(" {n} numbers were listed twice and are messaged once."),
+                };
                 let said = if stats.counts.pending == 0 {
-                    format!("Audience fixed at the start: nobody to send to ({skipped} skipped); the campaign ends here.")
+                    format!("Audience fixed at the start: nobody to send to ({skipped} skipped); the campaign ends here.{merged}")
                 } else {
                     format!(
-                        "Audience fixed: {} to send, {skipped} skipped.",
+                        "Audience fixed: {} to send, {skipped} skipped.{merged}",
                         stats.counts.pending
                     )
                 };
@@ -1219,5 +1220,17 @@ fn classify(
             };
             (Outcome::Returned, Some(pause))
         }
+    }
+}
+
+/// What becomes of a recipient the dispatcher may not send to (consent changed since launch).
+fn refused(refusal: SendRefusal) -> Outcome {
+    match refusal {
+        SendRefusal::OptedOut(_) => Outcome::Skipped(SkipReason::OptedOut),
+        SendRefusal::UsMarketing => Outcome::Skipped(SkipReason::UsMarketing),
+        SendRefusal::WindowClosed { .. } => Outcome::Failed {
+            code: None,
+            reason: refusal.explain(),
+        },
     }
 }

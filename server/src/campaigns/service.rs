@@ -268,6 +268,7 @@ impl CampaignService {
                 .iter()
                 .map(|(k, n)| (skip_label(k), *n))
                 .collect(),
+            merged: stats.merged,
             version,
         })
     }
@@ -565,11 +566,6 @@ impl app::ports::CampaignsPort for CampaignService {
             }
             Ok(true)
         })?;
-        if tally.duplicates > 0 {
-            *excluded
-                .entry(SkipReason::Duplicate.key().into())
-                .or_default() += tally.duplicates;
-        }
         if tally.invalid > 0 {
             *excluded
                 .entry(SkipReason::InvalidNumber.key().into())
@@ -606,6 +602,7 @@ impl app::ports::CampaignsPort for CampaignService {
                 .into_iter()
                 .map(|(k, n)| (skip_label(&k), n))
                 .collect(),
+            merged: tally.duplicates,
             total_cost: cost.iter().map(|c| c.total).sum(),
             cost,
             currency: prices.currency,

@@ -530,11 +530,6 @@ impl app::ports::ContactsPort for ContactsService {
             Ok(n)
         })
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "counting a segment panicked");
-            PortError::Internal {
-                reference: "segment-count".into(),
-            }
-        })?
+        .map_err(|e| crate::ports::fault("counting a segment panicked", e))?
     }
 }

@@ -1,5 +1,7 @@
-//! Sends one message: the number's turn, the caller's own durable mark, the ledger entry, one
-//! shared disk sync, the hard rate limit, the request, the settled entry. What a crash at any
+//! Sends one message: whether it may be sent at all (consent and the service window, asked of
+//! `domain::whatsapp::admission` for every origin), the number's turn, the caller's own durable
+//! mark, the ledger entry, one shared disk sync, the hard rate limit, the request, the settled
+//! entry. What a crash at any
 //! instant leaves is exact: before the sync nothing has left (the caller's claim is requeued);
 //! after it the ledger says the message may have reached WhatsApp, and only its report (or a
 //! person) settles it.
@@ -7,14 +9,21 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use domain::campaign::eligibility::is_us_number;
+use domain::contacts::consent::Category;
+use domain::contacts::{phone, Contact};
+use domain::whatsapp::admission::{self, Recipient, SendKind, SendRefusal};
 use domain::whatsapp::callback;
-use domain::whatsapp::graph::{OutgoingMessage, SendResponse};
+use domain::whatsapp::graph::{MessageContent, OutgoingMessage, SendResponse};
+use domain::whatsapp::window::UserWindows;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::gate::SenderGate;
 use crate::clock::Clock;
+use crate::storage::contacts::ContactStore;
 use crate::storage::messages::{MessageStore, Origin, OutboundRecord, SendState};
+use crate::storage::windows::WindowStore;
 use crate::storage::{StorageError, Store};
 use crate::whatsapp::provider::{ApiError, WhatsAppApi};
 
@@ -29,6 +38,9 @@ pub struct Outbound {
     pub connection: Uuid,
     /// What to send (its callback data is set here).
     pub message: OutgoingMessage,
+    /// The consent category of a template (`None` for session content; a template without
+    /// one is held to marketing's rules, the strictest).
+    pub template_category: Option<Category>,
     /// A short human summary for listings (text body, template name).
     pub summary: String,
 }
@@ -39,6 +51,8 @@ pub enum Dispatched {
     /// Nothing left: stopped while waiting, or the caller's mark refused (no longer claimed), or
     /// the mark could not be made durable.
     NotSent,
+    /// Not sent, and never will be as it stands: consent or the service window forbid it.
+    Refused(SendRefusal),
     /// The request was made; this is its answer. `message` is the ledger entry.
     Answered {
         /// The ledger entry.
@@ -53,6 +67,8 @@ pub enum Dispatched {
 pub struct Dispatcher {
     store: Store,
     messages: MessageStore,
+    contacts: ContactStore,
+    windows: WindowStore,
     gates: Arc<Mutex<HashMap<Uuid, Arc<SenderGate>>>>,
     clock: Arc<dyn Clock>,
 }
@@ -63,6 +79,8 @@ impl Dispatcher {
         Ok(Self {
             store: store.clone(),
             messages: MessageStore::open(store)?,
+            contacts: ContactStore::open(store)?,
+            windows: WindowStore::open(store)?,
             gates: Arc::default(),
             clock,
         })
@@ -121,6 +139,15 @@ impl Dispatcher {
             }
             None => gate.wait_turn().await,
         }
+        // Asked at the last moment, so that a STOP that arrived while this waited is obeyed.
+        let (recipient_user, windows) = match self.admit(&outbound) {
+            Ok(Ok(user)) => user,
+            Ok(Err(refusal)) => return Dispatched::Refused(refusal),
+            Err(error) => {
+                tracing::error!(%error, "cannot read a recipient's consent or window; not sent");
+                return Dispatched::NotSent;
+            }
+        };
         let now = self.clock.now_ms();
         let id = Uuid::now_v7();
         outbound.message.biz_opaque_callback_data = Some(callback::encode(&id));
@@ -153,6 +180,13 @@ impl Dispatcher {
         // One disk sync shared by every send marked meanwhile (group commit).
         if let Err(error) = self.store.flush().await {
             tracing::error!(%error, "cannot sync a send's record; it is not sent");
+            let withdrawn = SendState::Refused {
+                code: None,
+                reason: "not sent: its record could not be made durable".into(),
+            };
+            if let Err(error) = self.messages.settle_send(&id, withdrawn, None, None) {
+                tracing::error!(%error, "cannot withdraw an unsent ledger entry");
+            }
             return Dispatched::NotSent;
         }
         gate.admit().await;
@@ -182,9 +216,65 @@ impl Dispatcher {
         if let Err(error) = self.messages.settle_send(&id, state, wamid, wa_id) {
             tracing::error!(%error, "cannot record a send's answer; its report will settle it");
         }
+        // The first reply in time to an ad's message opens its free-entry-point window.
+        if result.is_ok() && windows.free_entry_reply_by_ms.is_some() {
+            let at = self.clock.now_ms();
+            if let Err(error) = self
+                .windows
+                .replied(&outbound.connection, &recipient_user, at)
+            {
+                tracing::error!(%error, "cannot record a reply in the user's windows");
+            }
+        }
         Dispatched::Answered {
             message: id,
             result,
         }
+    }
+
+    /// Whether `outbound` may be sent now, and to which WhatsApp user (with their windows).
+    fn admit(
+        &self,
+        outbound: &Outbound,
+    ) -> Result<Result<(String, UserWindows), SendRefusal>, StorageError> {
+        let kind = match (&outbound.message.content, outbound.template_category) {
+            (MessageContent::Template { .. }, category) => {
+                SendKind::Template(category.unwrap_or(Category::Marketing))
+            }
+            _ => SendKind::Session,
+        };
+        let digits: String = outbound
+            .message
+            .to
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        // The forms one person's number takes (Mexico, Argentina, Brazil): their window may be
+        // kept under the one Meta writes from, their consent under the one the business stored.
+        let forms = phone::wa_id_candidates(&digits);
+        let contact = self.contacts.find_any(&forms)?;
+        let mut windows = UserWindows::default();
+        let mut user = digits.clone();
+        for form in &forms {
+            let wa_id = form.trim_start_matches('+');
+            let found = self.windows.get(&outbound.connection, wa_id)?;
+            if found.service_closes_at_ms > windows.service_closes_at_ms {
+                windows = found;
+                user = wa_id.to_string();
+            }
+        }
+        let us_number = match &contact {
+            Some(contact) => is_us_number(contact),
+            None => is_us_number(&Contact {
+                phone: format!("+{digits}"),
+                ..Contact::default()
+            }),
+        };
+        let recipient = Recipient {
+            consent: contact.as_ref().map_or(&[], |c| c.consent.as_slice()),
+            us_number,
+            windows,
+        };
+        Ok(admission::admit(kind, recipient, self.clock.now_ms()).map(|()| (user, windows)))
     }
 }

@@ -171,6 +171,9 @@ pub struct CampaignStats {
     /// Skips by reason key.
     #[serde(default)]
     pub skipped: BTreeMap<String, u64>,
+    /// Numbers the audience met more than once, messaged once (not counted as skipped).
+    #[serde(default)]
+    pub merged: u64,
     /// Charged messages by pricing category, from status webhooks.
     #[serde(default)]
     pub billable: BTreeMap<String, u64>,
@@ -212,10 +215,26 @@ impl CampaignStats {
         }
     }
 
-    /// Counts a skip that has no recipient record (a duplicate, an unreadable number).
-    pub fn skip_without_record(&mut self, reason: &SkipReason) {
-        *self.skipped.entry(reason.key().to_string()).or_default() += 1;
+    /// Counts `n` skips that have no recipient record (list rows without a usable number) in
+    /// the counters and the table alike, so the two always agree.
+    fn skip_without_record(&mut self, reason: &SkipReason, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.counts.total += n;
+        self.counts.skipped += n;
+        *self.skipped.entry(reason.key().to_string()).or_default() += n;
     }
+}
+
+/// Who the audience met that gets no recipient record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unrecorded {
+    /// Numbers met again (in the segment and the list, or twice in the list): messaged once,
+    /// so not an exclusion.
+    pub merged: u64,
+    /// List rows without a usable number, or numbers with no contact: excluded.
+    pub invalid: u64,
 }
 
 /// What happened to one claimed recipient.
@@ -426,7 +445,7 @@ impl CampaignStore {
         &self,
         campaign: &Uuid,
         batch: &[(String, RecipientRecord)],
-        extra_skips: &[SkipReason],
+        unrecorded: &Unrecorded,
     ) -> Result<usize, StorageError> {
         transact3(
             &self.recipients,
@@ -438,7 +457,7 @@ impl CampaignStore {
                 for (phone, record) in batch {
                     let key = (*campaign, phone.clone());
                     if recipients.get::<StorageError>(&key)?.is_some() {
-                        totals.skip_without_record(&SkipReason::Duplicate);
+                        totals.merged += 1;
                         continue;
                     }
                     recipients.insert(&key, record)?;
@@ -447,13 +466,12 @@ impl CampaignStore {
                     }
                     totals.counts.add(&record.state);
                     if let RecipientState::Skipped { reason } = &record.state {
-                        totals.skip_without_record(reason);
+                        *totals.skipped.entry(reason.key().to_string()).or_default() += 1;
                     }
                     added += 1;
                 }
-                for reason in extra_skips {
-                    totals.skip_without_record(reason);
-                }
+                totals.merged += unrecorded.merged;
+                totals.skip_without_record(&SkipReason::InvalidNumber, unrecorded.invalid);
                 stats.insert(campaign, &totals)?;
                 Ok::<_, TxError<StorageError>>(added)
             },
@@ -981,7 +999,9 @@ mod tests {
             .iter()
             .map(|p| ((*p).to_string(), RecipientRecord::pending(0)))
             .collect();
-        store.add_recipients(&campaign, &batch, &[]).unwrap();
+        store
+            .add_recipients(&campaign, &batch, &Unrecorded::default())
+            .unwrap();
         (dir, store, campaign)
     }
 

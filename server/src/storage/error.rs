@@ -70,7 +70,5 @@ pub enum StorageError {
 /// answered as [`PortError::Internal`] (HTTP 500) with only that reference. Every port uses this,
 /// so no other refusal can be mistaken for the server's fault.
 pub fn internal(error: StorageError) -> PortError {
-    let reference = uuid::Uuid::now_v7().simple().to_string()[24..].to_string();
-    tracing::error!(%error, %reference, "storage failed");
-    PortError::Internal { reference }
+    crate::ports::fault("storage failed", error)
 }

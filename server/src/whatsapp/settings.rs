@@ -20,7 +20,7 @@ use super::provider::{Providers, DIALOG360_BASE_URL, GRAPH_API_VERSION, GRAPH_BA
 use super::sandbox::{self, Sandbox, SimulatedInbound};
 use crate::clock::Clock;
 use crate::messaging::{limits, Dispatched, Dispatcher, Outbound};
-use crate::ports::allow;
+use crate::ports::{allow, fault};
 use crate::storage::connections::{
     mask, Connection, ConnectionKind, ConnectionSecrets, ConnectionStore, SandboxProfile,
 };
@@ -350,6 +350,7 @@ impl app::ports::WhatsAppPort for WhatsAppService {
             origin: Origin::TestSend,
             connection: connection.id,
             message,
+            template_category: None,
             summary: text.chars().take(80).collect(),
         };
         let attempt = match self
@@ -358,10 +359,17 @@ impl app::ports::WhatsAppPort for WhatsAppService {
             .await
         {
             Dispatched::Answered { message, .. } => message,
+            Dispatched::Refused(refusal) => {
+                return Err(PortError::conflict(format!(
+                    "Not sent: {}. Send them a template instead, or wait until they write.",
+                    refusal.explain()
+                )))
+            }
             Dispatched::NotSent => {
-                return Err(PortError::Internal {
-                    reference: "ledger-write".into(),
-                })
+                return Err(fault(
+                    "a test send was not sent",
+                    "its ledger entry could not be written",
+                ))
             }
         };
         self.store.flush().await.map_err(internal)?;
@@ -370,9 +378,7 @@ impl app::ports::WhatsAppPort for WhatsAppService {
             .ledger()
             .send(&attempt)
             .map_err(internal)?
-            .ok_or_else(|| PortError::Internal {
-                reference: "ledger-entry-missing".into(),
-            })?;
+            .ok_or_else(|| fault("a test send has no ledger entry", attempt))?;
         self.sent_view(attempt, settled)
     }
 

@@ -93,7 +93,8 @@ pub fn draft(connection: &str, template: &str, import_id: &str) -> CampaignDraft
     }
 }
 
-async fn wait_until(app: &TestApp, id: &str, status: &str) -> CampaignView {
+/// Waits until campaign `id` has `status` with nothing in flight.
+pub async fn wait_until(app: &TestApp, id: &str, status: &str) -> CampaignView {
     let campaigns = &app.state.services.campaigns;
     for _ in 0..600 {
         let view = campaigns.campaign(&owner(), typed(id)).await.unwrap();
@@ -299,7 +300,7 @@ async fn pause_stops_sending_within_a_second_and_resume_finishes() {
 }
 
 /// Sets the engine's pace for a connection, as the settings page does.
-async fn campaigns_pace(app: &TestApp, connection: &str, mps: u32) {
+pub async fn campaigns_pace(app: &TestApp, connection: &str, mps: u32) {
     app.state
         .services
         .campaigns
@@ -580,7 +581,7 @@ async fn a_restart_sends_what_was_claimed_and_says_it_waits_for_what_may_have_le
                         left(RecipientState::Sending, "InDoubt"),
                     ),
                 ],
-                &[],
+                &server::storage::campaigns::Unrecorded::default(),
             )
             .unwrap();
         records
@@ -693,6 +694,17 @@ async fn every_send_is_a_ledger_entry_its_reports_name() {
         assert_eq!(ledger.send_of_wamid(&wamid).unwrap(), Some(message));
     }
 
+    // Free text goes only to someone who wrote within the last 24 hours.
+    app.state
+        .sandbox
+        .simulate_inbound(
+            typed(&connection),
+            "+905320000207",
+            server::whatsapp::sandbox::SimulatedInbound::Text("Thanks!".into()),
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
     let whatsapp = &app.state.services.whatsapp;
     let sent = whatsapp
         .send_test(
@@ -920,5 +932,83 @@ async fn a_new_number_is_paced_and_planned_with_what_meta_reports_for_it() {
             .is_some_and(|w| w.contains("above this number's throughput (80)")),
         "{:?}",
         insisted.pace_warning
+    );
+}
+
+/// Someone in both the segment and the list is one recipient: merged, said as information,
+/// never counted as an exclusion. What is skipped is counted once, and the counters equal the
+/// table beside them, before launch and after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_in_both_segment_and_list_are_merged_and_every_counter_matches_its_table() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let template = spring_sale(&app, &connection).await;
+    import(
+        &app,
+        "others.csv",
+        "phone,first_name\n+905320000317,A\n+905320000327,B\n",
+    )
+    .await;
+    let list = import(
+        &app,
+        "three.csv",
+        "phone,first_name\n+905320000337,C\n+905320000347,D\n+905320000357,E\n",
+    )
+    .await;
+    // One listed contact is deleted: the list names a number that is nobody now.
+    let contacts = &app.state.services.contacts;
+    contacts
+        .delete(&owner(), "+905320000357".into())
+        .await
+        .unwrap();
+    let everyone = contacts
+        .save_segment(
+            &owner(),
+            None,
+            domain::contacts::segment::SegmentDefinition {
+                name: "Everyone".into(),
+                match_all: true,
+                conditions: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut plan = draft(&connection, &template, &list.id);
+    plan.segment_id = Some(everyone.to_string());
+
+    let campaigns = &app.state.services.campaigns;
+    let check = campaigns.preflight(&owner(), plan.clone()).await.unwrap();
+    assert_eq!(check.recipients, 4, "two others and the two listed");
+    assert_eq!(check.merged, 2, "the listed two are also in the segment");
+    assert_eq!(check.excluded.len(), 1, "{:?}", check.excluded);
+    assert!(check.excluded[0].0.starts_with("Invalid number"));
+    assert_eq!(check.excluded[0].1, 1);
+
+    let id = campaigns.save(&owner(), None, plan).await.unwrap();
+    campaigns.launch(&owner(), id).await.unwrap();
+    let view = wait_until(&app, &id.to_string(), "completed").await;
+    let counts = view.progress.counts;
+    let listed: u64 = view.progress.skipped.iter().map(|(_, n)| n).sum();
+    assert_eq!(counts.skipped, listed, "{:?}", view.progress.skipped);
+    assert_eq!((counts.total, counts.skipped), (5, 1), "{counts:?}");
+    assert_eq!(view.progress.merged, 2);
+    assert!(
+        view.progress
+            .skipped
+            .iter()
+            .all(|(why, _)| !why.contains("Duplicate")),
+        "{:?}",
+        view.progress.skipped
+    );
+    assert_eq!(accepted_per_number(&app).len(), 4);
+    let started = view
+        .history
+        .iter()
+        .find(|e| e.what.starts_with("Audience fixed"))
+        .expect("the start is in the history");
+    assert!(
+        started.what.contains("4 to send, 1 skipped"),
+        "{}",
+        started.what
     );
 }

@@ -150,7 +150,7 @@ async fn a_webhook_that_cannot_be_applied_is_parked_and_the_rest_go_on() {
                 "+16505551234".to_string(),
                 RecipientRecord::new(RecipientState::Sent, 0),
             )],
-            &[],
+            &server::storage::campaigns::Unrecorded::default(),
         )
         .unwrap();
     let stats: server::storage::Collection<Uuid, Value> =

@@ -2,6 +2,7 @@
 //! on a random port with a temporary data directory and driving it over HTTP.
 #![allow(clippy::unwrap_used, reason = "a failing test should panic")]
 
+mod admission;
 mod auth;
 mod campaigns;
 mod contacts;

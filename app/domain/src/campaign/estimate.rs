@@ -13,6 +13,13 @@ use super::pacing::{paced_rate, DAY_MS};
 /// hundreds per message; nothing costs a million). Bounded prices keep every sum of them finite.
 pub const MAX_PRICE: f64 = 1_000_000.0;
 
+/// An amount as a person reads it: two decimals and the currency. Rust sums an empty list of
+/// floats to -0.0, and a rounding can leave -0.001: neither is shown as "-0.00".
+pub fn money(amount: f64, currency: &str) -> String {
+    let shown = if amount.abs() < 0.005 { 0.0 } else { amount };
+    format!("{shown:.2} {currency}")
+}
+
 /// Prices of one country (or `*`, every other country), per delivered template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PriceRow {
@@ -190,5 +197,13 @@ mod tests {
         assert_eq!(over.tier_wait_ms, 2 * DAY_MS);
         let unlimited = duration(100_000, 1_000, MessagingLimit::Unlimited, 0);
         assert_eq!((unlimited.fit_now, unlimited.tier_wait_ms), (100_000, 0));
+    }
+
+    #[test]
+    fn nothing_costs_nothing_never_minus_nothing() {
+        let none: f64 = std::iter::empty::<f64>().sum();
+        assert_eq!(money(none, "USD"), "0.00 USD");
+        assert_eq!(money(-0.001, "EUR"), "0.00 EUR");
+        assert_eq!(money(12.345_6, "USD"), "12.35 USD");
     }
 }
