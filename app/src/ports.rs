@@ -208,6 +208,13 @@ pub trait CampaignsPort: Send + Sync {
         id: Option<CampaignId>,
         draft: CampaignDraft,
     ) -> Result<CampaignId, PortError>;
+    /// What is wrong with `schedule` now beyond its form (a start that has passed), as
+    /// sentences, for the wizard to show on the field while it is typed.
+    async fn schedule_problems(
+        &self,
+        caller: &Caller,
+        schedule: Schedule,
+    ) -> Result<Vec<String>, PortError>;
     /// Rendered messages for the first contacts, or those matching `query`.
     async fn preview(
         &self,

@@ -123,8 +123,16 @@ test('a campaign scheduled two minutes ahead starts on time', async () => {
     if (start.getTime() < Date.now() + 90_000) start.setUTCMinutes(start.getUTCMinutes() + 1);
     const local = start.toISOString().slice(0, 16);
     await page.check('[data-testid=schedule-at]');
-    await page.fill('[data-testid=schedule-local]', local);
     await page.fill('[data-testid=schedule-zone]', 'UTC');
+    // A time that has passed is refused on the field as it is typed, and nothing can be launched.
+    const anHourAgo = new Date(Date.now() - 3_600_000).toISOString().slice(0, 16);
+    await page.fill('[data-testid=schedule-local]', anHourAgo);
+    const past = page.locator('[data-rule="campaign.schedule_past"]');
+    await past.waitFor();
+    assert.match(await past.textContent(), /already passed/);
+    assert.ok(await page.isDisabled('[data-testid=launch-campaign]'));
+    await page.fill('[data-testid=schedule-local]', local);
+    await past.waitFor({ state: 'detached' });
     await page.click('[data-testid=launch-campaign]');
     await page.waitForURL(/\/campaigns\/[0-9a-f-]{36}$/);
     await waitForHydration(page);

@@ -287,6 +287,19 @@ pub async fn preview_campaign(
         .map_err(super::refused)
 }
 
+/// What is wrong with a schedule now (a start that has passed), shown live in the wizard.
+#[server(endpoint = "campaigns/schedule_problems", input = Json)]
+pub async fn campaign_schedule_problems(
+    csrf_token: String,
+    schedule: Schedule,
+) -> Result<Vec<String>, ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .schedule_problems(&super::caller()?, schedule)
+        .await
+        .map_err(super::refused)
+}
+
 /// Counts recipients and exclusions and estimates cost and duration.
 #[server(endpoint = "campaigns/preflight", input = Json)]
 pub async fn preflight_campaign(

@@ -12,8 +12,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::campaigns::{
-    get_wizard_options, launch_campaign, preflight_campaign, preview_campaign, save_campaign,
-    Preflight, PreviewMessage, TemplateChoice, WizardOptions,
+    campaign_schedule_problems, delete_campaign, get_wizard_options, launch_campaign,
+    preflight_campaign, preview_campaign, save_campaign, Preflight, PreviewMessage, TemplateChoice,
+    WizardOptions,
 };
 use crate::components::campaigns_nav::CampaignsNav;
 use crate::navigation::go_to;
@@ -104,6 +105,31 @@ fn Wizard(options: WizardOptions) -> impl IntoView {
     });
     let slots = Memo::new(move |_| chosen.get().map(|t| t.slots).unwrap_or_default());
     let problems = Memo::new(move |_| draft.with(|d| validate(d, &slots.get())));
+    // A start that has passed needs the zone's offsets, which only the server has: asked as the
+    // schedule is typed, shown on the field, and blocking like the rules checked here.
+    let check_schedule = Action::new({
+        let csrf = csrf.clone();
+        move |schedule: &Schedule| {
+            let (csrf, schedule) = (csrf.clone(), schedule.clone());
+            async move {
+                campaign_schedule_problems(csrf, schedule)
+                    .await
+                    .unwrap_or_default()
+            }
+        }
+    });
+    Effect::new(move |_| {
+        let schedule = draft.with(|d| d.schedule.clone());
+        if matches!(schedule, Schedule::At { .. }) {
+            check_schedule.dispatch(schedule);
+        }
+    });
+    let schedule_late = move || {
+        if matches!(draft.with(|d| d.schedule.clone()), Schedule::Now) {
+            return Vec::new();
+        }
+        check_schedule.value().get().unwrap_or_default()
+    };
     let problems_of = move |field: &'static str| {
         move || {
             problems
@@ -165,9 +191,11 @@ fn Wizard(options: WizardOptions) -> impl IntoView {
                 .await
                 .map_err(|e| e.to_string())?;
             if launch {
-                launch_campaign(csrf, id.clone())
-                    .await
-                    .map_err(|e| e.to_string())?;
+                if let Err(refused) = launch_campaign(csrf.clone(), id.clone()).await {
+                    // Nothing was launched: the draft made for this launch goes too.
+                    let _ = delete_campaign(csrf, id).await;
+                    return Err(refused.to_string());
+                }
             }
             go_to(&format!("/campaigns/{id}"));
             Ok::<_, String>(())
@@ -179,7 +207,7 @@ fn Wizard(options: WizardOptions) -> impl IntoView {
     let attributes = options.attributes.clone();
     let scheduled = move || matches!(draft.with(|d| d.schedule.clone()), Schedule::At { .. });
     let windowed = move || draft.with(|d| d.window.is_some());
-    let blocked = move || !problems.with(Vec::is_empty);
+    let blocked = move || !problems.with(Vec::is_empty) || !schedule_late().is_empty();
     view! {
         <form class="card form" data-testid="campaign-wizard" on:submit=|ev| ev.prevent_default()>
             <h2>"New campaign"</h2>
@@ -259,7 +287,11 @@ fn Wizard(options: WizardOptions) -> impl IntoView {
                             on:input=move |ev| draft.update(|d| if let Schedule::At { time_zone, .. } = &mut d.schedule { *time_zone = event_target_value(&ev); }) /></label>
                     </div>
                 })}
-                <ul class="rules" aria-live="polite">{problems_of("schedule")}</ul>
+                <ul class="rules" aria-live="polite">{problems_of("schedule")}
+                    {move || schedule_late().into_iter().map(|m| view! {
+                        <li class="rule-error" data-rule="campaign.schedule_past">{m}</li>
+                    }).collect_view()}
+                </ul>
                 <label class="checkbox"><input type="checkbox" prop:checked=windowed
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);

@@ -11,7 +11,7 @@ use app::api::campaigns::{
 };
 use app::ports::{refuse_problems, ContactsPort, PortError};
 use domain::access::{Caller, Permission};
-use domain::campaign::draft::validate;
+use domain::campaign::draft::{schedule_problems, validate};
 use domain::campaign::estimate::{duration, PriceTable};
 use domain::campaign::lifecycle::{CampaignCommand, Facts};
 use domain::campaign::pacing::pace_warning;
@@ -449,6 +449,8 @@ impl app::ports::CampaignsPort for CampaignService {
         refuse_problems(validate(&draft, &slots))?;
         self.template_of(&draft)?;
         let now = self.clock.now_ms();
+        // Refused before anything is written: a start that has passed leaves no stray draft.
+        refuse_problems(schedule_problems(&draft.schedule, now))?;
         let id = match id {
             Some(existing) => {
                 let (id, _) = self.record(existing)?;
@@ -529,6 +531,18 @@ impl app::ports::CampaignsPort for CampaignService {
             Ok(out.len() < PREVIEW_CONTACTS)
         })?;
         Ok(out)
+    }
+
+    async fn schedule_problems(
+        &self,
+        caller: &Caller,
+        schedule: Schedule,
+    ) -> Result<Vec<String>, PortError> {
+        allow(caller, Permission::View)?;
+        Ok(schedule_problems(&schedule, self.clock.now_ms())
+            .into_iter()
+            .map(|p| p.message)
+            .collect())
     }
 
     async fn preflight(

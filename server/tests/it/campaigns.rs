@@ -1012,3 +1012,55 @@ async fn people_in_both_segment_and_list_are_merged_and_every_counter_matches_it
         started.what
     );
 }
+
+/// A start that has passed is refused on the schedule field, before anything is written (no
+/// stray draft), and the wizard can ask for the same sentence while the time is typed.
+#[tokio::test]
+async fn a_schedule_in_the_past_is_refused_on_its_field_and_leaves_nothing_behind() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let template = spring_sale(&app, &connection).await;
+    let list = import(&app, "one.csv", "phone,first_name\n+905320000417,A\n").await;
+    let campaigns = &app.state.services.campaigns;
+    let before = campaigns.campaigns(&owner()).await.unwrap().len();
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    let past = Schedule::At {
+        local: an_hour_ago.format("%Y-%m-%dT%H:%M").to_string(),
+        time_zone: "UTC".into(),
+    };
+    let mut plan = draft(&connection, &template, &list.id);
+    plan.schedule = past.clone();
+
+    let refused = campaigns.save(&owner(), None, plan).await.unwrap_err();
+    assert_eq!(refused.status(), 422, "{refused:?}");
+    let problem = &refused.problems()[0];
+    assert_eq!(
+        (problem.field, problem.rule),
+        ("schedule", "campaign.schedule_past")
+    );
+    assert!(
+        problem.message.contains("already passed"),
+        "{}",
+        problem.message
+    );
+    assert_eq!(
+        campaigns.campaigns(&owner()).await.unwrap().len(),
+        before,
+        "no stray draft"
+    );
+
+    let live = campaigns.schedule_problems(&owner(), past).await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0], problem.message);
+    let tomorrow = Schedule::At {
+        local: (chrono::Utc::now() + chrono::Duration::days(1))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
+        time_zone: "UTC".into(),
+    };
+    assert!(campaigns
+        .schedule_problems(&owner(), tomorrow)
+        .await
+        .unwrap()
+        .is_empty());
+}

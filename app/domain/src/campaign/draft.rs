@@ -208,6 +208,28 @@ pub fn validate(draft: &CampaignDraft, slots: &[Slot]) -> Vec<Problem> {
     problems
 }
 
+/// The schedule's problems at `now_ms`, beyond its form: a start that has passed, which the
+/// wizard shows on the field as it is typed and the server refuses before anything is saved.
+/// Needs the zone's offsets, so it runs on the server (the browser asks for it).
+pub fn schedule_problems(schedule: &Schedule, now_ms: i64) -> Vec<Problem> {
+    let Schedule::At { local, time_zone } = schedule else {
+        return Vec::new();
+    };
+    match window::local_to_utc_ms(local, time_zone) {
+        Err(message) => vec![Problem::new(
+            "schedule",
+            "campaign.schedule_invalid",
+            message,
+        )],
+        Ok(at) if at <= now_ms => vec![Problem::new(
+            "schedule",
+            "campaign.schedule_past",
+            format!("{local} in {time_zone} has already passed; choose a later time or send now."),
+        )],
+        Ok(_) => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +297,29 @@ mod tests {
                 "campaign.window_time_invalid",
                 "campaign.time_zone_unknown"
             ]
+        );
+    }
+
+    #[test]
+    fn a_start_that_has_passed_is_a_problem_of_the_schedule_field() {
+        let at = |local: &str| Schedule::At {
+            local: local.into(),
+            time_zone: "Europe/Istanbul".into(),
+        };
+        // 2026-06-01T12:00 in Istanbul (UTC+3) is 09:00 UTC.
+        let nine_utc = 1_780_304_400_000;
+        assert!(schedule_problems(&at("2026-06-01T12:01"), nine_utc).is_empty());
+        let past = schedule_problems(&at("2026-06-01T12:00"), nine_utc);
+        assert_eq!(past.len(), 1);
+        assert_eq!(
+            (past[0].field, past[0].rule),
+            ("schedule", "campaign.schedule_past")
+        );
+        assert!(past[0].message.contains("already passed"));
+        assert!(schedule_problems(&Schedule::Now, nine_utc).is_empty());
+        assert_eq!(
+            schedule_problems(&at("tomorrow"), 0)[0].rule,
+            "campaign.schedule_invalid"
         );
     }
 }
