@@ -255,10 +255,10 @@ async fn a_campaign_is_checked_sent_once_to_each_eligible_contact_and_reported()
 }
 
 #[tokio::test]
-async fn pause_stops_sending_within_a_second_and_resume_finishes() {
+async fn pause_stops_sending_within_a_second_and_resume_sends_within_a_second() {
     let app = TestApp::signed_in().await;
     let connection = fast_sandbox(&app, 80, "TIER_2K");
-    campaigns_pace(&app, &connection, 4).await;
+    campaigns_pace(&app, &connection, 2).await;
     let template = spring_sale(&app, &connection).await;
     let list = import(&app, "spring.csv", LIST).await;
     let campaigns = app.state.services.campaigns.clone();
@@ -293,6 +293,21 @@ async fn pause_stops_sending_within_a_second_and_resume_finishes() {
         .act(&owner(), id, CampaignCommand::Resume)
         .await
         .unwrap();
+    // Resumed, it sends again within a second, even at 2 messages a second.
+    let resumed = std::time::Instant::now();
+    while accepted_per_number(&app).values().sum::<usize>() == at_pause {
+        assert!(
+            resumed.elapsed() < Duration::from_secs(5),
+            "nothing sent 5 s after resume"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let first_after_resume = resumed.elapsed();
+    eprintln!("first send {first_after_resume:?} after resume");
+    assert!(
+        first_after_resume < Duration::from_secs(1),
+        "the first send came {first_after_resume:?} after resume"
+    );
     wait_until(&app, &id.to_string(), "completed").await;
     let sends = accepted_per_number(&app);
     assert_eq!(sends.len(), 8);
