@@ -92,7 +92,16 @@ test('a segment campaign is checked, launched, followed live to completion and r
     assert.match(await page.locator('[data-testid=preview-message]').first().textContent(),
       /Hello Customer1, our spring collection/);
 
+    // Every launch asks first, in people, money and time; "Not yet" sends nothing.
     await page.click('[data-testid=launch-campaign]');
+    const confirmation = page.locator('[data-testid=launch-confirm]');
+    await confirmation.waitFor();
+    assert.match(await confirmation.textContent(), /^Send to 5 people, about \d+\.\d\d USD, taking under a minute\.$/);
+    await page.click('[data-testid=cancel-launch]');
+    await confirmation.waitFor({ state: 'detached' });
+    assert.match(page.url(), /\/campaigns\/new$/);
+    await page.click('[data-testid=launch-campaign]');
+    await page.click('[data-testid=confirm-launch]');
     await page.waitForURL(/\/campaigns\/[0-9a-f-]{36}$/);
     await waitForHydration(page);
     // Live: the page follows the campaign without a reload until every message is delivered.
@@ -134,6 +143,8 @@ test('a campaign scheduled two minutes ahead starts on time', async () => {
     await page.fill('[data-testid=schedule-local]', local);
     await past.waitFor({ state: 'detached' });
     await page.click('[data-testid=launch-campaign]');
+    assert.match(await page.locator('[data-testid=launch-confirm]').textContent(), /^Schedule for .* \(UTC\): \d+ people as of now/);
+    await page.click('[data-testid=confirm-launch]');
     await page.waitForURL(/\/campaigns\/[0-9a-f-]{36}$/);
     await waitForHydration(page);
     assert.equal(await page.textContent('[data-testid=campaign-status]'), 'scheduled');

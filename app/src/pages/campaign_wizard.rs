@@ -4,7 +4,7 @@
 //! check (who is excluded and why, cost, duration) before saving or launching.
 
 use domain::campaign::draft::validate;
-use domain::campaign::estimate::money;
+use domain::campaign::estimate::{launch_sentence, money};
 use domain::campaign::{
     BindingSource, CampaignDraft, Schedule, SendingWindow, Slot, VariableBinding,
 };
@@ -184,6 +184,15 @@ fn Wizard(options: WizardOptions) -> impl IntoView {
             async move { preflight_campaign(csrf, d).await.map_err(|e| e.to_string()) }
         }
     });
+    // Every launch is confirmed against a fresh pre-flight: how many, how much, how long.
+    let confirming = RwSignal::new(false);
+    let confirm = Action::new({
+        let csrf = csrf.clone();
+        move |_: &()| {
+            let (csrf, d) = (csrf.clone(), draft.get_untracked());
+            async move { preflight_campaign(csrf, d).await.map_err(|e| e.to_string()) }
+        }
+    });
     let save = Action::new(move |launch: &bool| {
         let (csrf, d, launch) = (csrf.clone(), draft.get_untracked(), *launch);
         async move {
@@ -200,6 +209,10 @@ fn Wizard(options: WizardOptions) -> impl IntoView {
             go_to(&format!("/campaigns/{id}"));
             Ok::<_, String>(())
         }
+    });
+    Effect::new(move |_| {
+        draft.track();
+        confirming.set(false);
     });
     let connections = options.connections.clone();
     let segments = options.segments.clone();
@@ -322,11 +335,39 @@ fn Wizard(options: WizardOptions) -> impl IntoView {
                     on:click=move |_| { check.dispatch(()); preview.dispatch(()); }>"Preview and check"</button>
                 <button type="button" class="button" data-testid="save-campaign" disabled=move || blocked() || save.pending().get()
                     on:click=move |_| { save.dispatch(false); }>"Save draft"</button>
-                <button type="button" class="button button-primary" data-testid="launch-campaign" disabled=move || blocked() || save.pending().get()
-                    on:click=move |_| { save.dispatch(true); }>
-                    {move || if scheduled() { "Schedule" } else { "Launch now" }}
+                <button type="button" class="button button-primary" data-testid="launch-campaign" disabled=move || blocked() || save.pending().get() || confirm.pending().get()
+                    on:click=move |_| { confirming.set(true); confirm.dispatch(()); }>
+                    {move || if scheduled() { "Schedule…" } else { "Launch now…" }}
                 </button>
             </div>
+            {move || (confirming.get() && !confirm.pending().get()).then(|| match confirm.value().get() {
+                None => ().into_any(),
+                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                Some(Ok(p)) if p.recipients == 0 && !scheduled() => view! {
+                    <p class="error" role="alert" data-testid="launch-confirm">"Nobody would receive this campaign: its audience has no eligible recipient."</p>
+                }.into_any(),
+                Some(Ok(p)) => {
+                    let at = draft.with_untracked(|d| match &d.schedule {
+                        Schedule::At { local, time_zone } => Some(format!("{} ({time_zone})", local.replace('T', " "))),
+                        Schedule::Now => None,
+                    });
+                    let sentence = launch_sentence(p.recipients, p.total_cost, &p.currency, &p.duration, at.as_deref());
+                    view! {
+                        <div class="confirm" role="alertdialog" aria-labelledby="launch-sentence">
+                            <p id="launch-sentence" data-testid="launch-confirm"><strong>{sentence}</strong></p>
+                            <div class="button-row">
+                                <button type="button" class="button button-primary" data-testid="confirm-launch"
+                                    disabled=move || save.pending().get()
+                                    on:click=move |_| { save.dispatch(true); }>
+                                    {if at.is_some() { "Schedule it" } else { "Send it" }}
+                                </button>
+                                <button type="button" class="button" data-testid="cancel-launch"
+                                    on:click=move |_| confirming.set(false)>"Not yet"</button>
+                            </div>
+                        </div>
+                    }.into_any()
+                }
+            })}
             {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </form>
 

@@ -20,6 +20,67 @@ pub fn money(amount: f64, currency: &str) -> String {
     format!("{shown:.2} {currency}")
 }
 
+/// A length of time as a person says it: "under a minute", "about 12 minutes", "about 3 hours",
+/// "about 2 days".
+pub fn about(secs: u64) -> String {
+    let plural = |n: u64, one: &str| {
+        if n == 1 {
+            format!("about 1 {one}")
+        } else {
+            format!("about {n} {one}s")
+        }
+    };
+    match secs {
+        0..60 => "under a minute".into(),
+        60..5_400 => plural(secs.div_ceil(60), "minute"),
+        5_400..172_800 => plural((secs + 1_800) / 3_600, "hour"),
+        _ => plural((secs + 43_200) / 86_400, "day"),
+    }
+}
+
+/// What a launch is about to do, asked to be confirmed before anything is sent: "Send to 1,250
+/// people, about 31.25 USD, taking about 2 minutes." `scheduled` names the start instead of
+/// "now" (the audience is counted again then).
+pub fn launch_sentence(
+    recipients: u64,
+    cost: f64,
+    currency: &str,
+    duration: &DurationEstimate,
+    scheduled: Option<&str>,
+) -> String {
+    let people = match recipients {
+        1 => "1 person".to_string(),
+        n => format!("{} people", thousands(n)),
+    };
+    let wait_secs = u64::try_from(duration.tier_wait_ms / 1_000).unwrap_or(0);
+    let taking = about(duration.sending_secs + wait_secs);
+    let limit = if wait_secs > 0 {
+        " (the messaging limit holds part of it back)"
+    } else {
+        ""
+    };
+    let amount = money(cost, currency);
+    match scheduled {
+        None => format!("Send to {people}, about {amount}, taking {taking}{limit}."),
+        Some(at) => format!(
+            "Schedule for {at}: {people} as of now, about {amount}, taking {taking}{limit}."
+        ),
+    }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Prices of one country (or `*`, every other country), per delivered template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PriceRow {
@@ -205,5 +266,38 @@ mod tests {
         assert_eq!(money(none, "USD"), "0.00 USD");
         assert_eq!(money(-0.001, "EUR"), "0.00 EUR");
         assert_eq!(money(12.345_6, "USD"), "12.35 USD");
+    }
+
+    #[test]
+    fn a_launch_is_described_in_people_money_and_time() {
+        let quick = DurationEstimate {
+            sending_secs: 95,
+            tier_wait_ms: 0,
+            fit_now: 1_250,
+        };
+        assert_eq!(
+            launch_sentence(1_250, 31.25, "USD", &quick, None),
+            "Send to 1,250 people, about 31.25 USD, taking about 2 minutes."
+        );
+        let held = DurationEstimate {
+            sending_secs: 5,
+            tier_wait_ms: 2 * 86_400_000,
+            fit_now: 250,
+        };
+        assert_eq!(
+            launch_sentence(
+                1,
+                0.0,
+                "EUR",
+                &held,
+                Some("2026-12-24 09:00 (Europe/Berlin)")
+            ),
+            "Schedule for 2026-12-24 09:00 (Europe/Berlin): 1 person as of now, about 0.00 EUR, \
+             taking about 2 days (the messaging limit holds part of it back)."
+        );
+        assert_eq!(about(30), "under a minute");
+        assert_eq!(about(60), "about 1 minute");
+        assert_eq!(about(3 * 3_600), "about 3 hours");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }
