@@ -87,6 +87,10 @@ pub struct Progress {
     /// Numbers in the audience twice, messaged once (not skips).
     #[serde(default)]
     pub merged: u64,
+    /// What happened, oldest first (in the live figures so that a pause, resume or cancel shows
+    /// without a reload).
+    #[serde(default)]
+    pub history: Vec<CampaignEventView>,
     /// Last change of the chart's data (to refresh it only when needed).
     pub version: u64,
 }

@@ -281,7 +281,7 @@ fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
         <section class="card">
             <h2>"History"</h2>
             <ul class="history">
-                {campaign.history.iter().rev().map(|e| view! { <li><time>{when(e.at_ms)}</time>" — "{e.what.clone()}</li> }).collect_view()}
+                {move || progress.with(|p| p.history.iter().rev().map(|e| view! { <li><time>{when(e.at_ms)}</time>" — "{e.what.clone()}</li> }).collect_view())}
             </ul>
             <button type="button" class="button button-quiet" on:click=move |_| { copy.dispatch(()); }>"Clone this campaign"</button>
         </section>

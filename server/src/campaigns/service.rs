@@ -57,6 +57,18 @@ fn start_of(local: &str, time_zone: &str) -> Result<i64, PortError> {
         .map_err(|m| PortError::invalid("schedule", "campaign.schedule", m))
 }
 
+/// A campaign's history as its pages show it.
+fn history_of(record: &CampaignRecord) -> Vec<CampaignEventView> {
+    record
+        .history
+        .iter()
+        .map(|e| CampaignEventView {
+            at_ms: e.at_ms,
+            what: e.what.clone(),
+        })
+        .collect()
+}
+
 fn limit_label(limit: MessagingLimit) -> String {
     match limit {
         MessagingLimit::Users(n) => format!("{n} new conversations per 24 h"),
@@ -269,6 +281,7 @@ impl CampaignService {
                 .map(|(k, n)| (skip_label(k), *n))
                 .collect(),
             merged: stats.merged,
+            history: history_of(record),
             version,
         })
     }
@@ -357,14 +370,7 @@ impl app::ports::CampaignsPort for CampaignService {
             id: id.to_string(),
             summary: self.summary(&id, &record, &stats),
             progress: self.progress_of(&id, &record)?,
-            history: record
-                .history
-                .iter()
-                .map(|e| CampaignEventView {
-                    at_ms: e.at_ms,
-                    what: e.what.clone(),
-                })
-                .collect(),
+            history: history_of(&record),
             excludes: record.exclude_campaign.map(|c| c.to_string()),
             draft: record.draft,
             slots,

@@ -289,6 +289,15 @@ async fn pause_stops_sending_within_a_second_and_resume_sends_within_a_second() 
         Some("Paused by a user.")
     );
 
+    // The page's live stream carries the history: the pause shows without a reload, and so
+    // does the resume.
+    let mut events = app.get(&format!("/campaigns/{id}/events")).await;
+    let live = next_progress(&mut events).await;
+    assert!(
+        live.history.iter().any(|e| e.what == "Paused by a user."),
+        "{:?}",
+        live.history
+    );
     campaigns
         .act(&owner(), id, CampaignCommand::Resume)
         .await
@@ -304,6 +313,10 @@ async fn pause_stops_sending_within_a_second_and_resume_sends_within_a_second() 
     }
     let first_after_resume = resumed.elapsed();
     eprintln!("first send {first_after_resume:?} after resume");
+    let mut live = next_progress(&mut events).await;
+    while !live.history.iter().any(|e| e.what == "Resumed.") {
+        live = next_progress(&mut events).await;
+    }
     assert!(
         first_after_resume < Duration::from_secs(1),
         "the first send came {first_after_resume:?} after resume"
@@ -1078,4 +1091,28 @@ async fn a_schedule_in_the_past_is_refused_on_its_field_and_leaves_nothing_behin
         .await
         .unwrap()
         .is_empty());
+}
+
+/// The next `progress` event of a campaign's live stream.
+async fn next_progress(events: &mut reqwest::Response) -> app::api::campaigns::Progress {
+    let mut text = String::new();
+    loop {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), events.chunk())
+            .await
+            .expect("a progress event within 10 s")
+            .unwrap()
+            .expect("the stream stays open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        if let Some(end) = text.find("\n\n") {
+            let data: String = text[..end]
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            if !data.is_empty() {
+                return serde_json::from_str(&data).unwrap();
+            }
+            text.drain(..end + 2);
+        }
+    }
 }
