@@ -160,3 +160,51 @@ test('a campaign scheduled two minutes ahead starts on time', async () => {
     assert.deepEqual(errors, []);
   });
 });
+
+test('a recipient WhatsApp holds back for a day shows as waiting, and cancelling settles everyone', async () => {
+  await withPage(env.browser, 'campaign-deferred', async (page, errors) => {
+    await signIn(page, false);
+    // The sandbox answers 131049 (per-user marketing limit) for numbers ending in 049.
+    const csv = join(env.herald.dir, 'held.csv');
+    writeFileSync(csv, 'phone,first_name\n+905321000049,Held\n+905321000061,Free\n');
+    await page.goto(`${env.herald.base}/contacts/import`);
+    await waitForHydration(page);
+    await page.setInputFiles('[data-testid=import-file]', csv);
+    await page.click('[data-testid=upload]');
+    await page.waitForURL(/\/contacts\/imports\/[0-9a-f-]{36}$/);
+    await waitForHydration(page);
+    await page.check('[data-testid=consent-marketing]');
+    await page.click('[data-testid=start-import]');
+    await page.waitForSelector('[data-testid=import-progress][data-state=done]', { timeout: 30_000 });
+
+    await page.goto(`${env.herald.base}/campaigns/new`);
+    await waitForHydration(page);
+    await page.fill('[data-testid=campaign-name]', 'Held back');
+    await page.selectOption('[data-testid=campaign-import]', { label: 'held.csv (2 rows)' });
+    await page.locator('[data-testid=campaign-template]').selectOption({ index: 1 });
+    await page.fill('[data-testid=binding-fallback]', 'friend');
+    await page.click('[data-testid=launch-campaign]');
+    assert.match(await page.locator('[data-testid=launch-confirm]').textContent(), /^Send to 2 people/);
+    await page.click('[data-testid=confirm-launch]');
+    await page.waitForURL(/\/campaigns\/[0-9a-f-]{36}$/);
+    await waitForHydration(page);
+
+    // Live, without a reload: still running, but saying who waits, why and until when.
+    const waiting = page.locator('[data-testid=waiting]');
+    await waiting.waitFor({ timeout: 30_000 });
+    const said = await waiting.textContent();
+    assert.match(said, /1 recipient\(s\) held back/);
+    assert.match(said, /131049/);
+    assert.equal(await page.textContent('[data-testid=campaign-status]'), 'running');
+
+    // Cancelled from the page: the one held back is settled as cancelled, nothing stays waiting,
+    // and the history says so without a reload.
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.click('[data-testid=cancel]');
+    await page.waitForSelector('[data-testid=campaign][data-status=cancelled]', { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=count-pending]')?.textContent === '0');
+    assert.equal(await page.textContent('[data-testid=count-skipped]'), '1');
+    await page.locator('.history li', { hasText: 'Cancelled by a user.' }).waitFor();
+    assert.deepEqual(errors, []);
+  });
+});

@@ -9,14 +9,14 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::campaigns::{
     act_on_campaign, clone_campaign, delete_campaign, get_campaign, launch_campaign,
-    reschedule_campaign, CampaignView, Progress,
+    preflight_campaign, reschedule_campaign, CampaignView, Progress,
 };
 use crate::components::campaigns_nav::CampaignsNav;
 use crate::navigation::{confirm, go_to, reload};
 use crate::pages::campaign_wizard::merged_sentence;
 use crate::pages::campaigns::{status_tone, CANCEL_WARNING};
 use crate::session::PageSession;
-use domain::campaign::estimate::money;
+use domain::campaign::estimate::{launch_sentence, money};
 use domain::campaign::lifecycle::CampaignCommand;
 use domain::campaign::window::check_local;
 use domain::campaign::Schedule;
@@ -96,11 +96,32 @@ fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
             }
         }
     });
+    // A saved draft is launched like one from the wizard: after confirming what a fresh
+    // pre-flight says it will do.
     let launch = Action::new({
-        let (csrf, id) = (csrf.clone(), id.clone());
+        let (csrf, id, draft) = (csrf.clone(), id.clone(), campaign.draft.clone());
         move |_: &()| {
-            let (csrf, id) = (csrf.clone(), id.clone());
+            let (csrf, id, draft) = (csrf.clone(), id.clone(), draft.clone());
             async move {
+                let at = match &draft.schedule {
+                    Schedule::At { local, time_zone } => {
+                        Some(format!("{} ({time_zone})", local.replace('T', " ")))
+                    }
+                    Schedule::Now => None,
+                };
+                let check = preflight_campaign(csrf.clone(), draft)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let sentence = launch_sentence(
+                    check.recipients,
+                    check.total_cost,
+                    &check.currency,
+                    &check.duration,
+                    at.as_deref(),
+                );
+                if !confirm(&sentence) {
+                    return Ok(());
+                }
                 launch_campaign(csrf, id).await.map_err(|e| e.to_string())?;
                 reload();
                 Ok::<_, String>(())
