@@ -28,11 +28,10 @@ async function signIn(page, firstTime) {
   await page.waitForURL(`${env.herald.base}/`);
 }
 
-// Five Turkish customers who opted in to marketing, tagged `spring`.
-async function importCustomers(page) {
-  const csv = join(env.herald.dir, 'spring.csv');
-  writeFileSync(csv, 'phone,first_name,tags\n' + [1, 2, 3, 4, 5]
-    .map((i) => `+90532100000${i},Customer${i},spring`).join('\n') + '\n');
+// Imports `text` as the list `name`, its contacts opted in to marketing.
+async function importList(page, name, text) {
+  const csv = join(env.herald.dir, name);
+  writeFileSync(csv, text);
   await page.goto(`${env.herald.base}/contacts/import`);
   await waitForHydration(page);
   await page.setInputFiles('[data-testid=import-file]', csv);
@@ -42,6 +41,12 @@ async function importCustomers(page) {
   await page.check('[data-testid=consent-marketing]');
   await page.click('[data-testid=start-import]');
   await page.waitForSelector('[data-testid=import-progress][data-state=done]', { timeout: 30_000 });
+}
+
+// Five Turkish customers who opted in to marketing, tagged `spring`.
+async function importCustomers(page) {
+  await importList(page, 'spring.csv', 'phone,first_name,tags\n' + [1, 2, 3, 4, 5]
+    .map((i) => `+90532100000${i},Customer${i},spring`).join('\n') + '\n');
 
   await page.goto(`${env.herald.base}/contacts/segments`);
   await waitForHydration(page);
@@ -165,17 +170,7 @@ test('a recipient WhatsApp holds back for a day shows as waiting, and cancelling
   await withPage(env.browser, 'campaign-deferred', async (page, errors) => {
     await signIn(page, false);
     // The sandbox answers 131049 (per-user marketing limit) for numbers ending in 049.
-    const csv = join(env.herald.dir, 'held.csv');
-    writeFileSync(csv, 'phone,first_name\n+905321000049,Held\n+905321000061,Free\n');
-    await page.goto(`${env.herald.base}/contacts/import`);
-    await waitForHydration(page);
-    await page.setInputFiles('[data-testid=import-file]', csv);
-    await page.click('[data-testid=upload]');
-    await page.waitForURL(/\/contacts\/imports\/[0-9a-f-]{36}$/);
-    await waitForHydration(page);
-    await page.check('[data-testid=consent-marketing]');
-    await page.click('[data-testid=start-import]');
-    await page.waitForSelector('[data-testid=import-progress][data-state=done]', { timeout: 30_000 });
+    await importList(page, 'held.csv', 'phone,first_name\n+905321000049,Held\n+905321000061,Free\n');
 
     await page.goto(`${env.herald.base}/campaigns/new`);
     await waitForHydration(page);

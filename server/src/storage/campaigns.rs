@@ -382,6 +382,28 @@ impl CampaignStore {
         })
     }
 
+    /// A report that arrived after the campaign completed put a recipient back in the queue
+    /// (131049 defers by 24 hours): the campaign was not finished after all, so it runs again
+    /// and its history says why. Returns whether it was reopened.
+    pub fn reopen_completed(&self, id: &Uuid, at_ms: i64) -> Result<bool, StorageError> {
+        let mut reopened = false;
+        self.update(id, |r| {
+            reopened = matches!(r.status, CampaignStatus::Completed { .. });
+            if reopened {
+                r.status = CampaignStatus::Running;
+                r.updated_at_ms = at_ms;
+                r.history.push(CampaignEvent {
+                    at_ms,
+                    what: "Running again: WhatsApp held a recipient back after the last send \
+                           (131049); they are sent when it allows."
+                        .into(),
+                });
+            }
+            reopened
+        })?;
+        Ok(reopened)
+    }
+
     /// Deletes a campaign that never started, with whatever it had prepared.
     pub fn delete(&self, id: &Uuid) -> Result<bool, StorageError> {
         self.clear_recipients(id)?;

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use domain::campaign::pacing::MAX_MPS;
+use domain::campaign::RecipientState;
 use domain::contacts::consent;
 use domain::whatsapp::callback::{self, Callback};
 use domain::whatsapp::webhook::{
@@ -452,7 +453,8 @@ impl Fanout {
             None => 0.0,
         };
         let first_error = report.errors.first();
-        self.campaigns.apply_delivery(
+        let now = self.clock.now_ms();
+        let moved = self.campaigns.apply_delivery(
             &campaign,
             &connection_id,
             phone,
@@ -466,9 +468,15 @@ impl Fanout {
                     .unwrap_or(""),
                 billable_category: billable,
                 price,
-                at_ms: self.clock.now_ms(),
+                at_ms: now,
             },
         )?;
+        // Deferred by WhatsApp after the campaign had completed: it is not finished after all.
+        if moved == Some(RecipientState::Pending)
+            && self.campaigns.reopen_completed(&campaign, now)?
+        {
+            tracing::info!(%campaign, "a deferred report reopened a completed campaign");
+        }
         Ok(())
     }
 }

@@ -327,6 +327,24 @@ async fn pause_stops_sending_within_a_second_and_resume_sends_within_a_second() 
     assert!(sends.values().all(|n| *n == 1), "{sends:?}");
 }
 
+/// A segment of every contact.
+async fn everyone_segment(app: &TestApp) -> domain::ids::SegmentId {
+    app.state
+        .services
+        .contacts
+        .save_segment(
+            &owner(),
+            None,
+            domain::contacts::segment::SegmentDefinition {
+                name: "Everyone".into(),
+                match_all: true,
+                conditions: Vec::new(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
 /// Sets the engine's pace for a connection, as the settings page does.
 pub async fn campaigns_pace(app: &TestApp, connection: &str, mps: u32) {
     app.state
@@ -402,21 +420,7 @@ async fn a_start_missed_while_down_waits_for_confirmation() {
     let connection = fast_sandbox(&app, 80, "TIER_2K");
     let template = spring_sale(&app, &connection).await;
     let campaigns = app.state.services.campaigns.clone();
-    let segment = app
-        .state
-        .services
-        .contacts
-        .save_segment(
-            &owner(),
-            None,
-            domain::contacts::segment::SegmentDefinition {
-                name: "Everyone".into(),
-                match_all: true,
-                conditions: Vec::new(),
-            },
-        )
-        .await
-        .unwrap();
+    let segment = everyone_segment(&app).await;
     let mut plan = draft(&connection, &template, "");
     plan.import_id = None;
     plan.segment_id = Some(segment.to_string());
@@ -887,6 +891,61 @@ async fn a_deferred_recipient_is_shown_as_waiting_with_its_reason_and_time() {
     assert_eq!(view.progress.counts.pending, 1);
 }
 
+/// WhatsApp's 131049 for a user can come in a status report after the last send, when the
+/// campaign has already completed: it is not finished then, so it runs again, says who waits and
+/// why, and says so in its history (seen in the browser: "completed" with one still waiting).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipient_held_back_after_the_last_send_reopens_the_completed_campaign() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let mut slow_reports = app.sandbox_connection();
+    if let Some(profile) = slow_reports.sandbox.as_mut() {
+        profile.status_delay_ms = 1_500;
+    }
+    app.state.webhooks.connections.save(&slow_reports).unwrap();
+    let template = spring_sale(&app, &connection).await;
+    let list = import(
+        &app,
+        "held.csv",
+        "phone,first_name\n+905320000117,Sent\n+905320001049,Held\n",
+    )
+    .await;
+    let campaigns = app.state.services.campaigns.clone();
+    let id = campaigns
+        .save(&owner(), None, draft(&connection, &template, &list.id))
+        .await
+        .unwrap();
+    campaigns.launch(&owner(), id).await.unwrap();
+    wait_until(&app, &id.to_string(), "completed").await;
+
+    let mut seen = None;
+    for _ in 0..100 {
+        let view = campaigns.campaign(&owner(), id).await.unwrap();
+        if view.progress.waiting.is_some() {
+            seen = Some(view);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some(view) = seen else {
+        let view = campaigns.campaign(&owner(), id).await.unwrap();
+        panic!(
+            "the campaign never said it waits: {} {:?} {:?}",
+            view.summary.status, view.progress.counts, view.history
+        );
+    };
+    assert_eq!(view.summary.status, "running");
+    assert_eq!(view.progress.counts.pending, 1);
+    assert!(view.progress.waiting.unwrap().0.contains("131049"));
+    assert!(
+        view.history
+            .iter()
+            .any(|e| e.what.starts_with("Running again")),
+        "{:?}",
+        view.history
+    );
+}
+
 #[tokio::test]
 async fn a_new_number_is_paced_and_planned_with_what_meta_reports_for_it() {
     let app = TestApp::signed_in().await;
@@ -989,18 +1048,7 @@ async fn people_in_both_segment_and_list_are_merged_and_every_counter_matches_it
         .delete(&owner(), "+905320000357".into())
         .await
         .unwrap();
-    let everyone = contacts
-        .save_segment(
-            &owner(),
-            None,
-            domain::contacts::segment::SegmentDefinition {
-                name: "Everyone".into(),
-                match_all: true,
-                conditions: Vec::new(),
-            },
-        )
-        .await
-        .unwrap();
+    let everyone = everyone_segment(&app).await;
     let mut plan = draft(&connection, &template, &list.id);
     plan.segment_id = Some(everyone.to_string());
 
