@@ -545,8 +545,11 @@ impl app::ports::CampaignsPort for CampaignService {
         schedule: Schedule,
     ) -> Result<Vec<String>, PortError> {
         allow(caller, Permission::View)?;
+        // The form of the schedule is checked in the browser already (`validate`); this answers
+        // only what needs the zone's offsets.
         Ok(schedule_problems(&schedule, self.clock.now_ms())
             .into_iter()
+            .filter(|p| p.rule == "campaign.schedule_past")
             .map(|p| p.message)
             .collect())
     }
