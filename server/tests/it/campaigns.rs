@@ -849,24 +849,31 @@ async fn a_launch_to_nobody_is_refused() {
 /// A recipient Meta holds back for 24 hours (131049) does not leave the campaign "running, 99 %,
 /// 1 s left" for a day: the page says one recipient is held back, why and until when, and the
 /// time left knows it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_deferred_recipient_is_shown_as_waiting_with_its_reason_and_time() {
-    let app = TestApp::signed_in().await;
-    let connection = fast_sandbox(&app, 80, "TIER_10K");
-    let template = spring_sale(&app, &connection).await;
-    // `…049`: the sandbox plays Meta's per-user marketing limit (131049) for this user.
+/// Launches a marketing campaign to two people, one of whom the sandbox holds back with Meta's
+/// per-user marketing limit (131049, numbers ending in `049`).
+async fn launch_with_one_held_back(app: &TestApp, connection: &str) -> domain::ids::CampaignId {
+    let template = spring_sale(app, connection).await;
     let list = import(
-        &app,
+        app,
         "held.csv",
         "phone,first_name\n+905320000017,Sent\n+905320000049,Held\n",
     )
     .await;
-    let campaigns = app.state.services.campaigns.clone();
+    let campaigns = &app.state.services.campaigns;
     let id = campaigns
-        .save(&owner(), None, draft(&connection, &template, &list.id))
+        .save(&owner(), None, draft(connection, &template, &list.id))
         .await
         .unwrap();
     campaigns.launch(&owner(), id).await.unwrap();
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferred_recipient_is_shown_as_waiting_with_its_reason_and_time() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let campaigns = app.state.services.campaigns.clone();
+    let id = launch_with_one_held_back(&app, &connection).await;
     let mut seen = None;
     for _ in 0..200 {
         let view = campaigns.campaign(&owner(), id).await.unwrap();
@@ -903,19 +910,8 @@ async fn a_recipient_held_back_after_the_last_send_reopens_the_completed_campaig
         profile.status_delay_ms = 1_500;
     }
     app.state.webhooks.connections.save(&slow_reports).unwrap();
-    let template = spring_sale(&app, &connection).await;
-    let list = import(
-        &app,
-        "held.csv",
-        "phone,first_name\n+905320000117,Sent\n+905320001049,Held\n",
-    )
-    .await;
     let campaigns = app.state.services.campaigns.clone();
-    let id = campaigns
-        .save(&owner(), None, draft(&connection, &template, &list.id))
-        .await
-        .unwrap();
-    campaigns.launch(&owner(), id).await.unwrap();
+    let id = launch_with_one_held_back(&app, &connection).await;
     wait_until(&app, &id.to_string(), "completed").await;
 
     let mut seen = None;
