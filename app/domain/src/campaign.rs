@@ -5,6 +5,7 @@
 //! may be sent to ([`window`]), how fast and how many ([`pacing`]), and what it will cost and
 //! take ([`estimate`]). Recipient and campaign states and their transitions live in [`state`].
 
+pub mod backoff;
 pub mod draft;
 pub mod eligibility;
 pub mod estimate;

@@ -4,6 +4,7 @@
 // item written here is documented.
 #![allow(missing_docs)]
 
+use domain::campaign::backoff::SlowedPace;
 use domain::campaign::estimate::{DurationEstimate, PriceTable};
 use domain::campaign::lifecycle::CampaignCommand;
 use domain::campaign::state::Counts;
@@ -78,6 +79,9 @@ pub struct Progress {
     pub headroom: Option<u32>,
     /// The number's messaging limit, in words.
     pub limit: String,
+    /// The pace WhatsApp's "too fast" refusals (130429) hold the number to, if under its own.
+    #[serde(default)]
+    pub slowed: Option<SlowedPace>,
     /// Seconds until every pending recipient is sent at the current pace, if sending.
     pub eta_secs: Option<u64>,
     /// Failures by code.

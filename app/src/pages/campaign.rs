@@ -238,6 +238,9 @@ fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
             {move || progress.with(|p| p.waiting.clone()).map(|(why, until)| view! {
                 <p class="notice" data-testid="waiting">{why}" Until "{when(until)}"."</p>
             })}
+            {move || progress.with(|p| p.slowed).map(|slowed| view! {
+                <p class="notice" data-testid="slowed">{slowed.sentence()}</p>
+            })}
             <dl class="facts" data-testid="campaign-counts">
                 {move || {
                     let p = progress.get();

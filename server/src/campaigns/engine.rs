@@ -22,6 +22,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use domain::campaign::backoff::SlowedPace;
 use domain::campaign::pacing::{self, retry_delay_ms, DAY_MS, MAX_ATTEMPTS};
 use domain::campaign::render::{template_message, Rendered};
 use domain::campaign::window::next_open_ms;
@@ -65,6 +66,8 @@ const BATCHES_IN_FLIGHT: usize = 4;
 const TICK: Duration = Duration::from_millis(500);
 /// A wait this long for the next due recipient is shown on the campaign page.
 const DEFERRED_NOTICE_MS: i64 = 60_000;
+/// How long a recipient refused as "too fast" (130429) waits before its next attempt.
+const THROUGHPUT_RETRY_MS: i64 = 1_000;
 /// Snapshot rows written per transaction.
 const PREPARE_BATCH: usize = 1_000;
 
@@ -100,6 +103,8 @@ pub struct Live {
     pub headroom: Option<u32>,
     /// The number's messaging limit.
     pub limit: Option<MessagingLimit>,
+    /// The pace held under the configured one after 130429 refusals.
+    pub slowed: Option<SlowedPace>,
 }
 
 #[derive(Default)]
@@ -260,15 +265,14 @@ impl Engine {
         };
         let limits = self.inner.senders.get(connection).unwrap_or_default();
         let limit = limits.effective_limit();
-        let started = self
-            .gate(connection, limits.messages_per_second)
-            .conversations()
-            .count(now);
+        let gate = self.gate(connection, limits.messages_per_second);
+        let started = gate.conversations().count(now);
         Live {
             rate,
             waiting,
             headroom: limit.headroom(started),
             limit: Some(limit),
+            slowed: gate.slowed(),
         }
     }
 
@@ -1166,10 +1170,9 @@ fn classify(
         reason: Some(reason.clone()),
     };
     match error.disposition() {
-        Disposition::Retry(RetryKind::Throughput) => {
-            gate.cool_down(1_000);
-            (later(1_000), None)
-        }
+        // The dispatcher has slowed the number's gate; this recipient waits its turn again
+        // rather than going straight back into the refusal.
+        Disposition::Retry(RetryKind::Throughput) => (later(THROUGHPUT_RETRY_MS), None),
         Disposition::Retry(RetryKind::Maintenance) => {
             gate.cool_down(60_000);
             (later(60_000), None)

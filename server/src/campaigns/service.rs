@@ -260,6 +260,7 @@ impl CampaignService {
             waiting: live.waiting,
             headroom: live.headroom,
             limit: live.limit.map(limit_label).unwrap_or_default(),
+            slowed: live.slowed,
             eta_secs,
             failures: stats
                 .failures

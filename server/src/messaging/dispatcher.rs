@@ -14,6 +14,7 @@ use domain::contacts::consent::Category;
 use domain::contacts::{phone, Contact};
 use domain::whatsapp::admission::{self, Recipient, SendKind, SendRefusal};
 use domain::whatsapp::callback;
+use domain::whatsapp::errors::{Disposition, RetryKind};
 use domain::whatsapp::graph::{MessageContent, OutgoingMessage, SendResponse};
 use domain::whatsapp::window::UserWindows;
 use tokio_util::sync::CancellationToken;
@@ -127,18 +128,19 @@ impl Dispatcher {
         mark: impl FnOnce(i64) -> Result<bool, StorageError>,
     ) -> Dispatched {
         // A pause or cancel must not wait for the turns of every send queued behind it.
-        match stop {
+        let turn = match stop {
             Some(stop) => {
-                tokio::select! {
+                let turn = tokio::select! {
                     () = stop.cancelled() => return Dispatched::NotSent,
-                    () = gate.wait_turn() => {}
-                }
+                    turn = gate.wait_turn() => turn,
+                };
                 if stop.is_cancelled() {
                     return Dispatched::NotSent;
                 }
+                turn
             }
             None => gate.wait_turn().await,
-        }
+        };
         // Asked at the last moment, so that a STOP that arrived while this waited is obeyed.
         let (recipient_user, windows) = match self.admit(&outbound) {
             Ok(Ok(user)) => user,
@@ -189,8 +191,16 @@ impl Dispatcher {
             }
             return Dispatched::NotSent;
         }
-        gate.admit().await;
+        let left_at = gate.admit(turn).await;
         let result = api.send(&outbound.message).await;
+        // Too fast for WhatsApp: every sender from this number slows down, not only this one.
+        match &result {
+            Ok(_) => gate.accepted(),
+            Err(error) if error.disposition() == Disposition::Retry(RetryKind::Throughput) => {
+                gate.too_fast(left_at);
+            }
+            Err(_) => {}
+        }
         let (state, wamid, wa_id) = match &result {
             Ok(response) => (
                 SendState::Accepted,

@@ -1,6 +1,7 @@
-//! One gate per sender number, shared by every campaign sending from it: the number's pace, a
-//! cool-down after Meta says "too fast" (130429) or "maintenance" (131057), and the moving
-//! 24-hour count of new business-initiated conversations that the messaging-limit tier caps.
+//! One gate per sender number, shared by every campaign sending from it: the number's pace, the
+//! pace WhatsApp's "too fast" (130429) taught it (`domain::campaign::backoff`), a cool-down after
+//! "maintenance" (131057), and the moving 24-hour count of new business-initiated conversations
+//! that the messaging-limit tier caps.
 //!
 //! Pacing has two layers. A slot schedule hands out send times exactly `1 / rate` apart on an
 //! absolute timeline (the throughput spread over a second plus an arrival-jitter allowance), one
@@ -12,24 +13,92 @@
 //! than the number's throughput — so Meta, counting at its door, never sees a second with more
 //! unless a request is held up on its way by more than the allowance — and lets the sends a slow
 //! sync held back leave as soon as the window allows; a smoothing limiter with no burst would
-//! keep them late for the rest of the campaign.
+//! keep them late for the rest of the campaign. When a 130429 lowers the pace, the sends that got
+//! their turn at the old pace and have not left yet take a new turn at the new one: let through
+//! as the window allows, they would leave as densely as the burst that was refused.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use domain::campaign::backoff::{self, SlowedPace, PROBE_INTERVAL_MS};
 use domain::campaign::pacing::{paced_rate, ConversationWindow, LIMIT_WINDOW_MS, MAX_MPS};
 use tokio::time::Instant;
 
 use crate::clock::Clock;
 
-/// The pacing part of a gate, rebuilt when the rate changes.
+/// The pacing part of a gate.
 struct Pace {
-    mps: Option<u32>,
+    /// The pace the number is set to (`None`: unthrottled).
+    configured: Option<u32>,
+    /// Held under `configured` since WhatsApp answered 130429 (`None`: not held).
+    learned: Option<Learned>,
     interval: Duration,
-    /// Sends any [`WINDOW`] may hold: the number's throughput (`None`: unthrottled).
+    /// Sends any [`WINDOW`] may hold (`None`: unthrottled).
     per_second: Option<usize>,
+    /// How many times a 130429 lowered the pace: a turn taken before the last drop is void.
+    drops: u64,
+}
+
+/// A send's turn on the schedule, for [`SenderGate::admit`].
+#[derive(Debug, Clone, Copy)]
+pub struct Turn {
+    drops: u64,
+}
+
+/// A pace learned from a 130429 (see `domain::campaign::backoff`).
+struct Learned {
+    mps: u32,
+    /// When the pace last dropped: sends that left before were sent at the old pace and teach
+    /// nothing new.
+    backed_off_at: Instant,
+    /// When the pace was last raised (or dropped): the next probe waits a full interval.
+    changed_at: Instant,
+}
+
+impl Pace {
+    fn new(configured: Option<u32>) -> Self {
+        let mut pace = Self {
+            configured,
+            learned: None,
+            interval: Duration::ZERO,
+            per_second: None,
+            drops: 0,
+        };
+        pace.derive();
+        pace
+    }
+
+    /// What the number sends at now.
+    fn effective(&self) -> Option<u32> {
+        self.configured
+            .map(|c| self.learned.as_ref().map_or(c, |l| l.mps.min(c)))
+    }
+
+    fn derive(&mut self) {
+        let mps = self.effective();
+        self.interval = mps.map_or(Duration::ZERO, |m| {
+            Duration::from_secs_f64(1.0 / paced_rate(m))
+        });
+        self.per_second = mps.map(|m| m.clamp(1, MAX_MPS) as usize);
+    }
+
+    /// One probing step up if nothing was refused for a probe interval.
+    fn probe(&mut self, now: Instant) {
+        let (Some(configured), Some(learned)) = (self.configured, self.learned.as_mut()) else {
+            return;
+        };
+        if now < learned.changed_at + Duration::from_millis(PROBE_INTERVAL_MS) {
+            return;
+        }
+        learned.mps = backoff::probed(learned.mps, configured);
+        learned.changed_at = now;
+        if learned.mps >= configured {
+            self.learned = None;
+        }
+        self.derive();
+    }
 }
 
 /// The window the hard limit counts in (a second plus the arrival-jitter allowance).
@@ -37,9 +106,12 @@ const WINDOW: Duration = Duration::from_millis(LIMIT_WINDOW_MS);
 
 /// A sender number's gate.
 pub struct SenderGate {
-    pace: RwLock<Pace>,
+    pace: Mutex<Pace>,
     /// When the sends of the last [`WINDOW`] left, oldest first.
     last_second: Mutex<VecDeque<Instant>>,
+    /// When WhatsApp's acceptances of the last [`WINDOW`] came back, oldest first: what a
+    /// 130429 measures the number's real throughput by (only while throttled).
+    accepted: Mutex<VecDeque<Instant>>,
     /// The next free slot; held by the one task waiting for it.
     next_slot: tokio::sync::Mutex<Option<Instant>>,
     cooldown_until_ms: AtomicI64,
@@ -48,24 +120,13 @@ pub struct SenderGate {
     clock: Arc<dyn Clock>,
 }
 
-fn pace(mps: Option<u32>) -> Pace {
-    let interval = mps.map_or(Duration::ZERO, |m| {
-        Duration::from_secs_f64(1.0 / paced_rate(m))
-    });
-    let per_second = mps.map(|m| m.clamp(1, MAX_MPS) as usize);
-    Pace {
-        mps,
-        interval,
-        per_second,
-    }
-}
-
 impl SenderGate {
     /// A gate pacing at `mps`; `None` lifts throttling (benchmarks only).
     pub fn new(mps: Option<u32>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            pace: RwLock::new(pace(mps)),
+            pace: Mutex::new(Pace::new(mps)),
             last_second: Mutex::default(),
+            accepted: Mutex::default(),
             next_slot: tokio::sync::Mutex::new(None),
             cooldown_until_ms: AtomicI64::new(0),
             window: Mutex::default(),
@@ -73,19 +134,84 @@ impl SenderGate {
         }
     }
 
-    /// Changes the rate (takes effect for the next send).
+    /// The pace, whatever a panic elsewhere left (its fields are always consistent).
+    fn pace(&self) -> MutexGuard<'_, Pace> {
+        self.pace.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes the configured rate (takes effect for the next send). A new rate forgets what
+    /// 130429 taught about the old one: the user or Meta changed the number's pace.
     pub fn set_rate(&self, mps: Option<u32>) {
-        let Ok(mut current) = self.pace.write() else {
-            return;
-        };
-        if current.mps != mps {
-            *current = pace(mps);
+        let mut pace = self.pace();
+        if pace.configured != mps {
+            *pace = Pace::new(mps);
         }
     }
 
     /// The configured rate (`None`: unthrottled).
     pub fn rate(&self) -> Option<u32> {
-        self.pace.read().ok().and_then(|p| p.mps)
+        self.pace().configured
+    }
+
+    /// The pace held under the configured one after WhatsApp refused sends as too fast.
+    pub fn slowed(&self) -> Option<SlowedPace> {
+        let pace = self.pace();
+        let configured = pace.configured?;
+        let learned = pace.learned.as_ref()?;
+        (learned.mps < configured).then_some(SlowedPace {
+            effective_mps: learned.mps,
+            configured_mps: configured,
+        })
+    }
+
+    /// WhatsApp accepted a send: counted for [`Self::too_fast`].
+    pub fn accepted(&self) {
+        if self.pace().per_second.is_none() {
+            return;
+        }
+        let now = Instant::now();
+        let mut accepted = self.accepted.lock().unwrap_or_else(|e| e.into_inner());
+        while accepted.front().is_some_and(|at| *at + WINDOW <= now) {
+            accepted.pop_front();
+        }
+        accepted.push_back(now);
+    }
+
+    /// WhatsApp refused the send that left at `left_at` as over the number's throughput
+    /// (130429): the pace drops to a little under what it accepted in the last window — answers,
+    /// not departures, since sends still on their way may be refused too — once per lesson: the
+    /// refusals of sends that left before the drop do not lower it again.
+    pub fn too_fast(&self, left_at: Instant) {
+        let mut pace = self.pace();
+        let Some(current) = pace.effective() else {
+            return;
+        };
+        if pace
+            .learned
+            .as_ref()
+            .is_some_and(|l| left_at < l.backed_off_at)
+        {
+            return;
+        }
+        let now = Instant::now();
+        let accepted = {
+            let accepted = self.accepted.lock().unwrap_or_else(|e| e.into_inner());
+            accepted.iter().filter(|at| **at + WINDOW > now).count()
+        };
+        let lowered = backoff::backed_off(current, accepted);
+        tracing::warn!(
+            from = current,
+            to = lowered,
+            accepted_last_second = accepted,
+            "WhatsApp refused a send as over the number's throughput (130429); pace lowered"
+        );
+        pace.learned = Some(Learned {
+            mps: lowered,
+            backed_off_at: now,
+            changed_at: now,
+        });
+        pace.drops += 1;
+        pace.derive();
     }
 
     /// Holds every send from this number until `now + wait_ms`.
@@ -96,7 +222,7 @@ impl SenderGate {
 
     /// Waits for this number's next send slot on the schedule; [`Self::admit`] follows right
     /// before the request.
-    pub async fn wait_turn(&self) {
+    pub async fn wait_turn(&self) -> Turn {
         loop {
             let wait = self.cooldown_until_ms.load(Ordering::SeqCst) - self.clock.now_ms();
             if wait <= 0 {
@@ -104,11 +230,20 @@ impl SenderGate {
             }
             tokio::time::sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(0))).await;
         }
-        let interval = match self.pace.read() {
-            Ok(p) if p.per_second.is_some() => p.interval,
-            _ => return,
-        };
+        {
+            let pace = self.pace();
+            if pace.per_second.is_none() {
+                return Turn { drops: pace.drops };
+            }
+        }
         let mut next_slot = self.next_slot.lock().await;
+        // Read only now, with the schedule held: a send that queued here while the pace dropped
+        // gets a turn at the new pace, not a void one.
+        let (interval, turn) = {
+            let mut pace = self.pace();
+            pace.probe(Instant::now());
+            (pace.interval, Turn { drops: pace.drops })
+        };
         let now = Instant::now();
         // Behind by more than a slot (idle, or a cool-down): start afresh, no catching up.
         let slot = match *next_slot {
@@ -117,15 +252,25 @@ impl SenderGate {
         };
         tokio::time::sleep_until(slot).await;
         *next_slot = Some(slot + interval);
+        turn
     }
 
     /// The hard limit, taken immediately before the request: no [`WINDOW`] holds more sends than
-    /// the number's throughput, however a shared disk sync bunched them.
-    pub async fn admit(&self) {
-        let Some(per_second) = self.pace.read().ok().and_then(|p| p.per_second) else {
-            return;
-        };
+    /// the number's pace, however a shared disk sync bunched them; a `turn` the pace has dropped
+    /// since is taken again. Returns when the send left, for [`Self::too_fast`].
+    pub async fn admit(&self, mut turn: Turn) -> Instant {
         loop {
+            let (per_second, drops) = {
+                let pace = self.pace();
+                (pace.per_second, pace.drops)
+            };
+            let Some(per_second) = per_second else {
+                return Instant::now();
+            };
+            if drops != turn.drops {
+                turn = self.wait_turn().await;
+                continue;
+            }
             let free_at = {
                 let mut sent = self.last_second.lock().unwrap_or_else(|e| e.into_inner());
                 let now = Instant::now();
@@ -134,7 +279,7 @@ impl SenderGate {
                 }
                 if sent.len() < per_second {
                     sent.push_back(now);
-                    return;
+                    return now;
                 }
                 // The rate may have dropped: the oldest send that must age out first.
                 sent[sent.len() - per_second] + WINDOW
@@ -160,14 +305,14 @@ mod tests {
         let started = Instant::now();
         // Five held back by a slow disk sync arrive together: they leave at once...
         for _ in 0..5 {
-            gate.admit().await;
+            gate.admit(Turn { drops: 0 }).await;
         }
         assert!(
             started.elapsed() < Duration::from_millis(500),
             "a backlog drains at once"
         );
         // ...and the sixth waits until the first is a second old.
-        gate.admit().await;
+        gate.admit(Turn { drops: 0 }).await;
         assert!(started.elapsed() >= Duration::from_millis(990));
     }
 
@@ -175,8 +320,33 @@ mod tests {
     async fn an_unthrottled_gate_never_waits() {
         let gate = SenderGate::new(None, Arc::new(SystemClock));
         for _ in 0..10_000 {
-            gate.admit().await;
-            gate.wait_turn().await;
+            let turn = gate.wait_turn().await;
+            gate.admit(turn).await;
         }
+    }
+
+    #[tokio::test]
+    async fn a_refusal_lowers_the_pace_once_and_quiet_raises_it_again() {
+        let gate = SenderGate::new(Some(100), Arc::new(SystemClock));
+        let turn = gate.wait_turn().await;
+        let early = gate.admit(turn).await;
+        for _ in 0..50 {
+            gate.accepted();
+        }
+        let refused = gate.admit(gate.wait_turn().await).await;
+        gate.too_fast(refused);
+        let slowed = gate.slowed().unwrap();
+        assert_eq!((slowed.effective_mps, slowed.configured_mps), (47, 100));
+        // A send that left before the drop was sent at the old pace: no second drop.
+        gate.too_fast(early);
+        assert_eq!(gate.slowed().unwrap().effective_mps, 47);
+        // A turn taken before the drop is taken again at the new pace.
+        assert_ne!(turn.drops, gate.wait_turn().await.drops);
+        // Two quiet seconds: one step up; a new configured rate forgets the lesson.
+        tokio::time::sleep(Duration::from_millis(PROBE_INTERVAL_MS)).await;
+        let _ = gate.wait_turn().await;
+        assert_eq!(gate.slowed().unwrap().effective_mps, 48);
+        gate.set_rate(Some(80));
+        assert_eq!(gate.slowed(), None);
     }
 }

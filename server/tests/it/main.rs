@@ -17,4 +17,5 @@ mod process;
 mod route_policy;
 mod sandbox;
 mod templates;
+mod throughput;
 mod webhooks;

@@ -96,10 +96,24 @@ pub fn pair_rate_delay_ms(x: u32) -> i64 {
 
 /// Business-initiated conversations started in the moving 24 hours, per user. A user counted once
 /// is not counted again until 24 hours after their first message, as Meta counts unique users.
+///
+/// Users are kept as 64-bit digests of their WhatsApp id, not as strings: a number with an
+/// unlimited tier can start a million conversations a day, and two strings per user would make
+/// this window the largest thing in memory. Two users sharing a digest (about one chance in thirty
+/// million at a million users) would count as one.
 #[derive(Debug, Default, Clone)]
 pub struct ConversationWindow {
-    started: HashMap<String, i64>,
-    order: VecDeque<(i64, String)>,
+    started: HashMap<u64, i64>,
+    order: VecDeque<(i64, u64)>,
+}
+
+/// The digest a user is kept under (`DefaultHasher::new` has fixed keys: the same digest for the
+/// same user throughout the process, which is as long as a window lives).
+fn digest(user: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    user.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl ConversationWindow {
@@ -126,15 +140,16 @@ impl ConversationWindow {
     /// Whether messaging `user` now would not add a new user to the window.
     pub fn contains(&mut self, user: &str, now_ms: i64) -> bool {
         self.expire(now_ms);
-        self.started.contains_key(user)
+        self.started.contains_key(&digest(user))
     }
 
     /// Records a start for `user` at `at_ms` (no-op if already counted).
     pub fn record(&mut self, user: &str, at_ms: i64) {
-        if !self.started.contains_key(user) {
-            self.started.insert(user.to_string(), at_ms);
+        let user = digest(user);
+        if let std::collections::hash_map::Entry::Vacant(entry) = self.started.entry(user) {
+            entry.insert(at_ms);
             let position = self.order.partition_point(|(t, _)| *t <= at_ms);
-            self.order.insert(position, (at_ms, user.to_string()));
+            self.order.insert(position, (at_ms, user));
         }
     }
 
