@@ -189,6 +189,22 @@ async fn main() {
     };
     let total = started.elapsed();
     let sending = first_send.map_or(total, |t| t.elapsed());
+    // With statuses on, Meta's reports trail the last send: the run counts until the sandbox
+    // has posted them all and Herald's worker has applied them.
+    let reported = if statuses {
+        while state.sandbox.statuses_to_play() > 0
+            || state.webhooks.inbox.pending(1).is_ok_and(|p| !p.is_empty())
+        {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            assert!(
+                started.elapsed() < Duration::from_secs(1_200),
+                "the status webhooks were not all applied in 20 minutes"
+            );
+        }
+        Some(started.elapsed())
+    } else {
+        None
+    };
     let cpu = cpu_seconds() - cpu_before;
     #[allow(clippy::cast_precision_loss)]
     let accepted = counts.accepted() as f64;
@@ -196,12 +212,13 @@ async fn main() {
         "# Campaign engine benchmark\n\n\
          {recipients} recipients, sandbox in the same process, throttling lifted, status webhooks {}.\n\n\
          | figure | value |\n|---|---|\n\
-         | accepted sends | {} |\n\
-         | held back 24 h by WhatsApp (131049), still waiting | {} |\n\
+         | accepted sends (when sending ended) | {} |\n\
+         | held back 24 h by WhatsApp (131049) when sending ended | {} |\n\
          | launch to done (incl. audience snapshot) | {:.1} s |\n\
          | sending time (first accepted to done) | {:.1} s |\n\
          | **sends per second** | **{:.0}** |\n\
-         | CPU per 1,000 sends (engine + sandbox) | {:.3} s |\n\
+         | every status webhook applied | {} |\n\
+         | CPU per 1,000 sends (engine + sandbox, statuses included) | {:.3} s |\n\
          | peak RSS | {:.0} MB |\n",
         if statuses { "on" } else { "held back" },
         counts.accepted(),
@@ -209,6 +226,7 @@ async fn main() {
         total.as_secs_f64(),
         sending.as_secs_f64(),
         accepted / sending.as_secs_f64(),
+        reported.map_or_else(|| "—".to_string(), |t| format!("{:.1} s after launch", t.as_secs_f64())),
         cpu / accepted * 1000.0,
         peak_rss_mb(),
     );

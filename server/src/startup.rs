@@ -166,20 +166,14 @@ impl Application {
         let sweeper = tokio::spawn(sweep(state.clone(), stop.clone()));
         let webhook_worker = tokio::spawn(worker.run(stop.clone()));
         let sandbox_reviews = tokio::spawn(state.sandbox.clone().run_reviews(stop.clone()));
+        // Plays queued status webhooks, including those the last stop cut off.
+        let sandbox_player = tokio::spawn(state.sandbox.clone().run_player(stop.clone()));
         let template_sync = tokio::spawn(sync_templates(state.clone(), stop.clone()));
         let importer = tokio::spawn(state.contacts.importer().clone().run(stop.clone()));
         // The engine stops first, while the server still answers: sends under way (to the
         // sandbox, too) finish and are recorded instead of being cut off.
         let engine_stop = CancellationToken::new();
         let engine = tokio::spawn(state.campaigns.engine().clone().run(engine_stop.clone()));
-        match state.sandbox.replay_unplayed() {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(
-                sends = n,
-                "sandbox: replaying status reports cut off by the last stop"
-            ),
-            Err(error) => tracing::error!(%error, "sandbox cannot replay its status reports"),
-        }
         let router = http::router(state.clone());
         let timeouts = state.config.timeouts;
         http::serve::serve(listener, router, timeouts, async move {
@@ -193,6 +187,7 @@ impl Application {
         let _ = sweeper.await;
         let _ = webhook_worker.await;
         let _ = sandbox_reviews.await;
+        let _ = sandbox_player.await;
         let _ = template_sync.await;
         let _ = importer.await;
         state.sandbox.shutdown().await;

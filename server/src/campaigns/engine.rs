@@ -313,6 +313,9 @@ impl Engine {
                 continue;
             };
             let limits = self.inner.senders.get(&connection)?;
+            if limits.effective_limit() == MessagingLimit::Unlimited {
+                continue;
+            }
             let gate = self.gate(&connection, limits.messages_per_second);
             let sends = self.inner.campaigns.sends_since(&id, now - DAY_MS)?;
             let mut window = gate.conversations();
@@ -545,13 +548,15 @@ impl Engine {
                 .or_else(|| contact.wa_id.clone())
                 .unwrap_or_else(|| phone.trim_start_matches('+').to_string());
             // A user who wrote to this number within its service window opens no new
-            // conversation, so the messaging limit does not count them.
-            let in_service_window = inner
-                .windows
-                .get(&connection_id, &user)
-                .map_err(internal)?
-                .allows_free_form(now);
-            if !in_service_window {
+            // conversation, so the messaging limit does not count them; an unlimited number
+            // needs no count at all (a million users a day would cost tens of MB to keep).
+            let counted = limit != MessagingLimit::Unlimited
+                && !inner
+                    .windows
+                    .get(&connection_id, &user)
+                    .map_err(internal)?
+                    .allows_free_form(now);
+            if counted {
                 let mut window = gate.conversations();
                 if !window.contains(&user, now) {
                     let started = window.count(now);

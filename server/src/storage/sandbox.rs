@@ -1,7 +1,10 @@
 //! The sandbox's own state, kept apart from Herald's: the templates its fake WABA holds (tree
 //! `sandbox_templates`, id → [`SandboxTemplate`]) and when each simulated user last wrote
 //! (tree `sandbox_windows`, `{phone-number id}:{wa_id}` → Unix ms). Templates persist so that a
-//! review scheduled before a restart still happens after it.
+//! review scheduled before a restart still happens after it. Its send log (`sandbox_sends`) has
+//! a queue beside it (`sandbox_unplayed`, log id → accepted at, Unix ms) of the sends whose
+//! status webhooks have not all gone out: the player takes them from there a bounded number at a
+//! time, so a million accepted sends cost disk, not a million sleeping tasks.
 
 use domain::whatsapp::graph::TemplateDetails;
 use serde::{Deserialize, Serialize};
@@ -53,6 +56,7 @@ pub struct SandboxStore {
     templates: Collection<String, SandboxTemplate>,
     windows: Collection<String, i64>,
     sends: Collection<Uuid, SandboxSend>,
+    unplayed: Collection<Uuid, i64>,
 }
 
 impl SandboxStore {
@@ -62,21 +66,70 @@ impl SandboxStore {
             templates: store.collection("sandbox_templates")?,
             windows: store.collection("sandbox_windows")?,
             sends: store.collection("sandbox_sends")?,
+            unplayed: store.collection("sandbox_unplayed")?,
         })
     }
 
-    /// Logs a received send; returns its log id.
+    /// Logs a received send — an accepted one queued for its status webhooks — and returns its
+    /// log id (time-ordered: the queue plays oldest first). Two plain writes, not a transaction
+    /// (this is the fake Meta's hot path): the queue entry goes first, and one whose log entry
+    /// never landed is dropped when met.
     pub fn log_send(&self, send: &SandboxSend) -> Result<Uuid, StorageError> {
         let id = Uuid::now_v7();
+        if send.wamid.is_some() && !send.played {
+            self.unplayed.insert(&id, &send.at_ms)?;
+        }
         self.sends.insert(&id, send)?;
         Ok(id)
     }
 
-    /// Marks a logged send's webhooks as posted.
+    /// Marks a logged send's webhooks as posted, then takes it off the queue (a crash between
+    /// the two plays its webhooks once more, which Meta does too and Herald takes in its stride).
     pub fn played(&self, id: &Uuid) -> Result<(), StorageError> {
         self.sends
             .update(id, |send| send.map(|s| SandboxSend { played: true, ..s }))?;
+        self.unplayed.remove(id)?;
         Ok(())
+    }
+
+    /// Sends whose status webhooks are still to play (a full count: for benchmarks and tests).
+    pub fn unplayed_count(&self) -> usize {
+        self.unplayed.len()
+    }
+
+    /// Up to `limit` queued sends after `after` (from the start when `None`) that `skip` does
+    /// not name, oldest first.
+    pub fn unplayed(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+        skip: impl Fn(&Uuid) -> bool,
+    ) -> Result<Vec<(Uuid, SandboxSend)>, StorageError> {
+        let entries: Box<dyn Iterator<Item = Result<(Uuid, i64), StorageError>>> = match after {
+            Some(after) => Box::new(self.unplayed.range_from(&after)),
+            None => Box::new(self.unplayed.iter()),
+        };
+        let mut ids = Vec::new();
+        for entry in entries {
+            if ids.len() >= limit {
+                break;
+            }
+            let (id, _) = entry?;
+            if Some(id) != after && !skip(&id) {
+                ids.push(id);
+            }
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.sends.get(&id)? {
+                Some(send) => out.push((id, send)),
+                // A queue entry without its log entry: nothing to play.
+                None => {
+                    self.unplayed.remove(&id)?;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The whole send log, oldest first.
@@ -172,5 +225,48 @@ mod tests {
         store.user_wrote("p", "u", 5).unwrap();
         assert_eq!(store.last_inbound("p", "u").unwrap(), Some(5));
         assert_eq!(store.last_inbound("p", "v").unwrap(), None);
+    }
+
+    fn send(wa_id: &str, accepted: bool) -> SandboxSend {
+        SandboxSend {
+            connection_id: Uuid::nil(),
+            wa_id: wa_id.into(),
+            at_ms: 1,
+            template: None,
+            callback_data: None,
+            wamid: accepted.then(|| format!("wamid.{wa_id}")),
+            refused: (!accepted).then_some(130_429),
+            pricing: None,
+            played: false,
+        }
+    }
+
+    #[test]
+    fn accepted_sends_wait_in_the_status_queue_until_played() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SandboxStore::open(&Store::open(dir.path()).unwrap()).unwrap();
+        let first = store.log_send(&send("1", true)).unwrap();
+        store.log_send(&send("2", false)).unwrap();
+        let third = store.log_send(&send("3", true)).unwrap();
+        store.log_send(&send("4", true)).unwrap();
+        let queued = |after, limit, skip: &[Uuid]| {
+            store
+                .unplayed(after, limit, |id| skip.contains(id))
+                .unwrap()
+                .into_iter()
+                .map(|(_, s)| s.wa_id)
+                .collect::<Vec<_>>()
+        };
+        // A refused send has nothing to play; the queue is oldest first and honours its limit.
+        assert_eq!(queued(None, 10, &[]), ["1", "3", "4"]);
+        assert_eq!(queued(None, 2, &[]), ["1", "3"]);
+        // After a cursor, and past sends already playing.
+        assert_eq!(queued(Some(first), 10, &[]), ["3", "4"]);
+        assert_eq!(queued(None, 2, &[first, third]), ["4"]);
+        store.played(&third).unwrap();
+        assert_eq!(queued(None, 10, &[]), ["1", "4"]);
+        let log: Vec<_> = store.sends().map(|e| e.unwrap().1).collect();
+        assert!(log[2].played, "the log says it was played");
+        assert!(!log[3].played);
     }
 }

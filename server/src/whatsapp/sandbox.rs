@@ -9,13 +9,13 @@
 //! and plays each accepted message's fate ([`fate`]) back as signed status webhooks
 //! ([`outbox`]). Inbound user messages are simulated on request.
 //!
-//! What lives only in memory: uploaded media (Meta expires it too) and webhooks scheduled but not
-//! yet posted when Herald stops — like Meta's, they are simply not sent. Templates and review
-//! deadlines are stored and survive restarts.
+//! What lives only in memory: uploaded media (Meta expires it too). Templates, review deadlines
+//! and the queue of status webhooks still to play ([`player`]) are stored and survive restarts.
 
 pub mod fate;
 mod graph_api;
 pub mod outbox;
+pub mod player;
 pub mod review;
 
 use std::collections::HashMap;
@@ -101,6 +101,8 @@ struct Inner {
     media: Mutex<MediaShelf>,
     /// Webhook deliveries under way, awaited at shutdown.
     tasks: TaskTracker,
+    /// Rung when a send is queued for its status webhooks or a play ends ([`player`]).
+    player_wake: tokio::sync::Notify,
     /// Cancelled at shutdown: deliveries stop (unplayed sends are replayed at the next start).
     stop: CancellationToken,
 }
@@ -129,6 +131,7 @@ impl Sandbox {
                 pairs: RateLimiter::keyed(pair_quota),
                 media: Mutex::default(),
                 tasks: TaskTracker::new(),
+                player_wake: tokio::sync::Notify::new(),
                 stop: CancellationToken::new(),
             }),
         })
@@ -313,44 +316,9 @@ impl Sandbox {
         Ok(due.len())
     }
 
-    /// Posts the status webhooks of every logged send whose webhooks had not all gone out when
-    /// Herald last stopped (Meta's servers do not stop when Herald does). Returns how many.
-    pub fn replay_unplayed(&self) -> Result<usize, StorageError> {
-        let mut replayed = 0;
-        for entry in self.inner.store.sends() {
-            let (log_id, send) = entry?;
-            if send.played || send.refused.is_some() {
-                continue;
-            }
-            let (Some(wamid), Some(connection)) = (
-                send.wamid.clone(),
-                self.inner.connections.get(&send.connection_id)?,
-            ) else {
-                continue;
-            };
-            let Some(sender) = Self::sender(&connection) else {
-                continue;
-            };
-            let profile = Self::profile(&connection);
-            let (category, pricing_type) = send.pricing.clone().unwrap_or_default();
-            let plan = graph_api::Plan {
-                sender,
-                wamid,
-                wa_id: send.wa_id.clone(),
-                callback_data: send.callback_data.clone(),
-                fate: fate::fate(&profile, &send.wa_id, category == "marketing"),
-                category,
-                pricing_type: if pricing_type == "regular" {
-                    "regular"
-                } else {
-                    "free_customer_service"
-                },
-                step: Duration::from_millis(profile.status_delay_ms),
-            };
-            self.spawn(graph_api::play(self.clone(), plan, Some(log_id)));
-            replayed += 1;
-        }
-        Ok(replayed)
+    /// Accepted sends whose status webhooks have not all been posted yet.
+    pub fn statuses_to_play(&self) -> usize {
+        self.inner.store.unplayed_count()
     }
 
     /// The send log, oldest first (tests and the settings page read it).

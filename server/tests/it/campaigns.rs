@@ -509,28 +509,51 @@ async fn a_start_missed_while_down_waits_for_confirmation() {
     drop(kept);
 }
 
+/// A crowd for pacing tests: a sandbox number allowing `allowed` messages per second with its
+/// status webhooks held back (arrival times are under test: three disk syncs per status in this
+/// same process would add their jitter), Herald's pace set to `pace`, an approved template and
+/// a list of `recipients` people.
+pub struct Crowd {
+    /// The sandbox connection.
+    pub connection: String,
+    /// The approved template.
+    pub template: String,
+    /// The imported list.
+    pub list: String,
+}
+
+impl Crowd {
+    /// Sets it all up.
+    pub async fn ready(app: &TestApp, allowed: u32, pace: u32, recipients: usize) -> Self {
+        let connection = fast_sandbox(app, allowed, "TIER_10K");
+        {
+            let mut sandbox = app.sandbox_connection();
+            sandbox.sandbox.as_mut().unwrap().status_delay_ms = 600_000;
+            app.state.webhooks.connections.save(&sandbox).unwrap();
+        }
+        campaigns_pace(app, &connection, pace).await;
+        let template = spring_sale(app, &connection).await;
+        let mut csv = String::from("phone,first_name\n");
+        for i in 0..recipients {
+            csv.push_str(&format!("+905320{i:05}7,User{i}\n"));
+        }
+        let list = import(app, "crowd.csv", &csv).await.id;
+        Self {
+            connection,
+            template,
+            list,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_50_mps_no_second_holds_more_than_50_sends_and_the_pace_stays_within_6_percent_of_it() {
     let _quiet = crate::helpers::TIMING_SENSITIVE.lock().await;
     const RATE: u32 = 50;
     const RECIPIENTS: usize = 500;
     let app = TestApp::signed_in().await;
-    let connection = fast_sandbox(&app, RATE, "TIER_10K");
-    // Pacing alone is under test: the sandbox holds its status webhooks back, so three disk
-    // syncs per message in this same process do not add their jitter to the arrival times.
-    {
-        let mut sandbox = app.sandbox_connection();
-        sandbox.sandbox.as_mut().unwrap().status_delay_ms = 600_000;
-        app.state.webhooks.connections.save(&sandbox).unwrap();
-    }
-    campaigns_pace(&app, &connection, RATE).await;
-    let template = spring_sale(&app, &connection).await;
-    let mut csv = String::from("phone,first_name\n");
-    for i in 0..RECIPIENTS {
-        csv.push_str(&format!("+905320{i:05}7,User{i}\n"));
-    }
-    let list = import(&app, "crowd.csv", &csv).await;
-    send_to_completion(&app, &connection, &template, &list.id).await;
+    let crowd = Crowd::ready(&app, RATE, RATE, RECIPIENTS).await;
+    send_to_completion(&app, &crowd.connection, &crowd.template, &crowd.list).await;
 
     // Every request the sandbox received, refused ones included, by arrival time.
     let mut times: Vec<i64> = app

@@ -4,8 +4,7 @@
 
 use std::time::Duration;
 
-use crate::campaigns::{campaigns_pace, draft, fast_sandbox, spring_sale};
-use crate::contacts::import;
+use crate::campaigns::{draft, Crowd};
 use crate::helpers::{owner, TestApp};
 
 /// Meta's throughput for a standard number: what the sandbox enforces here.
@@ -18,23 +17,14 @@ const RECIPIENTS: usize = 1_500;
 async fn a_pace_above_the_numbers_throughput_backs_off_to_it_without_hammering_whatsapp() {
     let _quiet = crate::helpers::TIMING_SENSITIVE.lock().await;
     let app = TestApp::signed_in().await;
-    let connection = fast_sandbox(&app, ALLOWED, "TIER_10K");
-    {
-        // Arrival times are under test: no status webhooks competing for the same cores.
-        let mut sandbox = app.sandbox_connection();
-        sandbox.sandbox.as_mut().unwrap().status_delay_ms = 600_000;
-        app.state.webhooks.connections.save(&sandbox).unwrap();
-    }
-    campaigns_pace(&app, &connection, CONFIGURED).await;
-    let template = spring_sale(&app, &connection).await;
-    let mut csv = String::from("phone,first_name\n");
-    for i in 0..RECIPIENTS {
-        csv.push_str(&format!("+905321{i:05}7,User{i}\n"));
-    }
-    let list = import(&app, "crowd.csv", &csv).await;
+    let crowd = Crowd::ready(&app, ALLOWED, CONFIGURED, RECIPIENTS).await;
     let campaigns = app.state.services.campaigns.clone();
     let id = campaigns
-        .save(&owner(), None, draft(&connection, &template, &list.id))
+        .save(
+            &owner(),
+            None,
+            draft(&crowd.connection, &crowd.template, &crowd.list),
+        )
         .await
         .unwrap();
     campaigns.launch(&owner(), id).await.unwrap();

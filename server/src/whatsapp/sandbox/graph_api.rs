@@ -239,16 +239,16 @@ async fn send(
         accepted.plan.pricing_type.to_string(),
     ));
     let log = sandbox.inner.store.clone();
-    let log_id = match Store::offload(move || log.log_send(&entry)).await {
-        Ok(id) => id,
-        Err(e) => return storage_failure(e),
-    };
+    // Logged with its place in the status queue; the player takes it from there.
+    if let Err(e) = Store::offload(move || log.log_send(&entry)).await {
+        return storage_failure(e);
+    }
     if let Err(e) = sandbox.inner.store_handle.flush().await {
         return storage_failure(e);
     }
     let wamid = accepted.plan.wamid.clone();
     let wa_id = accepted.plan.wa_id.clone();
-    sandbox.spawn(play(sandbox.clone(), accepted.plan, Some(log_id)));
+    sandbox.inner.player_wake.notify_one();
     Json(SendResponse {
         messaging_product: Default::default(),
         contacts: vec![SentContact {
@@ -438,8 +438,14 @@ pub(super) struct Plan {
     pub(super) step: Duration,
 }
 
-/// Posts the message's status webhooks: sent → delivered (→ read), or failed.
-pub(super) async fn play(sandbox: Sandbox, plan: Plan, log_id: Option<uuid::Uuid>) {
+/// Posts the message's status webhooks, the first after `first_wait`: sent → delivered (→ read),
+/// or failed.
+pub(super) async fn play(
+    sandbox: Sandbox,
+    plan: Plan,
+    first_wait: Duration,
+    log_id: Option<uuid::Uuid>,
+) {
     let report = |status: &'static str, pricing: bool, error_code: Option<i64>| {
         outbox::status(
             &plan.sender,
@@ -455,7 +461,7 @@ pub(super) async fn play(sandbox: Sandbox, plan: Plan, log_id: Option<uuid::Uuid
         )
     };
     let poster = &sandbox.inner.poster;
-    tokio::time::sleep(plan.step).await;
+    tokio::time::sleep(first_wait).await;
     match plan.fate {
         Fate::Fails(code) => {
             poster

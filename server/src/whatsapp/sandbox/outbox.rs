@@ -154,11 +154,17 @@ pub fn template_status(
     payload
 }
 
+/// Webhook requests in flight at once. Meta delivers over a bounded number of connections; a
+/// request per played status, all at once, would hold thousands of connections (and their
+/// buffers, on both ends) open in one process.
+const POSTS_AT_ONCE: usize = 64;
+
 /// Posts signed webhooks to Herald's own intake.
 #[derive(Clone)]
 pub struct WebhookPoster {
     http: reqwest::Client,
     self_url: Arc<str>,
+    posting: Arc<tokio::sync::Semaphore>,
 }
 
 impl WebhookPoster {
@@ -167,6 +173,7 @@ impl WebhookPoster {
         Self {
             http,
             self_url: self_url.into(),
+            posting: Arc::new(tokio::sync::Semaphore::new(POSTS_AT_ONCE)),
         }
     }
 
@@ -180,14 +187,18 @@ impl WebhookPoster {
             self.self_url, sender.connection_id
         );
         for attempt in 0..ATTEMPTS {
-            let sent = self
-                .http
-                .post(&url)
-                .header("content-type", "application/json")
-                .header(signature::HEADER, &signature)
-                .body(body.clone())
-                .send()
-                .await;
+            let sent = {
+                let Ok(_turn) = self.posting.acquire().await else {
+                    return false;
+                };
+                self.http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header(signature::HEADER, &signature)
+                    .body(body.clone())
+                    .send()
+                    .await
+            };
             match sent {
                 Ok(response) if response.status().is_success() => return true,
                 Ok(response) => {
