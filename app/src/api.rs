@@ -89,5 +89,6 @@ pub fn parse_optional_id<T: FromStr<Err = UnknownId>>(
 
 pub mod campaigns;
 pub mod contacts;
+pub mod conversations;
 pub mod templates;
 pub mod whatsapp;

@@ -17,6 +17,7 @@ use crate::api::campaigns::{
     WizardOptions,
 };
 use crate::api::contacts::{ContactDetail, ContactEdit, ContactPage, ImportView, SegmentSummary};
+use crate::api::conversations::{InboxPage, ThreadView};
 use crate::api::templates::{TemplateSummary, TemplateView};
 use crate::api::whatsapp::{
     ConnectionCheckReport, ConnectionSummary, InboundView, SentMessageView, WebhookLogEntry,
@@ -29,7 +30,10 @@ use domain::campaign::{CampaignDraft, Schedule};
 use domain::contacts::consent::ConsentAction;
 use domain::contacts::import::ImportSettings;
 use domain::contacts::segment::SegmentDefinition;
-use domain::ids::{CampaignId, ConnectionId, ImportId, SegmentId, TemplateId, WebhookId};
+use domain::conversation::filter::InboxFilter;
+use domain::ids::{
+    CampaignId, ConnectionId, ConversationId, ImportId, SegmentId, TemplateId, WebhookId,
+};
 use domain::template::TemplateKind;
 use domain::whatsapp::connection::{ConnectionDraft, SandboxSettings};
 use domain::whatsapp::graph::TemplateDefinition;
@@ -269,6 +273,52 @@ pub trait CampaignsPort: Send + Sync {
     async fn set_prices(&self, caller: &Caller, table: PriceTable) -> Result<(), PortError>;
 }
 
+/// The inbox: conversations, their threads, and answering inside (and after) WhatsApp's
+/// customer-service window.
+#[async_trait::async_trait]
+pub trait ConversationsPort: Send + Sync {
+    /// Conversations matching `filter`, newest activity first, after the cursor `after`.
+    async fn inbox(
+        &self,
+        caller: &Caller,
+        filter: InboxFilter,
+        after: Option<String>,
+    ) -> Result<InboxPage, PortError>;
+    /// How many conversations have unread messages.
+    async fn unread(&self, caller: &Caller) -> Result<usize, PortError>;
+    /// One conversation with its messages, the window and the templates it allows.
+    async fn thread(&self, caller: &Caller, id: ConversationId) -> Result<ThreadView, PortError>;
+    /// Sends free text; refused before any request once the window has closed.
+    async fn reply(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        text: String,
+    ) -> Result<(), PortError>;
+    /// Sends an approved template of the conversation's number with `values` for its variables.
+    async fn send_template(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        template: TemplateId,
+        values: Vec<String>,
+    ) -> Result<(), PortError>;
+    /// Adds an internal note.
+    async fn note(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        text: String,
+    ) -> Result<(), PortError>;
+    /// `read`, `unread`, `close` or `reopen`.
+    async fn mark(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        action: String,
+    ) -> Result<(), PortError>;
+}
+
 /// Every port, cloned into each request's context.
 #[derive(Clone)]
 pub struct Services {
@@ -282,6 +332,8 @@ pub struct Services {
     pub contacts: Arc<dyn ContactsPort>,
     /// See [`CampaignsPort`].
     pub campaigns: Arc<dyn CampaignsPort>,
+    /// See [`ConversationsPort`].
+    pub conversations: Arc<dyn ConversationsPort>,
 }
 
 /// The request's [`Services`]; a typed error rather than a panic if the server forgot them.

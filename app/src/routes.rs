@@ -16,10 +16,11 @@ use crate::pages::{
     contact::ContactPage,
     contact_import::{ImportDetailPage, ImportPage},
     contacts::ContactsPage,
+    conversation::ConversationPage,
+    conversations::ConversationsPage,
     dashboard::DashboardPage,
     login::LoginPage,
     not_found::NotFoundPage,
-    sections,
     segments::SegmentsPage,
     settings::SettingsPage,
     setup::SetupPage,
@@ -54,7 +55,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("campaigns/new") view=CampaignWizardPage />
                     <Route path=path!("campaigns/settings") view=CampaignSettingsPage />
                     <Route path=path!("campaigns/:id") view=CampaignPage />
-                    <Route path=path!("conversations") view=sections::ConversationsPage />
+                    <Route path=path!("conversations") view=ConversationsPage />
+                    <Route path=path!("conversations/:id") view=ConversationPage />
                     <Route path=path!("settings") view=SettingsPage />
                     <Route path=path!("settings/webhooks") view=WebhookLogPage />
                 </ParentRoute>

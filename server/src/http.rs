@@ -73,6 +73,8 @@ pub struct AppState {
     pub contacts: crate::contacts::ContactsService,
     /// Campaigns and their engine.
     pub campaigns: crate::campaigns::CampaignService,
+    /// The inbox, for its event stream.
+    pub conversations: crate::conversations::ConversationService,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -128,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts/template.csv", get(contacts::files::template_csv))
         .route("/contacts/template.xlsx", get(contacts::files::template_xlsx))
         .route("/campaigns/{id}/events", get(campaigns::report::events))
+        .route("/conversations/events", get(crate::conversations::events::events))
         .route("/campaigns/{id}/chart.svg", get(campaigns::report::chart))
         .route("/campaigns/{id}/recipients.csv", get(campaigns::report::recipients_csv))
         .leptos_routes_with_context(&state, routes, context, shell)

@@ -20,6 +20,7 @@ pub mod campaigns;
 pub mod clock;
 pub mod config;
 pub mod contacts;
+pub mod conversations;
 pub mod http;
 pub mod messaging;
 pub mod ports;

@@ -18,7 +18,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::contacts::importer::Importer;
 use crate::contacts::ContactsService;
+use crate::conversations::ConversationService;
 use crate::http::{self, metrics::HttpMetrics, throttle::LoginThrottle, AppState};
+use crate::messaging::threads::Threads;
 use crate::messaging::Dispatcher;
 use crate::storage::Store;
 use crate::system::SystemService;
@@ -55,7 +57,8 @@ impl Application {
             .with_context(|| format!("cannot open data directory {}", config.data_dir.display()))?;
         let accounts = Accounts::new(&store, clock.clone())?;
         let webhooks = Webhooks::new(&store, clock.clone())?;
-        let worker = WebhookWorker::new(&store, webhooks.clone(), clock.clone())?
+        let threads = Threads::new(&store)?;
+        let worker = WebhookWorker::new(&store, webhooks.clone(), threads.clone(), clock.clone())?
             .with_stop_words(config.stop_words.clone())?;
         let listener = TcpListener::bind(config.listen)
             .await
@@ -67,7 +70,7 @@ impl Application {
         {
             tracing::info!(connection = %created.name, "created the sandbox connection for a first try");
         }
-        let dispatcher = Dispatcher::new(&store, clock.clone())?;
+        let dispatcher = Dispatcher::new(&store, threads.clone(), clock.clone())?;
         let whatsapp = WhatsAppService::new(
             &store,
             dispatcher.clone(),
@@ -80,6 +83,14 @@ impl Application {
         )?;
         let importer = Importer::new(&store, clock.clone())?;
         let contacts = ContactsService::new(&store, importer, clock.clone())?;
+        let conversations = ConversationService::new(
+            &store,
+            threads,
+            webhooks.connections.clone(),
+            dispatcher.clone(),
+            providers.clone(),
+            clock.clone(),
+        )?;
         let engine = Engine::new(
             &store,
             contacts.clone(),
@@ -98,6 +109,7 @@ impl Application {
         let services = app::ports::Services {
             campaigns: Arc::new(campaigns.clone()),
             contacts: Arc::new(contacts.clone()),
+            conversations: Arc::new(conversations.clone()),
             system: Arc::new(SystemService::new(store.clone(), clock.clone())),
             whatsapp: Arc::new(whatsapp),
             templates: Arc::new(TemplateService::new(
@@ -124,6 +136,7 @@ impl Application {
             sandbox,
             contacts,
             campaigns,
+            conversations,
         };
         Ok(Self {
             listener,

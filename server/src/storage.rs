@@ -17,6 +17,7 @@ mod codec;
 mod collection;
 pub mod connections;
 pub mod contacts;
+pub mod conversations;
 mod error;
 pub mod imports;
 pub mod inbox;

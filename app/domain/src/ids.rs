@@ -85,6 +85,11 @@ typed_id!(
     WebhookId,
     "webhook"
 );
+typed_id!(
+    /// A conversation: one contact's messages with one business number.
+    ConversationId,
+    "conversation"
+);
 
 /// Text that is not an id of the kind asked for. Nothing can exist under such an id, so it reads
 /// as "no such …" rather than as a format error.

@@ -9,9 +9,11 @@ pub mod account;
 pub mod campaign;
 pub mod clock;
 pub mod contacts;
+pub mod conversation;
 pub mod ids;
 pub mod problem;
 pub mod template;
+pub mod text;
 pub mod whatsapp;
 
 pub use problem::Problem;

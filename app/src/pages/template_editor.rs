@@ -5,7 +5,7 @@
 
 use domain::template::form::{variables, ButtonForm, TemplateForm};
 use domain::template::lint::{lint, Finding, Severity};
-use domain::template::preview::{fill, format};
+use domain::template::preview::fill;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -14,6 +14,7 @@ use crate::api::templates::{
     clone_template, delete_template, get_template, save_template, submit_template, TemplateView,
 };
 use crate::api::whatsapp::list_connections;
+use crate::components::formatted::formatted;
 use crate::components::refresh::refresh_tick;
 use crate::navigation::{confirm, go_to, reload};
 use crate::session::PageSession;
@@ -414,33 +415,7 @@ fn Findings(findings: Memo<Vec<Finding>>, component: &'static str) -> impl IntoV
 /// The message as a WhatsApp chat bubble.
 #[component]
 fn Preview(form: RwSignal<TemplateForm>) -> impl IntoView {
-    let runs = move |text: String| {
-        format(&text)
-            .into_iter()
-            .map(|line| {
-                let spans = line
-                    .into_iter()
-                    .map(|r| {
-                        let mut class = Vec::new();
-                        if r.bold {
-                            class.push("b");
-                        }
-                        if r.italic {
-                            class.push("i");
-                        }
-                        if r.strike {
-                            class.push("s");
-                        }
-                        if r.mono {
-                            class.push("m");
-                        }
-                        view! { <span class=class.join(" ")>{r.text}</span> }
-                    })
-                    .collect_view();
-                view! { <span class="line">{spans}<br /></span> }
-            })
-            .collect_view()
-    };
+    let runs = move |text: String| formatted(&text);
     view! {
         <aside class="preview" aria-label="Preview">
             <div class="bubble" data-testid="preview">

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::gate::SenderGate;
+use super::threads::Threads;
 use crate::clock::Clock;
 use crate::storage::contacts::ContactStore;
 use crate::storage::messages::{MessageStore, Origin, OutboundRecord, SendState};
@@ -70,18 +71,24 @@ pub struct Dispatcher {
     messages: MessageStore,
     contacts: ContactStore,
     windows: WindowStore,
+    threads: Threads,
     gates: Arc<Mutex<HashMap<Uuid, Arc<SenderGate>>>>,
     clock: Arc<dyn Clock>,
 }
 
 impl Dispatcher {
-    /// A dispatcher writing its ledger in `store`.
-    pub fn new(store: &Store, clock: Arc<dyn Clock>) -> Result<Self, StorageError> {
+    /// A dispatcher writing its ledger in `store` and the messages people send into `threads`.
+    pub fn new(
+        store: &Store,
+        threads: Threads,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StorageError> {
         Ok(Self {
             store: store.clone(),
             messages: MessageStore::open(store)?,
             contacts: ContactStore::open(store)?,
             windows: WindowStore::open(store)?,
+            threads,
             gates: Arc::default(),
             clock,
         })
@@ -164,6 +171,12 @@ impl Dispatcher {
             wa_id: None,
             origin: outbound.origin,
         };
+        // A person's message (not a campaign broadcast) joins its conversation's thread.
+        let in_thread = match &record.origin {
+            Origin::Campaign { .. } => None,
+            Origin::Conversation { .. } => Some(true),
+            Origin::TestSend => Some(false),
+        };
         let marked = mark(now).and_then(|go| {
             if go {
                 self.messages
@@ -179,16 +192,25 @@ impl Dispatcher {
                 return Dispatched::NotSent;
             }
         }
+        if let Some(answers) = in_thread {
+            let recorded = self.threads.outbound(
+                outbound.connection,
+                &recipient_user,
+                id,
+                &outbound.message.content,
+                now,
+                answers,
+            );
+            if let Err(error) = recorded {
+                tracing::error!(%error, "cannot add a send to its conversation; it is not sent");
+                self.withdraw(&id);
+                return Dispatched::NotSent;
+            }
+        }
         // One disk sync shared by every send marked meanwhile (group commit).
         if let Err(error) = self.store.flush().await {
             tracing::error!(%error, "cannot sync a send's record; it is not sent");
-            let withdrawn = SendState::Refused {
-                code: None,
-                reason: "not sent: its record could not be made durable".into(),
-            };
-            if let Err(error) = self.messages.settle_send(&id, withdrawn, None, None) {
-                tracing::error!(%error, "cannot withdraw an unsent ledger entry");
-            }
+            self.withdraw(&id);
             return Dispatched::NotSent;
         }
         let left_at = gate.admit(turn).await;
@@ -239,6 +261,17 @@ impl Dispatcher {
         Dispatched::Answered {
             message: id,
             result,
+        }
+    }
+
+    /// Settles ledger entry `id` as not sent: its record could not be completed or synced.
+    fn withdraw(&self, id: &Uuid) {
+        let withdrawn = SendState::Refused {
+            code: None,
+            reason: "not sent: its record could not be made durable".into(),
+        };
+        if let Err(error) = self.messages.settle_send(id, withdrawn, None, None) {
+            tracing::error!(%error, "cannot withdraw an unsent ledger entry");
         }
     }
 

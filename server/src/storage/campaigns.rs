@@ -757,6 +757,20 @@ impl CampaignStore {
         Ok(changed)
     }
 
+    /// The latest campaign message `wa_id` got from `connection`: (campaign, the recipient's
+    /// E.164, its wamid once accepted). The inbox shows it above the reply it drew.
+    pub fn last_campaign_message(
+        &self,
+        connection: &Uuid,
+        wa_id: &str,
+    ) -> Result<Option<(Uuid, String, Option<String>)>, StorageError> {
+        let Some((campaign, phone)) = self.last_sent.get(&(*connection, wa_id.to_string()))? else {
+            return Ok(None);
+        };
+        let wamid = self.recipient(&campaign, &phone)?.and_then(|r| r.wamid);
+        Ok(Some((campaign, phone, wamid)))
+    }
+
     /// Credits a reply from `wa_id` on `connection` to the latest campaign message it got.
     pub fn apply_reply(
         &self,

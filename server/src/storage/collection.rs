@@ -97,6 +97,14 @@ impl<K: Key, V: Serialize + DeserializeOwned> Collection<K, V> {
             .map(move |item| self.decode_entry(item))
     }
 
+    /// Entries with keys before `to` (exclusive), in key order; `.rev()` for keyset pages that
+    /// read backwards from a cursor.
+    pub fn range_before(&self, to: &K) -> impl DoubleEndedIterator<Item = Entry<K, V>> + '_ {
+        self.tree
+            .range(..to.encode())
+            .map(move |item| self.decode_entry(item))
+    }
+
     /// Atomically replaces the value at `key` with `f(current)`; `None` removes it. `f` may run
     /// more than once under contention and must not have side effects.
     pub fn update(
@@ -158,7 +166,7 @@ impl<K: Key, V: Serialize + DeserializeOwned> Collection<K, V> {
     }
 
     /// The collection as seen inside a transaction.
-    fn in_tx<'t>(&self, tree: &'t TransactionalTree) -> TxCollection<'t, K, V> {
+    pub(super) fn in_tx<'t>(&self, tree: &'t TransactionalTree) -> TxCollection<'t, K, V> {
         TxCollection {
             name: self.name,
             tree,

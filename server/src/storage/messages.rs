@@ -70,6 +70,11 @@ pub enum Origin {
         /// The recipient's number as the campaign stores it.
         phone: String,
     },
+    /// A person's reply from the inbox.
+    Conversation {
+        /// The conversation answered.
+        conversation: Uuid,
+    },
 }
 
 /// Where a send attempt stands on Herald's side (delivery is in [`MessageStatusRecord`]).

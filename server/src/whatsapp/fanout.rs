@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use super::consent_effects;
 use crate::clock::Clock;
+use crate::messaging::threads::Threads;
 use crate::storage::campaigns::{CampaignStore, Delivery};
 use crate::storage::connections::ConnectionStore;
 use crate::storage::contacts::ContactStore;
@@ -76,6 +77,19 @@ impl InboundSubscriber for CampaignReplies {
     }
 }
 
+/// Adds the message to its conversation's thread (the inbox).
+struct ConversationThreads {
+    threads: Threads,
+    clock: Arc<dyn Clock>,
+}
+
+impl InboundSubscriber for ConversationThreads {
+    fn first_seen(&self, connection: Uuid, message: &InboundMessage) -> Result<(), StorageError> {
+        self.threads
+            .inbound(connection, message, self.clock.now_ms())
+    }
+}
+
 /// The handlers and the stores they write to.
 #[derive(Clone)]
 pub struct Fanout {
@@ -86,6 +100,7 @@ pub struct Fanout {
     senders: SenderStore,
     windows: WindowStore,
     connections: ConnectionStore,
+    threads: Threads,
     clock: Arc<dyn Clock>,
     subscribers: Vec<Arc<dyn InboundSubscriber>>,
     /// Field names already reported as unknown, so each is logged once per run.
@@ -97,6 +112,7 @@ impl Fanout {
     pub fn new(
         store: &Store,
         connections: ConnectionStore,
+        threads: Threads,
         clock: Arc<dyn Clock>,
         stop_words: Vec<String>,
     ) -> Result<Self, StorageError> {
@@ -111,6 +127,10 @@ impl Fanout {
             Arc::new(CampaignReplies {
                 campaigns: campaigns.clone(),
             }),
+            Arc::new(ConversationThreads {
+                threads: threads.clone(),
+                clock: clock.clone(),
+            }),
         ];
         Ok(Self {
             messages: MessageStore::open(store)?,
@@ -120,6 +140,7 @@ impl Fanout {
             senders: SenderStore::open(store)?,
             windows: WindowStore::open(store)?,
             connections,
+            threads,
             clock,
             subscribers,
             unknown_fields: Arc::default(),
@@ -186,7 +207,11 @@ impl Fanout {
             Some(Origin::Campaign { campaign, phone }) => {
                 self.apply_campaign_status(connection_id, campaign, &phone, report)?;
             }
-            Some(Origin::TestSend) | None => {}
+            Some(Origin::TestSend | Origin::Conversation { .. }) | None => {
+                if let Some(recipient) = &report.recipient_id {
+                    self.threads.status_changed(connection_id, recipient)?;
+                }
+            }
         }
         if report
             .errors

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::fanout::Fanout;
 use super::intake::Webhooks;
 use crate::clock::Clock;
+use crate::messaging::threads::Threads;
 use crate::storage::connections::Connection;
 use crate::storage::inbox::InboxState;
 use crate::storage::{StorageError, Store};
@@ -28,6 +29,7 @@ const POLL: Duration = Duration::from_secs(5);
 pub struct WebhookWorker {
     webhooks: Webhooks,
     fanout: Fanout,
+    threads: Threads,
     store: Store,
     clock: Arc<dyn Clock>,
 }
@@ -46,15 +48,18 @@ impl WebhookWorker {
     pub fn new(
         store: &Store,
         webhooks: Webhooks,
+        threads: Threads,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StorageError> {
         Ok(Self {
             fanout: Fanout::new(
                 store,
                 webhooks.connections.clone(),
+                threads.clone(),
                 clock.clone(),
                 Vec::new(),
             )?,
+            threads,
             webhooks,
             store: store.clone(),
             clock,
@@ -66,6 +71,7 @@ impl WebhookWorker {
         self.fanout = Fanout::new(
             &self.store,
             self.webhooks.connections.clone(),
+            self.threads.clone(),
             self.clock.clone(),
             words,
         )?;

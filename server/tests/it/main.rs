@@ -6,6 +6,7 @@ mod admission;
 mod auth;
 mod campaigns;
 mod contacts;
+mod conversations;
 mod crash;
 mod hardening;
 mod helpers;

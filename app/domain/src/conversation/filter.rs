@@ -1,0 +1,218 @@
+//! The inbox's filters and search as one rule, so every page of a keyset-paged list agrees with
+//! the first and the counts beside the tabs mean what the tabs show.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Conversation, ConversationStatus};
+use crate::text::{contains_folded, fold};
+
+/// The inbox's tabs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxView {
+    /// Open conversations.
+    #[default]
+    Open,
+    /// Open conversations whose customer waits for an answer.
+    Waiting,
+    /// Closed conversations.
+    Closed,
+    /// Everything.
+    All,
+}
+
+impl InboxView {
+    /// Parses the tab's name in a URL (`open`, `waiting`, `closed`, `all`); anything else is
+    /// the default tab.
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "waiting" => Self::Waiting,
+            "closed" => Self::Closed,
+            "all" => Self::All,
+            _ => Self::Open,
+        }
+    }
+
+    /// The tab's name in a URL.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Waiting => "waiting",
+            Self::Closed => "closed",
+            Self::All => "all",
+        }
+    }
+
+    /// The tab's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Open => "Open",
+            Self::Waiting => "Waiting for us",
+            Self::Closed => "Closed",
+            Self::All => "All",
+        }
+    }
+}
+
+/// What the inbox lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxFilter {
+    /// Which tab.
+    pub view: InboxView,
+    /// Only conversations with unread messages.
+    #[serde(default)]
+    pub unread_only: bool,
+    /// Only this number's conversations.
+    #[serde(default)]
+    pub connection: Option<Uuid>,
+    /// Name, number (international or national format) or message text.
+    #[serde(default)]
+    pub search: String,
+}
+
+/// The text of a conversation a search looks in.
+pub struct Searchable<'a> {
+    /// The contact's name (or WhatsApp profile name).
+    pub name: &'a str,
+    /// The customer's WhatsApp id (digits).
+    pub wa_id: &'a str,
+    /// Message texts to look in (the newest message at least).
+    pub texts: &'a [&'a str],
+}
+
+impl InboxFilter {
+    /// Whether a conversation on `connection` is listed.
+    pub fn matches(
+        &self,
+        conversation: &Conversation,
+        connection: Uuid,
+        text: &Searchable<'_>,
+    ) -> bool {
+        self.admits(conversation, connection) && self.finds(text)
+    }
+
+    /// Whether the tab, the unread switch and the number filter let the conversation through
+    /// (the search aside).
+    pub fn admits(&self, conversation: &Conversation, connection: Uuid) -> bool {
+        let in_view = match self.view {
+            InboxView::Open => conversation.status == ConversationStatus::Open,
+            InboxView::Waiting => conversation.is_waiting(),
+            InboxView::Closed => conversation.status == ConversationStatus::Closed,
+            InboxView::All => true,
+        };
+        in_view
+            && (!self.unread_only || conversation.unread > 0)
+            && self.connection.is_none_or(|c| c == connection)
+    }
+
+    /// Whether the search finds the conversation (an empty search finds everything).
+    pub fn finds(&self, text: &Searchable<'_>) -> bool {
+        let query = self.search.trim();
+        if query.is_empty() {
+            return true;
+        }
+        if let Some(digits) = number_query(query) {
+            if text.wa_id.contains(&digits) {
+                return true;
+            }
+        }
+        let folded = fold(query);
+        contains_folded(text.name, &folded)
+            || text.texts.iter().any(|t| contains_folded(t, &folded))
+    }
+}
+
+/// The digits a query for a number looks for, when it is one: "+90 532 643", "0532 643" and
+/// "532643" all look for "532643" (a national trunk 0 is not part of the WhatsApp id). `None`
+/// for a query with letters or fewer than three digits.
+pub fn number_query(query: &str) -> Option<String> {
+    let is_number = query
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'));
+    let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+    if !is_number || digits.len() < 3 {
+        return None;
+    }
+    if query.trim_start().starts_with('+') {
+        return Some(digits);
+    }
+    Some(digits.trim_start_matches('0').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conversation(status: ConversationStatus, unread: u32, waiting: bool) -> Conversation {
+        Conversation {
+            status,
+            unread,
+            waiting_since_ms: waiting.then_some(1),
+            ..Conversation::default()
+        }
+    }
+
+    fn text<'a>(name: &'a str, texts: &'a [&'a str]) -> Searchable<'a> {
+        Searchable {
+            name,
+            wa_id: "905326433210",
+            texts,
+        }
+    }
+
+    #[test]
+    fn tabs_unread_and_number_narrow_the_list() {
+        let here = Uuid::from_u128(1);
+        let waiting = conversation(ConversationStatus::Open, 2, true);
+        let answered = conversation(ConversationStatus::Open, 0, false);
+        let closed = conversation(ConversationStatus::Closed, 0, true);
+        let t = text("Ayşe", &[]);
+        let tab = |view| InboxFilter {
+            view,
+            ..InboxFilter::default()
+        };
+        assert!(tab(InboxView::Open).matches(&answered, here, &t));
+        assert!(!tab(InboxView::Open).matches(&closed, here, &t));
+        assert!(tab(InboxView::Waiting).matches(&waiting, here, &t));
+        assert!(!tab(InboxView::Waiting).matches(&answered, here, &t));
+        assert!(
+            !tab(InboxView::Waiting).matches(&closed, here, &t),
+            "a closed conversation waits for nobody"
+        );
+        assert!(tab(InboxView::Closed).matches(&closed, here, &t));
+        assert!(tab(InboxView::All).matches(&closed, here, &t));
+        let unread = InboxFilter {
+            unread_only: true,
+            ..InboxFilter::default()
+        };
+        assert!(unread.matches(&waiting, here, &t));
+        assert!(!unread.matches(&answered, here, &t));
+        let other_number = InboxFilter {
+            connection: Some(Uuid::from_u128(2)),
+            ..InboxFilter::default()
+        };
+        assert!(!other_number.matches(&answered, here, &t));
+    }
+
+    #[test]
+    fn search_finds_names_without_accents_numbers_in_any_format_and_message_text() {
+        let texts = ["Is my order shipped?"];
+        let t = text("Ayşe Yılmaz", &texts);
+        let search = |q: &str| InboxFilter {
+            search: q.into(),
+            ..InboxFilter::default()
+        };
+        assert!(search("ayse").finds(&t));
+        assert!(search("YILMAZ").finds(&t));
+        assert!(search("+90 532 643").finds(&t));
+        assert!(search("0532 643").finds(&t), "national format");
+        assert!(search("5326433").finds(&t));
+        assert!(search("shipped").finds(&t));
+        assert!(!search("refund").finds(&t));
+        assert!(!search("0999").finds(&t));
+        assert!(search("  ").finds(&t));
+        assert_eq!(number_query("12"), None, "too short to be a number search");
+        assert_eq!(number_query("room 12"), None);
+    }
+}

@@ -1,0 +1,213 @@
+//! Server functions of the inbox (`/conversations`). Reads use GET; every mutating function
+//! takes `csrf_token`, which the server's middleware checks before the function runs.
+// `#[server]` generates an argument struct per function whose fields cannot carry docs; every
+// item written here is documented.
+#![allow(missing_docs)]
+
+use domain::conversation::body::Body;
+use domain::conversation::filter::InboxFilter;
+use domain::conversation::ReplyWindow;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One row of the inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationRow {
+    /// Conversation id.
+    pub id: String,
+    /// The contact's name, else their WhatsApp profile name, else their number.
+    pub name: String,
+    /// Their number, `+` and digits.
+    pub number: String,
+    /// The business number's connection name.
+    pub connection_name: String,
+    /// The newest message in one line.
+    pub preview: String,
+    /// `inbound`, `outbound` or `note`: who wrote the newest message.
+    pub last_direction: String,
+    /// When the newest message happened (Unix ms).
+    pub last_activity_ms: i64,
+    /// Unread inbound messages.
+    pub unread: u32,
+    /// `Open` or `Closed`.
+    pub status: String,
+    /// When the customer began waiting for an answer (Unix ms), if they are waiting.
+    pub waiting_since_ms: Option<i64>,
+}
+
+/// A page of the inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxPage {
+    /// The rows, newest activity first.
+    pub rows: Vec<ConversationRow>,
+    /// The cursor of the next page, when there is one.
+    pub next: Option<String>,
+    /// The server's clock (Unix ms), for the waiting ages.
+    pub now_ms: i64,
+    /// The connections to filter by: (id, name).
+    pub connections: Vec<(String, String)>,
+}
+
+/// One message of a thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadMessage {
+    /// `inbound`, `outbound` or `note`.
+    pub direction: String,
+    /// When it was written or sent (Unix ms).
+    pub at_ms: i64,
+    /// What it shows.
+    pub body: Body,
+    /// For outbound messages: `sending`, `sent`, `delivered`, `read`, `failed`, `not sent` or
+    /// `unknown`.
+    pub ticks: Option<String>,
+    /// Why it failed or was not sent, in plain words with Meta's code.
+    pub problem: Option<String>,
+    /// The message it replies to, in one line.
+    pub quote: Option<String>,
+    /// Who wrote a note.
+    pub author: Option<String>,
+}
+
+/// An approved template the composer can send once the window has closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateChoice {
+    /// Herald's template id.
+    pub id: String,
+    /// Its name and language.
+    pub label: String,
+    /// Its body text with the placeholders.
+    pub body: String,
+    /// Each variable: its label and the value filled from the contact, if any.
+    pub variables: Vec<(String, String)>,
+}
+
+/// A conversation opened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadView {
+    /// Conversation id.
+    pub id: String,
+    /// The row as the inbox shows it.
+    pub row: ConversationRow,
+    /// The contact's page, when the number is a contact.
+    pub contact_phone: Option<String>,
+    /// The contact's tags.
+    pub tags: Vec<String>,
+    /// The contact's consent, one line per category.
+    pub consent: Vec<String>,
+    /// What may be sent now.
+    pub window: ReplyWindow,
+    /// The composer's sentence about the window.
+    pub window_sentence: String,
+    /// The server's clock (Unix ms), for the countdown.
+    pub now_ms: i64,
+    /// The messages, oldest first.
+    pub messages: Vec<ThreadMessage>,
+    /// Approved templates of the conversation's number.
+    pub templates: Vec<TemplateChoice>,
+}
+
+fn port() -> Result<std::sync::Arc<dyn crate::ports::ConversationsPort>, ServerFnError> {
+    Ok(crate::ports::services()?.conversations)
+}
+
+/// A page of the inbox.
+#[server(endpoint = "conversations/list", input = leptos::server_fn::codec::GetUrl)]
+pub async fn list_conversations(
+    view: String,
+    unread_only: bool,
+    connection: String,
+    search: String,
+    after: String,
+) -> Result<InboxPage, ServerFnError> {
+    let connection = if connection.is_empty() {
+        None
+    } else {
+        Some(super::parse_id::<domain::ids::ConnectionId>(&connection)?.uuid())
+    };
+    let filter = InboxFilter {
+        view: domain::conversation::filter::InboxView::parse(&view),
+        unread_only,
+        connection,
+        search,
+    };
+    port()?
+        .inbox(
+            &super::caller()?,
+            filter,
+            Some(after).filter(|a| !a.is_empty()),
+        )
+        .await
+        .map_err(super::refused)
+}
+
+/// How many conversations have unread messages (the navigation's badge).
+#[server(endpoint = "conversations/unread", input = leptos::server_fn::codec::GetUrl)]
+pub async fn unread_conversations() -> Result<usize, ServerFnError> {
+    port()?
+        .unread(&super::caller()?)
+        .await
+        .map_err(super::refused)
+}
+
+/// One conversation.
+#[server(endpoint = "conversations/thread", input = leptos::server_fn::codec::GetUrl)]
+pub async fn conversation_thread(id: String) -> Result<ThreadView, ServerFnError> {
+    port()?
+        .thread(&super::caller()?, super::parse_id(&id)?)
+        .await
+        .map_err(super::refused)
+}
+
+/// Sends free text, inside the customer-service window only.
+#[server(endpoint = "conversations/reply")]
+pub async fn reply_text(csrf_token: String, id: String, text: String) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .reply(&super::caller()?, super::parse_id(&id)?, text)
+        .await
+        .map_err(super::refused)
+}
+
+/// Sends an approved template with its variables' values.
+#[server(endpoint = "conversations/send-template", input = leptos::server_fn::codec::Json)]
+pub async fn send_template(
+    csrf_token: String,
+    id: String,
+    template: String,
+    values: Vec<String>,
+) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .send_template(
+            &super::caller()?,
+            super::parse_id(&id)?,
+            super::parse_id(&template)?,
+            values,
+        )
+        .await
+        .map_err(super::refused)
+}
+
+/// Adds an internal note (never sent).
+#[server(endpoint = "conversations/note")]
+pub async fn add_note(csrf_token: String, id: String, text: String) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .note(&super::caller()?, super::parse_id(&id)?, text)
+        .await
+        .map_err(super::refused)
+}
+
+/// Marks read (`read`), unread (`unread`), closes (`close`) or reopens (`reopen`).
+#[server(endpoint = "conversations/mark")]
+pub async fn mark_conversation(
+    csrf_token: String,
+    id: String,
+    action: String,
+) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .mark(&super::caller()?, super::parse_id(&id)?, action)
+        .await
+        .map_err(super::refused)
+}

@@ -1,0 +1,366 @@
+//! `/conversations/:id`: one conversation. The thread (every message in and out, with ticks and
+//! failures in plain words, taps shown as what was tapped, quotes), the contact beside it, and a
+//! composer that knows the customer-service window: free text and notes while it is open, only
+//! approved templates — variables filled from the contact, previewed — once it has closed. It
+//! follows the conversation's change stream, so replies and ticks appear without a reload.
+
+use domain::clock::format_utc as when;
+use domain::conversation::body::{media_word, Body};
+use domain::conversation::{remaining, ReplyWindow};
+use domain::template::preview::fill;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::conversations::{
+    add_note, conversation_thread, mark_conversation, reply_text, send_template, TemplateChoice,
+    ThreadMessage, ThreadView,
+};
+use crate::components::formatted::formatted;
+use crate::components::live_changes::follow_changes;
+use crate::components::refresh::refresh_tick;
+use crate::session::PageSession;
+
+/// `/conversations/:id`.
+#[component]
+pub fn ConversationPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let version = follow_changes(format!("/conversations/events?id={}", id()), false);
+    // The countdown moves on even when nothing else does.
+    let minute = refresh_tick(60_000);
+    let thread = Resource::new(
+        move || (id(), version.get(), minute.get()),
+        |(id, _, _)| conversation_thread(id),
+    );
+    let csrf = PageSession::current().csrf_token;
+    // Opening the thread reads it.
+    Effect::new({
+        let csrf = csrf.clone();
+        move |_| {
+            let (csrf, id) = (csrf.clone(), id());
+            leptos::task::spawn_local(async move {
+                let _ = mark_conversation(csrf, id, "read".into()).await;
+            });
+        }
+    });
+    view! {
+        <Title text="Conversation" />
+        <p><a href="/conversations">"← All conversations"</a></p>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match thread.await {
+                    Ok(view) => view! { <Thread thread=view /> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Thread(thread: ThreadView) -> impl IntoView {
+    let csrf = PageSession::current().csrf_token;
+    let id = thread.id.clone();
+    let mark = Action::new({
+        let (csrf, id) = (csrf.clone(), id.clone());
+        move |action: &&'static str| {
+            let (csrf, id, action) = (csrf.clone(), id.clone(), action.to_string());
+            async move {
+                mark_conversation(csrf, id, action)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        }
+    });
+    let closed = thread.row.status == "Closed";
+    let messages = thread.messages.clone();
+    view! {
+        <div class="conversation-head">
+            <h1 data-testid="conversation-name">{thread.row.name.clone()}</h1>
+            <span class="muted">{thread.row.number.clone()}" · "{thread.row.connection_name.clone()}</span>
+            <span class="badge" data-testid="conversation-status">{thread.row.status.clone()}</span>
+            <div class="actions">
+                <button type="button" class="button button-quiet" on:click=move |_| { mark.dispatch("unread"); }>
+                    "Mark unread"
+                </button>
+                {if closed {
+                    view! { <button type="button" class="button" data-testid="reopen"
+                        on:click=move |_| { mark.dispatch("reopen"); }>"Reopen"</button> }.into_any()
+                } else {
+                    view! { <button type="button" class="button" data-testid="close"
+                        on:click=move |_| { mark.dispatch("close"); }>"Close"</button> }.into_any()
+                }}
+            </div>
+        </div>
+        <div class="conversation">
+            <section class="thread" aria-label="Messages" data-testid="thread">
+                {if messages.is_empty() {
+                    view! { <p class="muted">"No messages yet."</p> }.into_any()
+                } else {
+                    messages.into_iter().map(|m| view! { <Message message=m /> }).collect_view().into_any()
+                }}
+            </section>
+            <aside class="card contact-card" aria-label="Contact">
+                <h2>"Contact"</h2>
+                {match thread.contact_phone.clone() {
+                    Some(phone) => view! {
+                        <p><a href=format!("/contacts/{}", phone.replace('+', "%2B"))>"Open contact"</a></p>
+                    }.into_any(),
+                    None => view! { <p class="muted">"Not in your contacts."</p> }.into_any(),
+                }}
+                {(!thread.tags.is_empty()).then(|| view! {
+                    <p>"Tags: "{thread.tags.join(", ")}</p>
+                })}
+                <ul class="facts">
+                    {thread.consent.iter().map(|line| view! { <li>{line.clone()}</li> }).collect_view()}
+                </ul>
+            </aside>
+        </div>
+        <Composer thread=thread />
+    }
+}
+
+#[component]
+fn Message(message: ThreadMessage) -> impl IntoView {
+    let class = format!("message message-{}", message.direction);
+    let ticks = message.ticks.clone();
+    view! {
+        <article class=class data-testid="message" data-direction=message.direction.clone()>
+            {message.quote.clone().map(|q| view! { <blockquote class="quote">{q}</blockquote> })}
+            {message.author.clone().map(|a| view! { <p class="muted">"Note by "{a}</p> })}
+            <div class="message-body">{body_view(&message.body)}</div>
+            <p class="message-meta muted">
+                {when(message.at_ms)}
+                {ticks.map(|t| view! {
+                    " · "<span class=format!("ticks status status-{}", t.replace(' ', "-"))
+                        data-testid="ticks">{tick_label(&t)}</span>
+                })}
+            </p>
+            {message.problem.clone().map(|p| view! { <p class="error" data-testid="message-problem">{p}</p> })}
+        </article>
+    }
+}
+
+fn tick_label(ticks: &str) -> String {
+    match ticks {
+        "sending" => "Sending…".into(),
+        "sent" => "✓ Sent".into(),
+        "delivered" => "✓✓ Delivered".into(),
+        "read" => "✓✓ Read".into(),
+        "failed" => "Failed".into(),
+        "not sent" => "Not sent".into(),
+        "unknown" => "Unknown: WhatsApp's answer was lost".into(),
+        other => other.to_string(),
+    }
+}
+
+fn body_view(body: &Body) -> AnyView {
+    match body {
+        Body::Text { text } => view! { <div>{formatted(text)}</div> }.into_any(),
+        Body::Tap { label, .. } => {
+            view! { <p class="tap" data-testid="tap">"Tapped “"{label.clone()}"”"</p> }.into_any()
+        }
+        Body::ListPick {
+            title, description, ..
+        } => view! {
+            <p class="tap">"Chose “"{title.clone()}"”"
+                {description.clone().map(|d| view! { <span class="muted">" — "{d}</span> })}</p>
+        }
+        .into_any(),
+        Body::Media {
+            media,
+            caption,
+            filename,
+            ..
+        } => view! {
+            <p class="bubble-media">{media_word(media)}{filename.clone().map(|f| format!(": {f}"))}</p>
+            {caption.clone().map(|c| view! { <div>{formatted(&c)}</div> })}
+        }
+        .into_any(),
+        Body::Interactive { text, options } => view! {
+            <div>{formatted(text)}</div>
+            <ul class="bubble-buttons">
+                {options.iter().map(|o| view! { <li class="bubble-button">{o.clone()}</li> }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+        other => view! { <p>{other.preview()}</p> }.into_any(),
+    }
+}
+
+#[component]
+fn Composer(thread: ThreadView) -> impl IntoView {
+    let csrf = PageSession::current().csrf_token;
+    let id = thread.id.clone();
+    let text = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let send = Action::new({
+        let (csrf, id) = (csrf.clone(), id.clone());
+        move |body: &String| {
+            let (csrf, id, body) = (csrf.clone(), id.clone(), body.clone());
+            async move { reply_text(csrf, id, body).await.map_err(|e| e.to_string()) }
+        }
+    });
+    let add = Action::new({
+        let (csrf, id) = (csrf.clone(), id.clone());
+        move |body: &String| {
+            let (csrf, id, body) = (csrf.clone(), id.clone(), body.clone());
+            async move { add_note(csrf, id, body).await.map_err(|e| e.to_string()) }
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(send.value().get(), Some(Ok(()))) {
+            text.set(String::new());
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(add.value().get(), Some(Ok(()))) {
+            note.set(String::new());
+        }
+    });
+    let window_class = if thread.window.is_open() {
+        "notice"
+    } else {
+        "notice window-closed"
+    };
+    let countdown = match thread.window {
+        ReplyWindow::Open { closes_at_ms } => Some(remaining(closes_at_ms - thread.now_ms)),
+        ReplyWindow::Closed { .. } => None,
+    };
+    view! {
+        <section class="composer card" aria-label="Reply">
+            <p class=window_class data-testid="window">
+                {thread.window_sentence.clone()}
+                {countdown.map(|c| view! { <span class="badge" data-testid="window-countdown">{c}" left"</span> })}
+            </p>
+            {if thread.window.is_open() {
+                view! {
+                    <form on:submit=move |ev| { ev.prevent_default(); send.dispatch(text.get_untracked()); }>
+                        <label>"Message"
+                            <textarea rows="3" data-testid="reply-text" prop:value=move || text.get()
+                                on:input=move |ev| text.set(event_target_value(&ev))
+                                placeholder="Write a reply — *bold*, _italic_, ~strike~"></textarea>
+                        </label>
+                        {move || (!text.get().trim().is_empty()).then(|| view! {
+                            <div class="bubble reply-preview" aria-label="Preview">{formatted(&text.get())}</div>
+                        })}
+                        <div class="button-row">
+                            <button type="submit" class="button button-primary" data-testid="reply-send"
+                                disabled=move || send.pending().get() || text.get().trim().is_empty()>"Send"</button>
+                        </div>
+                    </form>
+                }.into_any()
+            } else {
+                view! { <TemplatePicker id=id.clone() templates=thread.templates.clone() /> }.into_any()
+            }}
+            {move || send.value().get().and_then(Result::err).map(|e| view! {
+                <p class="error" role="alert" data-testid="reply-error">{e}</p>
+            })}
+            <details class="note-form">
+                <summary>"Add an internal note"</summary>
+                <form on:submit=move |ev| { ev.prevent_default(); add.dispatch(note.get_untracked()); }>
+                    <textarea rows="2" data-testid="note-text" prop:value=move || note.get()
+                        on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                    <button type="submit" class="button" data-testid="note-add">"Add note"</button>
+                </form>
+                {move || add.value().get().and_then(Result::err).map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </details>
+        </section>
+    }
+}
+
+#[component]
+fn TemplatePicker(id: String, templates: Vec<TemplateChoice>) -> impl IntoView {
+    let csrf = PageSession::current().csrf_token;
+    if templates.is_empty() {
+        return view! {
+            <p class="muted" data-testid="no-templates">"This number has no approved template yet. "
+                <a href="/templates/new">"Write one"</a>" and send it for review."</p>
+        }
+        .into_any();
+    }
+    let choices = StoredValue::new(templates);
+    let chosen = RwSignal::new(0usize);
+    let values = RwSignal::new(choices.with_value(|c| {
+        c.first()
+            .map(|t| {
+                t.variables
+                    .iter()
+                    .map(|(_, v)| v.clone())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    }));
+    let send = Action::new(move |(template, filled): &(String, Vec<String>)| {
+        let (csrf, id, template, filled) =
+            (csrf.clone(), id.clone(), template.clone(), filled.clone());
+        async move {
+            send_template(csrf, id, template, filled)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    });
+    let preview = move || {
+        choices.with_value(|c| {
+            c.get(chosen.get()).map(|t| {
+                let filled = values.get();
+                // Body variables are numbered or named in order; the preview fills them in turn.
+                let names: Vec<String> =
+                    t.variables.iter().map(|(label, _)| label.clone()).collect();
+                fill(&t.body, |name| {
+                    names
+                        .iter()
+                        .position(|label| *label == format!("Body {{{{{name}}}}}"))
+                        .and_then(|i| filled.get(i).cloned())
+                })
+            })
+        })
+    };
+    view! {
+        <form data-testid="template-picker" on:submit=move |ev| {
+            ev.prevent_default();
+            let template = choices.with_value(|c| c.get(chosen.get_untracked()).map(|t| t.id.clone()));
+            if let Some(template) = template {
+                send.dispatch((template, values.get_untracked()));
+            }
+        }>
+            <label>"Approved template"
+                <select data-testid="template-choice" on:change=move |ev| {
+                    let index = event_target_value(&ev).parse().unwrap_or(0);
+                    chosen.set(index);
+                    values.set(choices.with_value(|c| c.get(index)
+                        .map(|t| t.variables.iter().map(|(_, v)| v.clone()).collect())
+                        .unwrap_or_default()));
+                }>
+                    {choices.with_value(|c| c.iter().enumerate().map(|(i, t)| view! {
+                        <option value=i.to_string()>{t.label.clone()}</option>
+                    }).collect_view())}
+                </select>
+            </label>
+            {move || choices.with_value(|c| c.get(chosen.get()).map(|t| {
+                t.variables.iter().enumerate().map(|(i, (label, _))| view! {
+                    <label>{label.clone()}
+                        <input type="text" data-testid=format!("template-value-{i}")
+                            prop:value=move || values.with(|v| v.get(i).cloned().unwrap_or_default())
+                            on:input=move |ev| {
+                                let value = event_target_value(&ev);
+                                values.update(|v| if let Some(slot) = v.get_mut(i) { *slot = value; });
+                            } />
+                    </label>
+                }).collect_view()
+            }))}
+            <div class="bubble reply-preview" data-testid="template-preview">
+                {move || preview().map(|p| formatted(&p))}
+            </div>
+            <div class="button-row">
+                <button type="submit" class="button button-primary" data-testid="template-send"
+                    disabled=move || send.pending().get()>"Send template"</button>
+            </div>
+            {move || send.value().get().and_then(Result::err).map(|e| view! {
+                <p class="error" role="alert">{e}</p>
+            })}
+        </form>
+    }
+    .into_any()
+}

@@ -1,0 +1,653 @@
+//! Implements `app::ports::ConversationsPort` over the conversation store, the message ledger
+//! and the dispatcher: the inbox, a thread with its ticks, and replies that go through the one
+//! outbound path (so the service window and consent are checked where every send is checked).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use app::api::conversations::{
+    ConversationRow, InboxPage, TemplateChoice, ThreadMessage, ThreadView,
+};
+use app::ports::PortError;
+use domain::access::{Caller, Permission};
+use domain::campaign::render::{self, Rendered, Slot};
+use domain::contacts::consent::{self, Category, Standing};
+use domain::contacts::Contact;
+use domain::conversation::body::Body;
+use domain::conversation::filter::{InboxFilter, Searchable};
+use domain::conversation::{Direction, ReplyWindow};
+use domain::ids::{ConversationId, TemplateId};
+use domain::template::TemplateKind;
+use domain::whatsapp::graph::{validate, MessageContent, OutgoingMessage};
+use domain::whatsapp::status::DeliveryStatus;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::messaging::threads::Threads;
+use crate::messaging::{Dispatched, Dispatcher, Outbound};
+use crate::ports::{allow, fault};
+use crate::storage::connections::{Connection, ConnectionStore};
+use crate::storage::contacts::ContactStore;
+use crate::storage::conversations::{ConversationRecord, EntryRef, NewEntry, ThreadEntry};
+use crate::storage::messages::{MessageStore, Origin, SendState};
+use crate::storage::templates::TemplateStore;
+use crate::storage::windows::WindowStore;
+use crate::storage::{internal, Store};
+use crate::whatsapp::provider::Providers;
+
+/// Rows per inbox page.
+const PAGE: usize = 50;
+/// Messages a thread shows (the newest).
+const THREAD_MESSAGES: usize = 500;
+/// Entries a message-text search looks through per conversation.
+const SEARCHED_ENTRIES: usize = 200;
+/// The longest note.
+const NOTE_CHARS: usize = 4_096;
+
+/// The inbox's use cases.
+#[derive(Clone)]
+pub struct ConversationService {
+    store: Store,
+    threads: Threads,
+    messages: MessageStore,
+    contacts: ContactStore,
+    windows: WindowStore,
+    templates: TemplateStore,
+    connections: ConnectionStore,
+    dispatcher: Dispatcher,
+    providers: Providers,
+    clock: Arc<dyn Clock>,
+}
+
+impl ConversationService {
+    /// The service over `store`, sending through `dispatcher`.
+    pub fn new(
+        store: &Store,
+        threads: Threads,
+        connections: ConnectionStore,
+        dispatcher: Dispatcher,
+        providers: Providers,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, crate::storage::StorageError> {
+        Ok(Self {
+            store: store.clone(),
+            threads,
+            messages: MessageStore::open(store)?,
+            contacts: ContactStore::open(store)?,
+            windows: WindowStore::open(store)?,
+            templates: TemplateStore::open(store)?,
+            connections,
+            dispatcher,
+            providers,
+            clock,
+        })
+    }
+
+    /// The change announcements the inbox's event stream forwards.
+    pub fn threads(&self) -> &Threads {
+        &self.threads
+    }
+
+    fn record(&self, id: ConversationId) -> Result<ConversationRecord, PortError> {
+        self.threads
+            .store()
+            .get(&id.uuid())
+            .map_err(internal)?
+            .ok_or_else(|| PortError::NotFound("no such conversation".into()))
+    }
+
+    fn contact_of(&self, wa_id: &str) -> Result<Option<Contact>, PortError> {
+        let forms = domain::contacts::phone::wa_id_candidates(wa_id);
+        self.contacts.find_any(&forms).map_err(internal)
+    }
+
+    fn connection_names(&self) -> Result<HashMap<Uuid, String>, PortError> {
+        Ok(self
+            .connections
+            .list()
+            .map_err(internal)?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect())
+    }
+
+    fn row(
+        &self,
+        id: Uuid,
+        record: &ConversationRecord,
+        contact: Option<&Contact>,
+        names: &HashMap<Uuid, String>,
+    ) -> ConversationRow {
+        let name = contact
+            .map(Contact::display_name)
+            .filter(|n| !n.starts_with('+'))
+            .or_else(|| record.profile_name.clone())
+            .unwrap_or_else(|| format!("+{}", record.wa_id));
+        ConversationRow {
+            id: id.to_string(),
+            name,
+            number: format!("+{}", record.wa_id),
+            connection_name: names
+                .get(&record.connection_id)
+                .cloned()
+                .unwrap_or_else(|| "a deleted connection".into()),
+            preview: record.state.preview.clone(),
+            last_direction: direction_name(record.state.last_direction).into(),
+            last_activity_ms: record.state.last_activity_ms,
+            unread: record.state.unread,
+            status: record.state.status.label().into(),
+            waiting_since_ms: record
+                .state
+                .is_waiting()
+                .then_some(record.state.waiting_since_ms)
+                .flatten(),
+        }
+    }
+
+    /// Whether a message-text search finds `id` deeper in its thread than the preview.
+    fn thread_mentions(&self, id: &Uuid, filter: &InboxFilter) -> bool {
+        let Ok(entries) = self.threads.store().thread(id, SEARCHED_ENTRIES) else {
+            return false;
+        };
+        let texts: Vec<String> = entries.iter().map(|e| e.body.searchable()).collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        filter.finds(&Searchable {
+            name: "",
+            wa_id: "",
+            texts: &texts,
+        })
+    }
+
+    fn message(&self, entry: ThreadEntry) -> Result<ThreadMessage, PortError> {
+        let (mut ticks, mut problem, mut author) = (None, None, None);
+        match &entry.reference {
+            EntryRef::Outbound { message } => {
+                let (t, p) = self.delivery(message)?;
+                ticks = Some(t);
+                problem = p;
+            }
+            EntryRef::Note { author: who } => author = Some(who.clone()),
+            EntryRef::Inbound { .. } => {}
+        }
+        let quote = match &entry.context_id {
+            Some(wamid) => self.quote(wamid)?,
+            None => None,
+        };
+        Ok(ThreadMessage {
+            direction: direction_name(entry.direction).into(),
+            at_ms: entry.at_ms,
+            body: entry.body,
+            ticks,
+            problem,
+            quote,
+            author,
+        })
+    }
+
+    /// The ticks of ledger entry `id` and, for a failure, why in plain words.
+    fn delivery(&self, id: &Uuid) -> Result<(String, Option<String>), PortError> {
+        let Some(record) = self.messages.send(id).map_err(internal)? else {
+            return Ok(("not sent".into(), Some("Herald could not record it".into())));
+        };
+        let status = match &record.wamid {
+            Some(wamid) => self.messages.status(wamid).map_err(internal)?,
+            None => None,
+        };
+        if let Some(status) = status {
+            let problem = status.errors.first().map(|(code, details)| {
+                let meaning = domain::whatsapp::errors::classify(*code).meaning;
+                match details {
+                    Some(d) => format!("{meaning} (error {code}: {d})"),
+                    None => format!("{meaning} (error {code})"),
+                }
+            });
+            let ticks = match status.status {
+                DeliveryStatus::Played => "read",
+                other => other.as_str(),
+            };
+            return Ok((ticks.into(), problem));
+        }
+        Ok(match record.state {
+            SendState::Sending => ("sending".into(), None),
+            SendState::Accepted => ("sent".into(), None),
+            SendState::Refused { reason, .. } => ("not sent".into(), Some(reason)),
+            SendState::Unknown { reason } => ("unknown".into(), Some(reason)),
+        })
+    }
+
+    /// The message `wamid` (the customer's or Herald's) in one line.
+    fn quote(&self, wamid: &str) -> Result<Option<String>, PortError> {
+        let store = self.threads.store();
+        let inbound = EntryRef::Inbound {
+            wamid: wamid.to_string(),
+        };
+        if let Some(entry) = store.entry_of(&inbound).map_err(internal)? {
+            return Ok(Some(entry.body.preview()));
+        }
+        if let Some(message) = self.messages.send_of_wamid(wamid).map_err(internal)? {
+            if let Some(entry) = store
+                .entry_of(&EntryRef::Outbound { message })
+                .map_err(internal)?
+            {
+                return Ok(Some(entry.body.preview()));
+            }
+            if let Some(content) = self.messages.content(&message).map_err(internal)? {
+                return Ok(Some(Body::from_outgoing(&content).preview()));
+            }
+        }
+        Ok(Some("an earlier message".into()))
+    }
+
+    fn templates_for(
+        &self,
+        connection: &Uuid,
+        contact: Option<&Contact>,
+    ) -> Result<Vec<TemplateChoice>, PortError> {
+        let mut choices = Vec::new();
+        for (id, record) in self.templates.list().map_err(internal)? {
+            let approved = record.kind == TemplateKind::Approved
+                && record.connection_id.as_ref() == Some(connection)
+                && record.status.as_deref() == Some("APPROVED");
+            if !approved {
+                continue;
+            }
+            let definition = &record.definition;
+            let variables = render::slots(definition)
+                .into_iter()
+                .enumerate()
+                .map(|(i, slot)| {
+                    let guess = match (&slot, contact) {
+                        (Slot::Body { .. }, Some(c)) if i == 0 => c.first_name.clone(),
+                        _ => String::new(),
+                    };
+                    (slot.label(), guess)
+                })
+                .collect();
+            let body = definition
+                .components
+                .iter()
+                .find(|c| c.kind.eq_ignore_ascii_case("BODY"))
+                .and_then(|c| c.text.clone())
+                .unwrap_or_default();
+            choices.push(TemplateChoice {
+                id: id.to_string(),
+                label: format!("{} ({})", definition.name, definition.language),
+                body,
+                variables,
+            });
+        }
+        choices.sort_by(|a, b| a.label.cmp(&b.label));
+        Ok(choices)
+    }
+
+    /// Sends `content` to the conversation's customer through the one outbound path.
+    async fn send(
+        &self,
+        record: &ConversationRecord,
+        conversation: Uuid,
+        content: MessageContent,
+        template_category: Option<Category>,
+        summary: String,
+    ) -> Result<(), PortError> {
+        let connection = self.connection(&record.connection_id)?;
+        let message = OutgoingMessage::to(record.wa_id.clone(), content);
+        if let Some(problem) = validate::outgoing_message(&message).first() {
+            return Err(PortError::invalid(
+                "text",
+                "message.invalid",
+                problem.message.clone(),
+            ));
+        }
+        let client = self
+            .providers
+            .for_connection(&connection)
+            .map_err(|e| e.refusal())?;
+        let gate = self.dispatcher.current_gate(&connection.id);
+        let outbound = Outbound {
+            origin: Origin::Conversation { conversation },
+            connection: connection.id,
+            message,
+            template_category,
+            summary,
+        };
+        match self
+            .dispatcher
+            .send(client.as_ref(), &gate, outbound, None, |_| Ok(true))
+            .await
+        {
+            Dispatched::Answered { result: Ok(_), .. } => {}
+            Dispatched::Answered {
+                result: Err(error), ..
+            } => {
+                // The thread shows it as not sent, with the same words.
+                return Err(PortError::conflict(format!(
+                    "WhatsApp did not take the message: {}",
+                    error.explain()
+                )));
+            }
+            Dispatched::Refused(refusal) => {
+                return Err(PortError::conflict(format!(
+                    "Not sent: {}.",
+                    refusal.explain()
+                )))
+            }
+            Dispatched::NotSent => {
+                return Err(fault(
+                    "a reply was not sent",
+                    "its ledger entry could not be written",
+                ))
+            }
+        }
+        self.store.flush().await.map_err(internal)?;
+        Ok(())
+    }
+
+    fn connection(&self, id: &Uuid) -> Result<Connection, PortError> {
+        self.connections
+            .get(id)
+            .map_err(internal)?
+            .ok_or_else(|| PortError::Conflict("this conversation's connection was deleted".into()))
+    }
+}
+
+fn direction_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+        Direction::Note => "note",
+    }
+}
+
+/// The cursor of a row: its activity and id.
+fn cursor(row: &ConversationRow) -> String {
+    format!("{}:{}", row.last_activity_ms, row.id)
+}
+
+fn parse_cursor(text: &str) -> Result<(i64, Uuid), PortError> {
+    let bad = || PortError::invalid("after", "inbox.cursor", "this page link is not valid");
+    let (at, id) = text.split_once(':').ok_or_else(bad)?;
+    Ok((
+        at.parse().map_err(|_| bad())?,
+        id.parse().map_err(|_| bad())?,
+    ))
+}
+
+fn consent_lines(contact: &Contact) -> Vec<String> {
+    Category::ALL
+        .into_iter()
+        .map(|category| {
+            let standing = match consent::standing(&contact.consent, category) {
+                Standing::OptedIn => "opted in",
+                Standing::OptedOut => "opted out",
+                Standing::Unknown => "not recorded",
+            };
+            format!("{}: {standing}", category.as_str())
+        })
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl app::ports::ConversationsPort for ConversationService {
+    async fn inbox(
+        &self,
+        caller: &Caller,
+        filter: InboxFilter,
+        after: Option<String>,
+    ) -> Result<InboxPage, PortError> {
+        allow(caller, Permission::View)?;
+        let before = after.as_deref().map(parse_cursor).transpose()?;
+        let names = self.connection_names()?;
+        let mut rows = Vec::with_capacity(PAGE);
+        let mut more = false;
+        let mut failure = None;
+        self.threads
+            .store()
+            .newest_first(before, |id, record| {
+                let contact = match self.contact_of(&record.wa_id) {
+                    Ok(contact) => contact,
+                    Err(error) => {
+                        failure = Some(error);
+                        return false;
+                    }
+                };
+                let row = self.row(id, &record, contact.as_ref(), &names);
+                let texts = [row.preview.as_str()];
+                let text = Searchable {
+                    name: &row.name,
+                    wa_id: &record.wa_id,
+                    texts: &texts,
+                };
+                let listed = filter.admits(&record.state, record.connection_id)
+                    && (filter.finds(&text)
+                        || (!filter.search.trim().is_empty()
+                            && self.thread_mentions(&id, &filter)));
+                if !listed {
+                    return true;
+                }
+                if rows.len() == PAGE {
+                    more = true;
+                    return false;
+                }
+                rows.push(row);
+                true
+            })
+            .map_err(internal)?;
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        let next = if more { rows.last().map(cursor) } else { None };
+        let mut connections: Vec<(String, String)> = names
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect();
+        connections.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(InboxPage {
+            rows,
+            next,
+            now_ms: self.clock.now_ms(),
+            connections,
+        })
+    }
+
+    async fn unread(&self, caller: &Caller) -> Result<usize, PortError> {
+        allow(caller, Permission::View)?;
+        self.threads.store().unread_count().map_err(internal)
+    }
+
+    async fn thread(&self, caller: &Caller, id: ConversationId) -> Result<ThreadView, PortError> {
+        allow(caller, Permission::View)?;
+        let record = self.record(id)?;
+        let contact = self.contact_of(&record.wa_id)?;
+        let names = self.connection_names()?;
+        let now_ms = self.clock.now_ms();
+        let windows = self
+            .windows
+            .get(&record.connection_id, &record.wa_id)
+            .map_err(internal)?;
+        let window = ReplyWindow::at(windows.service_closes_at_ms, now_ms);
+        let messages = self
+            .threads
+            .store()
+            .thread(&id.uuid(), THREAD_MESSAGES)
+            .map_err(internal)?
+            .into_iter()
+            .map(|entry| self.message(entry))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ThreadView {
+            id: id.to_string(),
+            row: self.row(id.uuid(), &record, contact.as_ref(), &names),
+            contact_phone: contact.as_ref().map(|c| c.phone.clone()),
+            tags: contact
+                .as_ref()
+                .map(|c| c.tags.iter().cloned().collect())
+                .unwrap_or_default(),
+            consent: contact.as_ref().map(consent_lines).unwrap_or_default(),
+            window_sentence: window.sentence(now_ms),
+            window,
+            now_ms,
+            messages,
+            templates: self.templates_for(&record.connection_id, contact.as_ref())?,
+        })
+    }
+
+    async fn reply(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        text: String,
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::SendMessages)?;
+        let record = self.record(id)?;
+        let text = text.trim().to_string();
+        if text.is_empty() {
+            return Err(PortError::invalid(
+                "text",
+                "reply.empty",
+                "write the message first",
+            ));
+        }
+        let content = OutgoingMessage::text("", text.clone()).content;
+        self.send(
+            &record,
+            id.uuid(),
+            content,
+            None,
+            text.chars().take(80).collect(),
+        )
+        .await
+    }
+
+    async fn send_template(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        template: TemplateId,
+        values: Vec<String>,
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::SendMessages)?;
+        let record = self.record(id)?;
+        let chosen = self
+            .templates
+            .get(&template.uuid())
+            .map_err(internal)?
+            .filter(|t| {
+                t.kind == TemplateKind::Approved
+                    && t.connection_id == Some(record.connection_id)
+                    && t.status.as_deref() == Some("APPROVED")
+            })
+            .ok_or_else(|| {
+                PortError::invalid(
+                    "template",
+                    "reply.template",
+                    "choose an approved template of this conversation's number",
+                )
+            })?;
+        let slots = render::slots(&chosen.definition);
+        if values.len() != slots.len() {
+            return Err(PortError::invalid(
+                "values",
+                "reply.template_values",
+                format!(
+                    "this template has {} variables; {} values were given",
+                    slots.len(),
+                    values.len()
+                ),
+            ));
+        }
+        let mut filled = Vec::with_capacity(slots.len());
+        for (slot, value) in slots.into_iter().zip(values) {
+            let value = render::clean(&value);
+            if value.is_empty() {
+                return Err(PortError::invalid(
+                    "values",
+                    "reply.template_value_empty",
+                    format!("fill in {}", slot.label()),
+                ));
+            }
+            filled.push((slot, value));
+        }
+        let rendered = Rendered { values: filled };
+        let message = render::template_message(&chosen.definition, &rendered);
+        let category = Category::of_template(&chosen.definition.category);
+        self.send(
+            &record,
+            id.uuid(),
+            MessageContent::Template { template: message },
+            Some(category),
+            format!("Template {}", chosen.definition.name),
+        )
+        .await
+    }
+
+    async fn note(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        text: String,
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::SendMessages)?;
+        let record = self.record(id)?;
+        let text = text.trim().to_string();
+        if text.is_empty() || text.chars().count() > NOTE_CHARS {
+            return Err(PortError::invalid(
+                "note",
+                "note.length",
+                format!("a note has 1 to {NOTE_CHARS} characters"),
+            ));
+        }
+        let now_ms = self.clock.now_ms();
+        self.threads
+            .store()
+            .record(&NewEntry {
+                connection_id: record.connection_id,
+                wa_id: &record.wa_id,
+                profile_name: None,
+                entry: ThreadEntry {
+                    at_ms: now_ms,
+                    direction: Direction::Note,
+                    body: Body::Text { text },
+                    reference: EntryRef::Note {
+                        author: caller.name(),
+                    },
+                    context_id: None,
+                },
+                answers: false,
+                now_ms,
+            })
+            .map_err(internal)?;
+        self.store.flush().await.map_err(internal)?;
+        self.threads.changed(id.uuid());
+        Ok(())
+    }
+
+    async fn mark(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        action: String,
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::View)?;
+        use domain::conversation::ConversationStatus::{Closed, Open};
+        let change: fn(&mut domain::conversation::Conversation) = match action.as_str() {
+            "read" => |c| c.mark_read(),
+            "unread" => |c| c.mark_unread(),
+            "close" => |c| c.status = Closed,
+            "reopen" => |c| c.status = Open,
+            _ => {
+                return Err(PortError::invalid(
+                    "action",
+                    "conversation.action",
+                    "choose read, unread, close or reopen",
+                ))
+            }
+        };
+        self.threads
+            .store()
+            .change(&id.uuid(), change)
+            .map_err(internal)?
+            .ok_or_else(|| PortError::NotFound("no such conversation".into()))?;
+        self.store.flush().await.map_err(internal)?;
+        self.threads.changed(id.uuid());
+        Ok(())
+    }
+}

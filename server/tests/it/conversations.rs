@@ -1,0 +1,397 @@
+//! The inbox: a customer's messages become a conversation with its thread, once however often
+//! Meta delivers them; the campaign message they answer is shown above the reply; an answer
+//! inside the service window goes out through the one outbound path and its ticks move; after the
+//! window only an approved template may go, and a free-form send is refused before WhatsApp is
+//! called.
+
+use std::time::Duration;
+
+use app::api::conversations::ThreadView;
+use app::ports::PortError;
+use domain::conversation::body::Body;
+use domain::conversation::filter::{InboxFilter, InboxView};
+use domain::ids::ConversationId;
+use serde_json::json;
+use server::whatsapp::sandbox::SimulatedInbound;
+use server::whatsapp::signature;
+
+use crate::campaigns::{draft, fast_sandbox, spring_sale};
+use crate::contacts::import;
+use crate::helpers::{owner, typed, TestApp};
+
+fn everything() -> InboxFilter {
+    InboxFilter {
+        view: InboxView::All,
+        ..InboxFilter::default()
+    }
+}
+
+async fn only_conversation(app: &TestApp) -> ConversationId {
+    let page = app
+        .state
+        .services
+        .conversations
+        .inbox(&owner(), everything(), None)
+        .await
+        .unwrap();
+    assert_eq!(page.rows.len(), 1, "{:?}", page.rows);
+    typed(&page.rows[0].id)
+}
+
+async fn thread(app: &TestApp, id: ConversationId) -> ThreadView {
+    app.state
+        .services
+        .conversations
+        .thread(&owner(), id)
+        .await
+        .unwrap()
+}
+
+/// Posts a customer's text message to the sandbox connection's webhook as Meta would, signed
+/// with its app secret, written `age_s` seconds ago.
+async fn deliver_text(app: &TestApp, connection: &str, wamid: &str, from: &str, age_s: i64) {
+    let connection = app
+        .state
+        .webhooks
+        .connections
+        .get(&connection.parse().unwrap())
+        .unwrap()
+        .unwrap();
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - age_s;
+    let body = json!({"object":"whatsapp_business_account","entry":[{"id": connection.waba_id.clone().unwrap(),"changes":[{"field":"messages",
+        "value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111",
+            "phone_number_id": connection.phone_number_id.clone().unwrap()},
+        "contacts":[{"profile":{"name":"Deniz"},"wa_id":from}],
+        "messages":[{"from":from,"id":wamid,"timestamp":at.to_string(),"type":"text","text":{"body":"Is my order on its way?"}}]}}]}]})
+    .to_string()
+    .into_bytes();
+    let secret = connection.secrets.app_secret.clone().unwrap();
+    let header = signature::sign(secret.as_bytes(), &body);
+    let response = app
+        .post_bytes(
+            &format!("/webhooks/whatsapp/{}", connection.id),
+            body,
+            &[
+                ("x-hub-signature-256", &header),
+                ("content-type", "application/json"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    app.webhook_worker.process_pending().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tap_on_a_campaign_message_opens_a_conversation_showing_what_was_tapped_once() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let template = spring_sale(&app, &connection).await;
+    let list = import(&app, "one.csv", "phone,first_name\n+905320000417,Ayşe\n").await;
+    let campaigns = &app.state.services.campaigns;
+    let campaign = campaigns
+        .save(&owner(), None, draft(&connection, &template, &list.id))
+        .await
+        .unwrap();
+    campaigns.launch(&owner(), campaign).await.unwrap();
+    let sandbox = app.state.sandbox.clone();
+    let mut wamid = None;
+    for _ in 0..200 {
+        wamid = sandbox
+            .send_log()
+            .unwrap()
+            .first()
+            .and_then(|s| s.wamid.clone());
+        if wamid.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let wamid = wamid.expect("the campaign message was sent");
+    let inbox = &app.state.services.conversations;
+    let before = inbox.inbox(&owner(), everything(), None).await.unwrap();
+    assert!(
+        before.rows.is_empty(),
+        "a broadcast alone is no conversation"
+    );
+
+    sandbox
+        .simulate_inbound(
+            typed(&connection),
+            "905320000417",
+            SimulatedInbound::Button {
+                payload: "MORE_INFO".into(),
+                text: "Tell me more".into(),
+                context: Some(wamid.clone()),
+            },
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let id = only_conversation(&app).await;
+    let opened = thread(&app, id).await;
+    assert_eq!(
+        opened.row.name, "Ayşe",
+        "the contact's name, not the number"
+    );
+    assert_eq!(opened.row.unread, 1);
+    assert!(
+        opened.row.waiting_since_ms.is_some(),
+        "the customer waits for us"
+    );
+    assert_eq!(opened.row.preview, "Tapped “Tell me more”");
+    let bodies: Vec<&Body> = opened.messages.iter().map(|m| &m.body).collect();
+    assert!(
+        matches!(bodies[..], [Body::Template { name, .. }, Body::Tap { label, payload }]
+            if name == "spring_sale" && label == "Tell me more" && payload == "MORE_INFO"),
+        "{bodies:?}"
+    );
+    assert_eq!(
+        opened.messages[1].quote.as_deref(),
+        Some("Template “spring_sale”"),
+        "the tap is shown as an answer to the campaign message"
+    );
+    assert!(opened.window.is_open(), "their tap opened the window");
+
+    // Meta delivers the same webhook again: nothing is added or counted twice.
+    let log = app
+        .state
+        .services
+        .whatsapp
+        .webhook_log(&owner())
+        .await
+        .unwrap();
+    for entry in log {
+        app.state
+            .services
+            .whatsapp
+            .reprocess_webhook(&owner(), typed(&entry.id))
+            .await
+            .unwrap();
+    }
+    app.webhook_worker.process_pending().unwrap();
+    let again = thread(&app, id).await;
+    assert_eq!(again.messages.len(), 2);
+    assert_eq!(again.row.unread, 1);
+    assert_eq!(inbox.unread(&owner()).await.unwrap(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_inside_the_window_goes_out_ends_the_wait_and_its_ticks_move() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let sandbox = app.state.sandbox.clone();
+    let mut changes = app.state.conversations.threads().subscribe();
+    sandbox
+        .simulate_inbound(
+            typed(&connection),
+            "+15550101234",
+            SimulatedInbound::Text("Do you ship to Izmir?".into()),
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let id = only_conversation(&app).await;
+    assert_eq!(
+        changes.try_recv().ok(),
+        Some(id.uuid()),
+        "open pages are told at once"
+    );
+    let inbox = &app.state.services.conversations;
+    inbox.mark(&owner(), id, "read".into()).await.unwrap();
+    assert_eq!(inbox.unread(&owner()).await.unwrap(), 0);
+
+    inbox
+        .reply(&owner(), id, "Yes, *next day* to Izmir.".into())
+        .await
+        .unwrap();
+    let log = sandbox.send_log().unwrap();
+    assert_eq!(log.len(), 1, "one request to WhatsApp");
+    assert_eq!(log[0].wa_id, "15550101234");
+    let view = thread(&app, id).await;
+    assert!(view.row.waiting_since_ms.is_none(), "answered");
+    assert_eq!(view.row.preview, "Yes, *next day* to Izmir.");
+    let reply = view.messages.last().unwrap();
+    assert_eq!(reply.direction, "outbound");
+    // Delivery reports arrive from the sandbox and move the ticks.
+    let mut ticks = reply.ticks.clone();
+    for _ in 0..100 {
+        app.webhook_worker.process_pending().unwrap();
+        ticks = thread(&app, id)
+            .await
+            .messages
+            .last()
+            .unwrap()
+            .ticks
+            .clone();
+        if matches!(ticks.as_deref(), Some("delivered" | "read")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        matches!(ticks.as_deref(), Some("delivered" | "read")),
+        "{ticks:?}"
+    );
+
+    // An internal note shows in the thread and is never sent.
+    inbox
+        .note(&owner(), id, "Customer is in Izmir".into())
+        .await
+        .unwrap();
+    let with_note = thread(&app, id).await;
+    let note = with_note.messages.last().unwrap();
+    assert_eq!(
+        (note.direction.as_str(), note.author.as_deref()),
+        ("note", Some("owner"))
+    );
+    assert_eq!(sandbox.send_log().unwrap().len(), 1);
+
+    // Closed conversations leave the open tab; the next message reopens them.
+    inbox.mark(&owner(), id, "close".into()).await.unwrap();
+    let open_tab = inbox
+        .inbox(&owner(), InboxFilter::default(), None)
+        .await
+        .unwrap();
+    assert!(open_tab.rows.is_empty());
+    sandbox
+        .simulate_inbound(
+            typed(&connection),
+            "+15550101234",
+            SimulatedInbound::Text("Thanks!".into()),
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let reopened = thread(&app, id).await;
+    assert_eq!(reopened.row.status, "Open");
+    assert_eq!(reopened.row.unread, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_window_free_text_is_refused_without_a_request_and_an_approved_template_goes() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let template = spring_sale(&app, &connection).await;
+    // The customer wrote 25 hours ago: the customer-service window has closed.
+    deliver_text(&app, &connection, "wamid.OLD1", "905320000427", 25 * 3600).await;
+    let id = only_conversation(&app).await;
+    let view = thread(&app, id).await;
+    assert!(!view.window.is_open());
+    assert!(
+        view.window_sentence.contains("only an approved template"),
+        "{}",
+        view.window_sentence
+    );
+    assert_eq!(view.row.name, "Deniz", "the WhatsApp profile name");
+
+    let inbox = &app.state.services.conversations;
+    let refused = inbox
+        .reply(&owner(), id, "Sorry for the wait!".into())
+        .await
+        .unwrap_err();
+    let PortError::Conflict(reason) = &refused else {
+        panic!("expected a refusal the user can act on, got {refused:?}");
+    };
+    assert!(reason.contains("more than 24 hours"), "{reason}");
+    assert!(
+        app.state.sandbox.send_log().unwrap().is_empty(),
+        "WhatsApp was never called"
+    );
+    assert_eq!(
+        thread(&app, id).await.messages.len(),
+        1,
+        "nothing that looks sent"
+    );
+
+    // The composer offers the number's approved templates, variables filled from what is known.
+    let choice = view
+        .templates
+        .iter()
+        .find(|t| t.id == template)
+        .expect("the approved template is offered");
+    assert_eq!(choice.variables.len(), 1);
+    let wrong = inbox
+        .send_template(&owner(), id, typed(&template), vec![])
+        .await
+        .unwrap_err();
+    assert!(matches!(wrong, PortError::Invalid(_)), "{wrong:?}");
+    inbox
+        .send_template(&owner(), id, typed(&template), vec!["Deniz".into()])
+        .await
+        .unwrap();
+    let log = app.state.sandbox.send_log().unwrap();
+    assert_eq!(log.len(), 1);
+    let sent = thread(&app, id).await;
+    assert!(
+        matches!(&sent.messages.last().unwrap().body, Body::Template { name, .. } if name == "spring_sale"),
+        "{:?}",
+        sent.messages
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_finds_people_by_name_without_accents_by_national_number_and_by_message_text() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    import(
+        &app,
+        "two.csv",
+        "phone,first_name,last_name\n+905326430017,Ayşe,Yılmaz\n+905551110027,Mehmet,Öz\n",
+    )
+    .await;
+    let sandbox = app.state.sandbox.clone();
+    for (from, text) in [
+        ("905326430017", "Where is my parcel?"),
+        ("905551110027", "I want a refund"),
+    ] {
+        sandbox
+            .simulate_inbound(
+                typed(&connection),
+                from,
+                SimulatedInbound::Text(text.into()),
+            )
+            .await
+            .unwrap();
+    }
+    // Mehmet writes again, so the parcel question is no longer his newest message.
+    sandbox
+        .simulate_inbound(
+            typed(&connection),
+            "905551110027",
+            SimulatedInbound::Text("Hello?".into()),
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let inbox = &app.state.services.conversations;
+    let find = |search: &str| {
+        let filter = InboxFilter {
+            view: InboxView::All,
+            search: search.into(),
+            ..InboxFilter::default()
+        };
+        async move {
+            inbox
+                .inbox(&owner(), filter, None)
+                .await
+                .unwrap()
+                .rows
+                .into_iter()
+                .map(|r| r.name)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(find("").await, ["Mehmet Öz", "Ayşe Yılmaz"], "newest first");
+    assert_eq!(find("ayse").await, ["Ayşe Yılmaz"]);
+    assert_eq!(find("0532 643").await, ["Ayşe Yılmaz"]);
+    assert_eq!(
+        find("refund").await,
+        ["Mehmet Öz"],
+        "an older message's text"
+    );
+    assert!(find("invoice").await.is_empty());
+}
