@@ -5,7 +5,6 @@
 #![allow(missing_docs)]
 
 use domain::conversation::body::Body;
-use domain::conversation::filter::InboxFilter;
 use domain::conversation::ReplyWindow;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -88,6 +87,10 @@ pub struct ThreadView {
     pub id: String,
     /// The row as the inbox shows it.
     pub row: ConversationRow,
+    /// The business number's connection.
+    pub connection_id: String,
+    /// True when that connection is the sandbox: the thread offers to play the customer.
+    pub simulated: bool,
     /// The contact's page, when the number is a contact.
     pub contact_phone: Option<String>,
     /// The contact's tags.
@@ -106,6 +109,7 @@ pub struct ThreadView {
     pub templates: Vec<TemplateChoice>,
 }
 
+#[cfg(feature = "ssr")]
 fn port() -> Result<std::sync::Arc<dyn crate::ports::ConversationsPort>, ServerFnError> {
     Ok(crate::ports::services()?.conversations)
 }
@@ -124,7 +128,7 @@ pub async fn list_conversations(
     } else {
         Some(super::parse_id::<domain::ids::ConnectionId>(&connection)?.uuid())
     };
-    let filter = InboxFilter {
+    let filter = domain::conversation::filter::InboxFilter {
         view: domain::conversation::filter::InboxView::parse(&view),
         unread_only,
         connection,

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
+use crate::api::conversations::unread_conversations;
+use crate::components::live_changes::follow_changes;
 use crate::components::theme_toggle::ThemeToggle;
 use crate::session::{CsrfField, PageSession};
 
@@ -20,6 +22,18 @@ pub const SECTIONS: [(&str, &str); 6] = [
 #[component]
 pub fn Layout() -> impl IntoView {
     let session = PageSession::current();
+    // Conversations with unread messages, counted in the browser (no page waits for it) and
+    // recounted whenever one changes.
+    let unread = RwSignal::new(0usize);
+    let changes = follow_changes("/conversations/events".into(), false);
+    Effect::new(move |_| {
+        changes.track();
+        leptos::task::spawn_local(async move {
+            if let Ok(count) = unread_conversations().await {
+                unread.set(count);
+            }
+        });
+    });
     view! {
         <div class="app">
             <header class="topbar">
@@ -30,7 +44,15 @@ pub fn Layout() -> impl IntoView {
                 <nav class="nav" aria-label="Sections">
                     {SECTIONS
                         .into_iter()
-                        .map(|(href, label)| view! { <A href=href exact=true>{label}</A> })
+                        .map(|(href, label)| {
+                            let badge = (href == "/conversations").then(|| view! {
+                                {move || (unread.get() > 0).then(|| view! {
+                                    " "<span class="badge badge-unread" data-testid="nav-unread"
+                                        aria-label=format!("{} conversations unread", unread.get())>{unread.get()}</span>
+                                })}
+                            });
+                            view! { <A href=href exact=true>{label}{badge}</A> }
+                        })
                         .collect_view()}
                 </nav>
                 <div class="account">

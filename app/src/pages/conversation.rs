@@ -16,10 +16,64 @@ use crate::api::conversations::{
     add_note, conversation_thread, mark_conversation, reply_text, send_template, TemplateChoice,
     ThreadMessage, ThreadView,
 };
+use crate::api::whatsapp::simulate_inbound;
 use crate::components::formatted::formatted;
 use crate::components::live_changes::follow_changes;
 use crate::components::refresh::refresh_tick;
 use crate::session::PageSession;
+
+/// What the agent is typing and which panels are open: kept above the thread, which is drawn
+/// again whenever the conversation changes (a tick, a new message), so nothing typed is lost.
+#[derive(Clone, Copy)]
+struct Drafts {
+    reply: RwSignal<String>,
+    note: RwSignal<String>,
+    note_open: RwSignal<bool>,
+    simulator_open: RwSignal<bool>,
+    simulate_kind: RwSignal<String>,
+    simulate_text: RwSignal<String>,
+    /// Sends the reply; its outcome outlives a redraw.
+    send: Action<String, Result<(), String>>,
+    /// Adds the note.
+    add: Action<String, Result<(), String>>,
+}
+
+impl Drafts {
+    fn new(id: impl Fn() -> String + Copy + Send + Sync + 'static, csrf: String) -> Self {
+        let send = Action::new({
+            let csrf = csrf.clone();
+            move |body: &String| {
+                let (csrf, id, body) = (csrf.clone(), id(), body.clone());
+                async move { reply_text(csrf, id, body).await.map_err(|e| e.to_string()) }
+            }
+        });
+        let add = Action::new(move |body: &String| {
+            let (csrf, id, body) = (csrf.clone(), id(), body.clone());
+            async move { add_note(csrf, id, body).await.map_err(|e| e.to_string()) }
+        });
+        let drafts = Self {
+            send,
+            add,
+            reply: RwSignal::new(String::new()),
+            note: RwSignal::new(String::new()),
+            note_open: RwSignal::new(false),
+            simulator_open: RwSignal::new(false),
+            simulate_kind: RwSignal::new("text".into()),
+            simulate_text: RwSignal::new(String::new()),
+        };
+        Effect::new(move |_| {
+            if matches!(send.value().get(), Some(Ok(()))) {
+                drafts.reply.set(String::new());
+            }
+        });
+        Effect::new(move |_| {
+            if matches!(add.value().get(), Some(Ok(()))) {
+                drafts.note.set(String::new());
+            }
+        });
+        drafts
+    }
+}
 
 /// `/conversations/:id`.
 #[component]
@@ -34,6 +88,7 @@ pub fn ConversationPage() -> impl IntoView {
         |(id, _, _)| conversation_thread(id),
     );
     let csrf = PageSession::current().csrf_token;
+    let drafts = Drafts::new(id, csrf.clone());
     // Opening the thread reads it.
     Effect::new({
         let csrf = csrf.clone();
@@ -50,7 +105,7 @@ pub fn ConversationPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match thread.await {
-                    Ok(view) => view! { <Thread thread=view /> }.into_any(),
+                    Ok(view) => view! { <Thread thread=view drafts=drafts /> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -59,7 +114,7 @@ pub fn ConversationPage() -> impl IntoView {
 }
 
 #[component]
-fn Thread(thread: ThreadView) -> impl IntoView {
+fn Thread(thread: ThreadView, drafts: Drafts) -> impl IntoView {
     let csrf = PageSession::current().csrf_token;
     let id = thread.id.clone();
     let mark = Action::new({
@@ -117,7 +172,59 @@ fn Thread(thread: ThreadView) -> impl IntoView {
                 </ul>
             </aside>
         </div>
-        <Composer thread=thread />
+        {thread.simulated.then(|| view! {
+            <CustomerSimulator connection_id=thread.connection_id.clone() number=thread.row.number.clone() drafts=drafts />
+        })}
+        <Composer thread=thread drafts=drafts />
+    }
+}
+
+/// On a sandbox number: write or tap as the customer would, to see the inbox react.
+#[component]
+fn CustomerSimulator(connection_id: String, number: String, drafts: Drafts) -> impl IntoView {
+    let csrf = PageSession::current().csrf_token;
+    let (kind, text, open) = (
+        drafts.simulate_kind,
+        drafts.simulate_text,
+        drafts.simulator_open,
+    );
+    let play = Action::new(move |(kind, text): &(String, String)| {
+        let (csrf, id, from, kind, text) = (
+            csrf.clone(),
+            connection_id.clone(),
+            number.clone(),
+            kind.clone(),
+            text.clone(),
+        );
+        async move {
+            simulate_inbound(csrf, id, from, kind, text)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    });
+    view! {
+        <details class="card simulator" data-testid="simulator" prop:open=move || open.get()
+            on:toggle=move |ev| open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
+            <summary>"Simulate the customer (sandbox)"</summary>
+            <form class="inline-form" on:submit=move |ev| {
+                ev.prevent_default();
+                play.dispatch((kind.get_untracked(), text.get_untracked()));
+            }>
+                <label>"They"
+                    <select data-testid="simulate-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
+                        <option value="text" selected=move || kind.get() == "text">"write"</option>
+                        <option value="button" selected=move || kind.get() == "button">"tap a quick-reply button with this payload"</option>
+                    </select>
+                </label>
+                <label>"Text or payload"
+                    <input data-testid="simulate-text" prop:value=move || text.get()
+                        on:input=move |ev| text.set(event_target_value(&ev)) />
+                </label>
+                <button type="submit" class="button" data-testid="simulate-send"
+                    disabled=move || play.pending().get()>"Send as the customer"</button>
+            </form>
+            {move || play.value().get().and_then(Result::err).map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </details>
     }
 }
 
@@ -190,35 +297,10 @@ fn body_view(body: &Body) -> AnyView {
 }
 
 #[component]
-fn Composer(thread: ThreadView) -> impl IntoView {
-    let csrf = PageSession::current().csrf_token;
+fn Composer(thread: ThreadView, drafts: Drafts) -> impl IntoView {
     let id = thread.id.clone();
-    let text = RwSignal::new(String::new());
-    let note = RwSignal::new(String::new());
-    let send = Action::new({
-        let (csrf, id) = (csrf.clone(), id.clone());
-        move |body: &String| {
-            let (csrf, id, body) = (csrf.clone(), id.clone(), body.clone());
-            async move { reply_text(csrf, id, body).await.map_err(|e| e.to_string()) }
-        }
-    });
-    let add = Action::new({
-        let (csrf, id) = (csrf.clone(), id.clone());
-        move |body: &String| {
-            let (csrf, id, body) = (csrf.clone(), id.clone(), body.clone());
-            async move { add_note(csrf, id, body).await.map_err(|e| e.to_string()) }
-        }
-    });
-    Effect::new(move |_| {
-        if matches!(send.value().get(), Some(Ok(()))) {
-            text.set(String::new());
-        }
-    });
-    Effect::new(move |_| {
-        if matches!(add.value().get(), Some(Ok(()))) {
-            note.set(String::new());
-        }
-    });
+    let (text, note, note_open) = (drafts.reply, drafts.note, drafts.note_open);
+    let (send, add) = (drafts.send, drafts.add);
     let window_class = if thread.window.is_open() {
         "notice"
     } else {
@@ -257,7 +339,8 @@ fn Composer(thread: ThreadView) -> impl IntoView {
             {move || send.value().get().and_then(Result::err).map(|e| view! {
                 <p class="error" role="alert" data-testid="reply-error">{e}</p>
             })}
-            <details class="note-form">
+            <details class="note-form" prop:open=move || note_open.get()
+                on:toggle=move |ev| note_open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
                 <summary>"Add an internal note"</summary>
                 <form on:submit=move |ev| { ev.prevent_default(); add.dispatch(note.get_untracked()); }>
                     <textarea rows="2" data-testid="note-text" prop:value=move || note.get()

@@ -26,7 +26,7 @@ use crate::clock::Clock;
 use crate::messaging::threads::Threads;
 use crate::messaging::{Dispatched, Dispatcher, Outbound};
 use crate::ports::{allow, fault};
-use crate::storage::connections::{Connection, ConnectionStore};
+use crate::storage::connections::{Connection, ConnectionKind, ConnectionStore};
 use crate::storage::contacts::ContactStore;
 use crate::storage::conversations::{ConversationRecord, EntryRef, NewEntry, ThreadEntry};
 use crate::storage::messages::{MessageStore, Origin, SendState};
@@ -473,9 +473,16 @@ impl app::ports::ConversationsPort for ConversationService {
             .into_iter()
             .map(|entry| self.message(entry))
             .collect::<Result<Vec<_>, _>>()?;
+        let simulated = self
+            .connections
+            .get(&record.connection_id)
+            .map_err(internal)?
+            .is_some_and(|c| c.kind == ConnectionKind::Sandbox);
         Ok(ThreadView {
             id: id.to_string(),
             row: self.row(id.uuid(), &record, contact.as_ref(), &names),
+            connection_id: record.connection_id.to_string(),
+            simulated,
             contact_phone: contact.as_ref().map(|c| c.phone.clone()),
             tags: contact
                 .as_ref()

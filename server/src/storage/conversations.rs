@@ -115,6 +115,9 @@ pub struct ConversationStore {
     refs: Collection<String, (Uuid, Uuid)>,
 }
 
+/// One entry of the activity index as read.
+type ActivityRow = Result<((u64, Uuid), ()), StorageError>;
+
 fn activity_key(at_ms: i64, id: Uuid) -> (u64, Uuid) {
     (u64::try_from(at_ms).unwrap_or(0), id)
 }
@@ -245,7 +248,7 @@ impl ConversationStore {
         mut keep: impl FnMut(Uuid, ConversationRecord) -> bool,
     ) -> Result<(), StorageError> {
         let upper = before.map(|(at, id)| activity_key(at, id));
-        let rows: Box<dyn Iterator<Item = Result<((u64, Uuid), ()), StorageError>>> = match upper {
+        let rows: Box<dyn Iterator<Item = ActivityRow>> = match upper {
             Some(upper) => Box::new(self.activity.range_before(&upper).rev()),
             None => Box::new(self.activity.iter().rev()),
         };

@@ -417,10 +417,18 @@ impl app::ports::WhatsAppPort for WhatsAppService {
                 ))
             }
             "text" => SimulatedInbound::Text(text),
-            "button" => SimulatedInbound::Button {
-                payload: non_empty(&text).unwrap_or_else(|| "STOP_PROMO".into()),
-                text: "Stop promotions".into(),
-                context: None,
+            "button" => match non_empty(&text) {
+                // The button's label is what was typed: the inbox shows what was tapped.
+                Some(payload) => SimulatedInbound::Button {
+                    text: payload.clone(),
+                    payload,
+                    context: None,
+                },
+                None => SimulatedInbound::Button {
+                    payload: "STOP_PROMO".into(),
+                    text: "Stop promotions".into(),
+                    context: None,
+                },
             },
             "stop_marketing" => SimulatedInbound::StopMarketing,
             "resume_marketing" => SimulatedInbound::ResumeMarketing,

@@ -1,0 +1,92 @@
+// The inbox end to end against the release binary: a simulated customer writes; the
+// conversation appears live with an unread badge (no reload); the agent opens it, answers with
+// formatted text and follows the ticks; the customer taps a button and the tap shows in the
+// open thread as what was tapped; a note is added and the conversation closed.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { OWNER, PASSWORD, heraldAndBrowser, waitForHydration, withPage } from './harness.js';
+
+const env = heraldAndBrowser();
+
+test('a customer writes, the inbox shows it live, the agent answers and sees it read', async () => {
+  await withPage(env.browser, 'conversations', async (page, errors) => {
+    await page.goto(`${env.herald.base}/setup`);
+    await page.fill('#username', OWNER);
+    await page.fill('#password', PASSWORD);
+    await page.fill('#password_confirm', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/login/);
+    await page.fill('#username', OWNER);
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${env.herald.base}/`);
+
+    await page.goto(`${env.herald.base}/conversations`);
+    await waitForHydration(page);
+    await page.locator('text=No conversations here').waitFor();
+    await page.evaluate(() => { window.__sameDocument = true; });
+
+    // The simulated customer writes, from the Settings page in a second tab.
+    const settings = await page.context().newPage();
+    await settings.goto(`${env.herald.base}/settings`);
+    await waitForHydration(settings);
+    const card = settings.locator('[data-testid=connection-card][data-kind=sandbox]');
+    const simulate = card.locator('[data-testid=simulate-form]');
+    await simulate.locator('button[type=submit]').click();
+    await simulate.locator('.notice').waitFor();
+    await settings.close();
+
+    // It arrives in the open inbox without a reload, unread, and the navigation counts it.
+    const row = page.locator('[data-testid=inbox-row]').first();
+    await row.waitFor({ timeout: 5_000 });
+    assert.match(await row.textContent(), /Is my order on its way\?/);
+    assert.equal(await row.locator('[data-testid=unread-badge]').textContent(), '1');
+    await page.locator('[data-testid=nav-unread]').waitFor({ timeout: 5_000 });
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload');
+
+    // Open it: the message, the open window and its countdown.
+    await row.locator('a').click();
+    await page.waitForURL(/\/conversations\/[0-9a-f-]{36}$/);
+    await waitForHydration(page);
+    const thread = page.locator('[data-testid=thread]');
+    await thread.locator('[data-direction=inbound]').first().waitFor();
+    assert.match(await page.textContent('[data-testid=window]'), /reply freely/);
+    assert.match(await page.textContent('[data-testid=window-countdown]'), /2[34] h \d+ min left/);
+    // Reading it clears the navigation's badge.
+    await page.locator('[data-testid=nav-unread]').waitFor({ state: 'detached', timeout: 5_000 });
+
+    // Answer with WhatsApp formatting, previewed before sending.
+    await page.fill('[data-testid=reply-text]', 'Yes, it arrives *tomorrow*.');
+    await page.locator('.reply-preview .b', { hasText: 'tomorrow' }).waitFor();
+    await page.click('[data-testid=reply-send]');
+    const answer = thread.locator('[data-direction=outbound]').last();
+    await answer.waitFor();
+    assert.match(await answer.textContent(), /Yes, it arrives tomorrow\./);
+    assert.equal(await page.inputValue('[data-testid=reply-text]'), '', 'the composer is cleared');
+    // The sandbox reports delivery (and, for some, reading); the ticks follow live.
+    await page.waitForFunction(
+      () => /Delivered|Read/.test(
+        [...document.querySelectorAll('[data-testid=thread] [data-direction=outbound] [data-testid=ticks]')]
+          .at(-1)?.textContent ?? ''),
+      null,
+      { timeout: 10_000 },
+    );
+
+    // The customer taps a quick-reply button; the tap shows as what was tapped.
+    await page.click('[data-testid=simulator] summary');
+    await page.selectOption('[data-testid=simulate-kind]', 'button');
+    await page.fill('[data-testid=simulate-text]', 'Track my parcel');
+    await page.click('[data-testid=simulate-send]');
+    await thread.locator('[data-testid=tap]', { hasText: 'Tapped “Track my parcel”' }).waitFor({ timeout: 5_000 });
+
+    // An internal note, then close the conversation.
+    await page.click('.note-form summary');
+    await page.fill('[data-testid=note-text]', 'Parcel is with the courier');
+    await page.click('[data-testid=note-add]');
+    await thread.locator('[data-direction=note]', { hasText: 'Parcel is with the courier' }).waitFor();
+    await page.click('[data-testid=close]');
+    await page.locator('[data-testid=conversation-status]', { hasText: 'Closed' }).waitFor();
+    assert.deepEqual(errors, []);
+  });
+});
