@@ -195,11 +195,7 @@ impl ConversationService {
         };
         if let Some(status) = status {
             let problem = status.errors.first().map(|(code, details)| {
-                let meaning = domain::whatsapp::errors::classify(*code).meaning;
-                match details {
-                    Some(d) => format!("{meaning} (error {code}: {d})"),
-                    None => format!("{meaning} (error {code})"),
-                }
+                domain::whatsapp::errors::explain_failure(*code, details.as_deref())
             });
             let ticks = match status.status {
                 DeliveryStatus::Played => "read",

@@ -170,7 +170,8 @@ impl ConversationStore {
                     return Ok((conversation, false));
                 }
             }
-            let id = by_user.get::<StorageError>(&user_key)?.unwrap_or(fresh_id);
+            let existing = by_user.get::<StorageError>(&user_key)?;
+            let id = existing.unwrap_or(fresh_id);
             let mut record =
                 conversations
                     .get::<StorageError>(&id)?
@@ -195,7 +196,7 @@ impl ConversationStore {
             if let Some(name) = change.profile_name.filter(|n| !n.trim().is_empty()) {
                 record.profile_name = Some(name.to_string());
             }
-            if by_user.get::<StorageError>(&user_key)?.is_some() {
+            if existing.is_some() {
                 activity.remove::<StorageError>(&activity_key(before, id))?;
             } else {
                 by_user.insert::<StorageError>(&user_key, &id)?;

@@ -169,11 +169,10 @@ impl WhatsAppService {
             SendState::Unknown { reason } => ("unknown", Some(reason.clone())),
         };
         if let Some((code, details)) = status.as_ref().and_then(|s| s.errors.first()) {
-            let meaning = domain::whatsapp::errors::classify(*code).meaning;
-            problem = Some(match details {
-                Some(d) => format!("{meaning} (error {code}: {d})"),
-                None => format!("{meaning} (error {code})"),
-            });
+            problem = Some(domain::whatsapp::errors::explain_failure(
+                *code,
+                details.as_deref(),
+            ));
         }
         Ok(SentMessageView {
             id: id.to_string(),

@@ -90,6 +90,16 @@ pub struct ErrorInfo {
 
 use Disposition::{InvalidRequest, Recipient, Retry, StopSender};
 
+/// A failure Meta reported, as a person reads it: the code's meaning, the code, and Meta's
+/// details when it gave any ("Message undeliverable (error 131026: …)").
+pub fn explain_failure(code: i64, details: Option<&str>) -> String {
+    let meaning = classify(code).meaning;
+    match details {
+        Some(d) => format!("{meaning} (error {code}: {d})"),
+        None => format!("{meaning} (error {code})"),
+    }
+}
+
 /// The knowledge table. Unknown codes classify as [`InvalidRequest`] with a generic meaning, the
 /// safe choice: nothing is retried blindly, and the code is kept for the report.
 pub fn classify(code: i64) -> ErrorInfo {
