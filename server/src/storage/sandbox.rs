@@ -12,6 +12,10 @@ use uuid::Uuid;
 
 use super::{Collection, StorageError, Store};
 
+/// How old a queue entry without its log entry must be to count as a crash's leftover rather
+/// than a send being logged right now.
+pub const ORPHAN_AFTER_MS: i64 = 60_000;
+
 /// A template in the sandbox's fake WABA.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SandboxTemplate {
@@ -72,8 +76,8 @@ impl SandboxStore {
 
     /// Logs a received send — an accepted one queued for its status webhooks — and returns its
     /// log id (time-ordered: the queue plays oldest first). Two plain writes, not a transaction
-    /// (this is the fake Meta's hot path): the queue entry goes first, and one whose log entry
-    /// never landed is dropped when met.
+    /// (this is the fake Meta's hot path): the queue entry goes first, so a logged send is always
+    /// queued; [`SandboxStore::unplayed`] tells one being logged from a crash's leftover.
     pub fn log_send(&self, send: &SandboxSend) -> Result<Uuid, StorageError> {
         let id = Uuid::now_v7();
         if send.wamid.is_some() && !send.played {
@@ -98,35 +102,39 @@ impl SandboxStore {
     }
 
     /// Up to `limit` queued sends after `after` (from the start when `None`) that `skip` does
-    /// not name, oldest first.
+    /// not name, oldest first. A queue entry is written just before its log entry, so one whose
+    /// log entry is missing is usually a send being logged this instant: it is left for the next
+    /// look. Only one older than [`ORPHAN_AFTER_MS`] at `now_ms` — its send was cut off by a
+    /// crash between the two writes and never answered — is dropped.
     pub fn unplayed(
         &self,
         after: Option<Uuid>,
         limit: usize,
+        now_ms: i64,
         skip: impl Fn(&Uuid) -> bool,
     ) -> Result<Vec<(Uuid, SandboxSend)>, StorageError> {
         let entries: Box<dyn Iterator<Item = Result<(Uuid, i64), StorageError>>> = match after {
             Some(after) => Box::new(self.unplayed.range_from(&after)),
             None => Box::new(self.unplayed.iter()),
         };
-        let mut ids = Vec::new();
+        let mut queued = Vec::new();
         for entry in entries {
-            if ids.len() >= limit {
+            if queued.len() >= limit {
                 break;
             }
-            let (id, _) = entry?;
+            let (id, at_ms) = entry?;
             if Some(id) != after && !skip(&id) {
-                ids.push(id);
+                queued.push((id, at_ms));
             }
         }
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
+        let mut out = Vec::with_capacity(queued.len());
+        for (id, at_ms) in queued {
             match self.sends.get(&id)? {
                 Some(send) => out.push((id, send)),
-                // A queue entry without its log entry: nothing to play.
-                None => {
+                None if now_ms - at_ms > ORPHAN_AFTER_MS => {
                     self.unplayed.remove(&id)?;
                 }
+                None => {}
             }
         }
         Ok(out)
@@ -251,7 +259,7 @@ mod tests {
         store.log_send(&send("4", true)).unwrap();
         let queued = |after, limit, skip: &[Uuid]| {
             store
-                .unplayed(after, limit, |id| skip.contains(id))
+                .unplayed(after, limit, 0, |id| skip.contains(id))
                 .unwrap()
                 .into_iter()
                 .map(|(_, s)| s.wa_id)
@@ -268,5 +276,28 @@ mod tests {
         let log: Vec<_> = store.sends().map(|e| e.unwrap().1).collect();
         assert!(log[2].played, "the log says it was played");
         assert!(!log[3].played);
+    }
+
+    #[test]
+    fn a_send_being_logged_is_never_dropped_from_the_queue_only_a_crash_s_leftover_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SandboxStore::open(&Store::open(dir.path()).unwrap()).unwrap();
+        // The queue entry of a send whose log entry is being written this instant (the player
+        // runs beside the request handler)...
+        let id = Uuid::now_v7();
+        let at_ms = 1_000_000;
+        store.unplayed.insert(&id, &at_ms).unwrap();
+        assert!(store.unplayed(None, 10, at_ms + 5, |_| false).unwrap().is_empty());
+        // ...is still queued once the log entry lands, and is played.
+        store.sends.insert(&id, &send("5", true)).unwrap();
+        let queued = store.unplayed(None, 10, at_ms + 10, |_| false).unwrap();
+        assert_eq!(queued.len(), 1, "the send was not lost from the queue");
+        // A queue entry a crash left without its log entry goes once it is clearly old.
+        let orphan = Uuid::now_v7();
+        store.unplayed.insert(&orphan, &at_ms).unwrap();
+        store
+            .unplayed(None, 10, at_ms + ORPHAN_AFTER_MS + 1, |_| false)
+            .unwrap();
+        assert_eq!(store.unplayed_count(), 1, "only the orphan was dropped");
     }
 }

@@ -4,7 +4,8 @@
 //! twice, Herald's report must agree with it, recipients claimed but never sent are sent after
 //! the restart without anyone's action, and only the requests in flight at a kill may be left
 //! *unknown* — never resent on its own — until a person resends them, after which everyone
-//! eligible has exactly one message.
+//! eligible has exactly one message. Every accepted message must also end with its delivery
+//! reports applied. `HERALD_CRASH_LOG=<file>` appends the children's logs to a file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -41,8 +42,15 @@ fn start(data_dir: &Path, port: u16) -> Child {
         .env("HERALD_DATA_DIR", data_dir)
         .env("HERALD_LOG", "warn")
         .env("HERALD_UNKNOWN_AFTER_SECS", "3")
-        .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .stdout(match std::env::var("HERALD_CRASH_LOG") {
+            Ok(path) => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_or_else(|_| Stdio::null(), Stdio::from),
+            Err(_) => Stdio::null(),
+        })
         .spawn()
         .expect("herald starts")
 }
@@ -196,7 +204,11 @@ async fn run_to_completion(
             "after a run: {status} {tally:?}, {} numbers received",
             sends.len()
         );
-        if status == "completed" && states.values().all(|s| !s.is_open()) {
+        let reports_left = SandboxStore::open(&Store::open(dir).unwrap())
+            .unwrap()
+            .unplayed_count();
+        // Finished, and every accepted message has had its delivery reports.
+        if status == "completed" && states.values().all(|s| !s.is_open()) && reports_left == 0 {
             return (sends, states);
         }
     }
@@ -227,6 +239,29 @@ fn stranded(dir: &Path, campaign: &str) -> usize {
             ) && !sends.contains_key(*phone)
         })
         .count()
+}
+
+/// Prints, for each number Herald and the sandbox disagree on, both sides' records: what a
+/// failure needs to be understood from CI's log alone.
+fn explain_disagreement(
+    dir: &Path,
+    campaign: &str,
+    reached: &BTreeSet<&String>,
+    received: &BTreeSet<&String>,
+) {
+    let store = Store::open(dir).unwrap();
+    let campaigns = CampaignStore::open(&store).unwrap();
+    let id = campaign.parse().unwrap();
+    for phone in reached.symmetric_difference(received) {
+        let recipient = campaigns.recipient(&id, phone).unwrap();
+        let logged: Vec<_> = SandboxStore::open(&store)
+            .unwrap()
+            .sends()
+            .filter_map(Result::ok)
+            .filter(|(_, s)| format!("+{}", s.wa_id) == **phone)
+            .collect();
+        println!("disagreement on {phone}: Herald {recipient:?}; sandbox {logged:?}");
+    }
 }
 
 async fn survives_kills(rate: u32, kill_after_ms: std::ops::Range<u64>) {
@@ -282,6 +317,10 @@ async fn survives_kills(rate: u32, kill_after_ms: std::ops::Range<u64>) {
         sends.values().all(|n| *n == 1),
         "someone was messaged twice"
     );
+    assert!(
+        !states.values().any(|s| *s == RecipientState::Sent),
+        "every delivery report the sandbox played reached its recipient"
+    );
     let reached: BTreeSet<&String> = states
         .iter()
         .filter(|(_, s)| {
@@ -303,6 +342,9 @@ async fn survives_kills(rate: u32, kill_after_ms: std::ops::Range<u64>) {
     let received: BTreeSet<&String> = sends.keys().collect();
     // Herald's report agrees with the sandbox: what it calls sent was received, and what it
     // cannot account for was not.
+    if reached != received {
+        explain_disagreement(dir.path(), &campaign, &reached, &received);
+    }
     assert_eq!(
         reached, received,
         "Herald's report disagrees with the sandbox's log"

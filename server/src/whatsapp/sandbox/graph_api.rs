@@ -462,27 +462,35 @@ pub(super) async fn play(
     };
     let poster = &sandbox.inner.poster;
     tokio::time::sleep(first_wait).await;
-    match plan.fate {
+    // Meta keeps retrying a report Herald did not acknowledge; so does the queue: a play that
+    // could not deliver every report stays queued and is played again in full (Herald merges
+    // repeated reports).
+    let acknowledged = match plan.fate {
         Fate::Fails(code) => {
             poster
                 .deliver(&plan.sender, &report("failed", false, Some(code)))
-                .await;
+                .await
         }
         Fate::Delivered { read } => {
             poster
                 .deliver(&plan.sender, &report("sent", true, None))
-                .await;
-            tokio::time::sleep(plan.step).await;
-            poster
-                .deliver(&plan.sender, &report("delivered", true, None))
-                .await;
-            if read {
-                tokio::time::sleep(plan.step * 2).await;
-                poster
-                    .deliver(&plan.sender, &report("read", false, None))
-                    .await;
-            }
+                .await
+                && {
+                    tokio::time::sleep(plan.step).await;
+                    poster
+                        .deliver(&plan.sender, &report("delivered", true, None))
+                        .await
+                }
+                && (!read || {
+                    tokio::time::sleep(plan.step * 2).await;
+                    poster
+                        .deliver(&plan.sender, &report("read", false, None))
+                        .await
+                })
         }
+    };
+    if !acknowledged {
+        return;
     }
     if let Some(id) = log_id {
         let log = sandbox.inner.store.clone();
@@ -491,6 +499,7 @@ pub(super) async fn play(
         }
     }
 }
+
 /// `GET /{id}`: a phone number, a template or a media object.
 async fn read_object(
     State(sandbox): State<Sandbox>,

@@ -68,8 +68,9 @@ impl Sandbox {
         }
         let queued = {
             let (store, playing) = (self.inner.store.clone(), playing.clone());
+            let now_ms = self.inner.clock.now_ms();
             Store::offload(move || {
-                store.unplayed(cursor, free, |id| {
+                store.unplayed(cursor, free, now_ms, |id| {
                     playing
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
