@@ -288,12 +288,28 @@ pub trait ConversationsPort: Send + Sync {
     async fn unread(&self, caller: &Caller) -> Result<usize, PortError>;
     /// One conversation with its messages, the window and the templates it allows.
     async fn thread(&self, caller: &Caller, id: ConversationId) -> Result<ThreadView, PortError>;
-    /// Sends free text; refused before any request once the window has closed.
+    /// Sends the composer's session message (text, reply buttons or a list, maybe quoting a
+    /// message of the thread); refused before any request once the window has closed.
     async fn reply(
         &self,
         caller: &Caller,
         id: ConversationId,
-        text: String,
+        draft: domain::conversation::compose::SessionDraft,
+    ) -> Result<(), PortError>;
+    /// Reacts with `emoji` to the thread's message `wamid` (an empty emoji takes it back).
+    async fn react(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        wamid: String,
+        emoji: String,
+    ) -> Result<(), PortError>;
+    /// On a sandbox number: the customer does `action`, through the real webhook intake.
+    async fn simulate(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        action: crate::api::conversations::CustomerAction,
     ) -> Result<(), PortError>;
     /// Sends an approved template of the conversation's number with `values` for its variables.
     async fn send_template(

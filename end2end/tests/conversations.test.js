@@ -1,7 +1,9 @@
 // The inbox end to end against the release binary: a simulated customer writes; the
 // conversation appears live with an unread badge (no reload); the agent opens it, answers with
 // formatted text and follows the ticks; the customer taps a button and the tap shows in the
-// open thread as what was tapped; a note is added and the conversation closed.
+// open thread as what was tapped; the agent sends reply buttons quoting the question (the
+// composer refusing duplicate titles live), the customer taps one, the agent reacts; a note is
+// added and the conversation closed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -79,6 +81,29 @@ test('a customer writes, the inbox shows it live, the agent answers and sees it 
     await page.fill('[data-testid=simulate-text]', 'Track my parcel');
     await page.click('[data-testid=simulate-send]');
     await thread.locator('[data-testid=tap]', { hasText: 'Tapped “Track my parcel”' }).waitFor({ timeout: 5_000 });
+
+    // Reply buttons, quoting the customer's question: the composer checks them as they are typed.
+    await thread.locator('[data-direction=inbound] [data-testid=quote-reply]').first().click();
+    await page.locator('[data-testid=quoting]', { hasText: 'Is my order on its way?' }).waitFor();
+    await page.click('[data-testid=compose-kind-reply-buttons]');
+    await page.fill('[data-testid=reply-text]', 'Shall we deliver in the morning?');
+    await page.fill('[data-testid=compose-button-0]', 'Morning please');
+    await page.fill('[data-testid=compose-button-1]', 'morning PLEASE');
+    await page.locator('[data-testid=compose-problems]', { hasText: 'two buttons are called' }).waitFor();
+    assert.equal(await page.isDisabled('[data-testid=reply-send]'), true, 'a broken draft cannot be sent');
+    await page.fill('[data-testid=compose-button-1]', 'Evening');
+    await page.locator('[data-testid=compose-problems]').waitFor({ state: 'detached' });
+    await page.locator('[data-testid=reply-preview] .bubble-button', { hasText: 'Evening' }).waitFor();
+    await page.click('[data-testid=reply-send]');
+    const buttons = thread.locator('[data-direction=outbound]', { hasText: 'Shall we deliver in the morning?' });
+    await buttons.waitFor();
+    assert.match(await buttons.locator('[data-testid=message-quote]').textContent(), /Is my order on its way\?/);
+    // The customer taps "Evening" on the buttons sent; the thread shows what was tapped.
+    await buttons.locator('[data-testid=customer-tap]', { hasText: 'Evening' }).click({ timeout: 10_000 });
+    await thread.locator('[data-testid=tap]', { hasText: 'Tapped “Evening”' }).waitFor({ timeout: 5_000 });
+    // A reaction to the tap.
+    await thread.locator('[data-direction=inbound]').last().locator('[data-testid=react]').first().click();
+    await thread.locator('[data-direction=outbound]', { hasText: 'Reacted 👍' }).waitFor({ timeout: 5_000 });
 
     // An internal note, then close the conversation.
     await page.click('.note-form summary');

@@ -89,6 +89,7 @@ impl Application {
             webhooks.connections.clone(),
             dispatcher.clone(),
             providers.clone(),
+            sandbox.clone(),
             clock.clone(),
         )?;
         let engine = Engine::new(

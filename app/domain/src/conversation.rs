@@ -5,9 +5,11 @@
 //!   waiting; a reply from the business ends the wait; reading clears the unread count. Messages
 //!   arrive out of order (Meta retries webhooks), so activity only moves forward.
 //! - [`body`] turns what WhatsApp delivered into what a thread shows, for every inbound kind.
+//! - [`compose`] is the composer's draft (text, reply buttons, a list, a quote) and its rules.
 //! - [`filter`] is the inbox's filter and search, the same rule for every page of it.
 
 pub mod body;
+pub mod compose;
 pub mod filter;
 
 use serde::{Deserialize, Serialize};
@@ -191,8 +193,9 @@ impl ReplyWindow {
             Self::Closed { closed_at_ms: None } => "This person has not written to this number, \
                 so WhatsApp delivers only an approved template to them."
                 .into(),
-            Self::Closed { .. } => "More than 24 hours have passed since this person last wrote: \
-                WhatsApp delivers only an approved template until they write again."
+            Self::Closed { .. } => "WhatsApp's customer-service window has closed (24 hours after \
+                this person last wrote): it delivers only an approved template until they write \
+                again."
                 .into(),
         }
     }

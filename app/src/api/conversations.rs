@@ -65,6 +65,47 @@ pub struct ThreadMessage {
     pub quote: Option<String>,
     /// Who wrote a note.
     pub author: Option<String>,
+    /// WhatsApp's id of the message, once it has one: what a quote or a reaction names.
+    pub wamid: Option<String>,
+}
+
+/// What a simulated customer does in a sandbox thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum CustomerAction {
+    /// Writes text.
+    Write {
+        /// The text.
+        text: String,
+    },
+    /// Taps a template's quick-reply button carrying `payload`.
+    TapTemplateButton {
+        /// The button's payload (also shown as its label).
+        payload: String,
+    },
+    /// Taps option `index` (a reply button or a list row) of the business message `wamid`.
+    Choose {
+        /// The interactive message.
+        wamid: String,
+        /// The option's place, from 0.
+        index: usize,
+    },
+    /// Reacts to the message `wamid`.
+    React {
+        /// The message.
+        wamid: String,
+        /// The emoji.
+        emoji: String,
+    },
+    /// Shares a location.
+    ShareLocation {
+        /// Latitude.
+        latitude: f64,
+        /// Longitude.
+        longitude: f64,
+        /// Place name.
+        name: String,
+    },
 }
 
 /// An approved template the composer can send once the window has closed.
@@ -162,12 +203,45 @@ pub async fn conversation_thread(id: String) -> Result<ThreadView, ServerFnError
         .map_err(super::refused)
 }
 
-/// Sends free text, inside the customer-service window only.
-#[server(endpoint = "conversations/reply")]
-pub async fn reply_text(csrf_token: String, id: String, text: String) -> Result<(), ServerFnError> {
+/// Sends the composer's message (text, reply buttons or a list), inside the window only.
+#[server(endpoint = "conversations/reply", input = leptos::server_fn::codec::Json)]
+pub async fn send_reply(
+    csrf_token: String,
+    id: String,
+    draft: domain::conversation::compose::SessionDraft,
+) -> Result<(), ServerFnError> {
     let _ = csrf_token;
     port()?
-        .reply(&super::caller()?, super::parse_id(&id)?, text)
+        .reply(&super::caller()?, super::parse_id(&id)?, draft)
+        .await
+        .map_err(super::refused)
+}
+
+/// Reacts to a message of the thread (an empty emoji takes the reaction back).
+#[server(endpoint = "conversations/react")]
+pub async fn react(
+    csrf_token: String,
+    id: String,
+    wamid: String,
+    emoji: String,
+) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .react(&super::caller()?, super::parse_id(&id)?, wamid, emoji)
+        .await
+        .map_err(super::refused)
+}
+
+/// Plays the customer of a sandbox conversation.
+#[server(endpoint = "conversations/simulate", input = leptos::server_fn::codec::Json)]
+pub async fn simulate_customer(
+    csrf_token: String,
+    id: String,
+    action: CustomerAction,
+) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .simulate(&super::caller()?, super::parse_id(&id)?, action)
         .await
         .map_err(super::refused)
 }

@@ -1,11 +1,16 @@
 //! `/conversations/:id`: one conversation. The thread (every message in and out, with ticks and
 //! failures in plain words, taps shown as what was tapped, quotes), the contact beside it, and a
-//! composer that knows the customer-service window: free text and notes while it is open, only
-//! approved templates — variables filled from the contact, previewed — once it has closed. It
-//! follows the conversation's change stream, so replies and ticks appear without a reload.
+//! composer that knows the customer-service window: while it is open, free text, reply buttons or
+//! a list (see [`composer`]), answers quoting a message and reactions; once it has closed, only
+//! approved templates — variables filled from the contact, previewed. It follows the
+//! conversation's change stream, so replies and ticks appear without a reload. On a sandbox
+//! number the agent can also play the customer, tapping the business's own buttons.
+
+mod composer;
 
 use domain::clock::format_utc as when;
 use domain::conversation::body::{media_word, Body};
+use domain::conversation::compose::{SessionDraft, QUICK_REACTIONS};
 use domain::conversation::{remaining, ReplyWindow};
 use domain::template::preview::fill;
 use leptos::prelude::*;
@@ -13,10 +18,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::conversations::{
-    add_note, conversation_thread, mark_conversation, reply_text, send_template, TemplateChoice,
-    ThreadMessage, ThreadView,
+    add_note, conversation_thread, mark_conversation, react, send_reply, send_template,
+    simulate_customer, CustomerAction, TemplateChoice, ThreadMessage, ThreadView,
 };
-use crate::api::whatsapp::simulate_inbound;
 use crate::components::formatted::formatted;
 use crate::components::live_changes::follow_changes;
 use crate::components::refresh::refresh_tick;
@@ -26,44 +30,86 @@ use crate::session::PageSession;
 /// again whenever the conversation changes (a tick, a new message), so nothing typed is lost.
 #[derive(Clone, Copy)]
 struct Drafts {
-    reply: RwSignal<String>,
+    reply: RwSignal<SessionDraft>,
+    /// The message being answered: its wamid and one line of it.
+    quoting: RwSignal<Option<(String, String)>>,
     note: RwSignal<String>,
     note_open: RwSignal<bool>,
     simulator_open: RwSignal<bool>,
     simulate_kind: RwSignal<String>,
     simulate_text: RwSignal<String>,
+    /// Bumped when the customer-service window closes, so the composer switches to templates
+    /// at that moment rather than at the next minute's refresh.
+    window_edge: RwSignal<u32>,
     /// Sends the reply; its outcome outlives a redraw.
-    send: Action<String, Result<(), String>>,
+    send: Action<SessionDraft, Result<(), String>>,
     /// Adds the note.
     add: Action<String, Result<(), String>>,
+    /// Reacts to a message: (wamid, emoji).
+    react: Action<(String, String), Result<(), String>>,
+    /// Plays the customer (sandbox).
+    simulate: Action<CustomerAction, Result<(), String>>,
 }
 
 impl Drafts {
     fn new(id: impl Fn() -> String + Copy + Send + Sync + 'static, csrf: String) -> Self {
         let send = Action::new({
             let csrf = csrf.clone();
-            move |body: &String| {
-                let (csrf, id, body) = (csrf.clone(), id(), body.clone());
-                async move { reply_text(csrf, id, body).await.map_err(|e| e.to_string()) }
+            move |draft: &SessionDraft| {
+                let (csrf, id, draft) = (csrf.clone(), id(), draft.clone());
+                async move { send_reply(csrf, id, draft).await.map_err(|e| e.to_string()) }
             }
         });
-        let add = Action::new(move |body: &String| {
-            let (csrf, id, body) = (csrf.clone(), id(), body.clone());
-            async move { add_note(csrf, id, body).await.map_err(|e| e.to_string()) }
+        let add = Action::new({
+            let csrf = csrf.clone();
+            move |body: &String| {
+                let (csrf, id, body) = (csrf.clone(), id(), body.clone());
+                async move { add_note(csrf, id, body).await.map_err(|e| e.to_string()) }
+            }
+        });
+        let react = Action::new({
+            let csrf = csrf.clone();
+            move |(wamid, emoji): &(String, String)| {
+                let (csrf, id, wamid, emoji) = (csrf.clone(), id(), wamid.clone(), emoji.clone());
+                async move {
+                    self::react(csrf, id, wamid, emoji)
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+            }
+        });
+        let simulate = Action::new(move |action: &CustomerAction| {
+            let (csrf, id, action) = (csrf.clone(), id(), action.clone());
+            async move {
+                simulate_customer(csrf, id, action)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
         });
         let drafts = Self {
             send,
             add,
-            reply: RwSignal::new(String::new()),
+            react,
+            simulate,
+            reply: RwSignal::new(SessionDraft::default()),
+            quoting: RwSignal::new(None),
             note: RwSignal::new(String::new()),
             note_open: RwSignal::new(false),
             simulator_open: RwSignal::new(false),
             simulate_kind: RwSignal::new("text".into()),
             simulate_text: RwSignal::new(String::new()),
+            window_edge: RwSignal::new(0),
         };
         Effect::new(move |_| {
             if matches!(send.value().get(), Some(Ok(()))) {
-                drafts.reply.set(String::new());
+                // The kind stays: an agent sending several lists keeps the list editor open.
+                drafts.reply.update(|d| {
+                    *d = SessionDraft {
+                        kind: d.kind,
+                        ..SessionDraft::default()
+                    }
+                });
+                drafts.quoting.set(None);
             }
         });
         Effect::new(move |_| {
@@ -83,12 +129,12 @@ pub fn ConversationPage() -> impl IntoView {
     let version = follow_changes(format!("/conversations/events?id={}", id()), false);
     // The countdown moves on even when nothing else does.
     let minute = refresh_tick(60_000);
-    let thread = Resource::new(
-        move || (id(), version.get(), minute.get()),
-        |(id, _, _)| conversation_thread(id),
-    );
     let csrf = PageSession::current().csrf_token;
     let drafts = Drafts::new(id, csrf.clone());
+    let thread = Resource::new(
+        move || (id(), version.get(), minute.get(), drafts.window_edge.get()),
+        |(id, _, _, _)| conversation_thread(id),
+    );
     // Opening the thread reads it.
     Effect::new({
         let csrf = csrf.clone();
@@ -153,7 +199,9 @@ fn Thread(thread: ThreadView, drafts: Drafts) -> impl IntoView {
                 {if messages.is_empty() {
                     view! { <p class="muted">"No messages yet."</p> }.into_any()
                 } else {
-                    messages.into_iter().map(|m| view! { <Message message=m /> }).collect_view().into_any()
+                    messages.into_iter().map(|m| view! {
+                        <Message message=m drafts=drafts simulated=thread.simulated open=thread.window.is_open() />
+                    }).collect_view().into_any()
                 }}
             </section>
             <aside class="card contact-card" aria-label="Contact">
@@ -173,68 +221,97 @@ fn Thread(thread: ThreadView, drafts: Drafts) -> impl IntoView {
             </aside>
         </div>
         {thread.simulated.then(|| view! {
-            <CustomerSimulator connection_id=thread.connection_id.clone() number=thread.row.number.clone() drafts=drafts />
+            <CustomerSimulator drafts=drafts />
         })}
         <Composer thread=thread drafts=drafts />
     }
 }
 
-/// On a sandbox number: write or tap as the customer would, to see the inbox react.
+/// On a sandbox number: write, tap or share a place as the customer would, to see the inbox
+/// react. Taps on the business's own buttons and lists are offered on those messages.
 #[component]
-fn CustomerSimulator(connection_id: String, number: String, drafts: Drafts) -> impl IntoView {
-    let csrf = PageSession::current().csrf_token;
-    let (kind, text, open) = (
+fn CustomerSimulator(drafts: Drafts) -> impl IntoView {
+    let (kind, text, open, play) = (
         drafts.simulate_kind,
         drafts.simulate_text,
         drafts.simulator_open,
+        drafts.simulate,
     );
-    let play = Action::new(move |(kind, text): &(String, String)| {
-        let (csrf, id, from, kind, text) = (
-            csrf.clone(),
-            connection_id.clone(),
-            number.clone(),
-            kind.clone(),
-            text.clone(),
-        );
-        async move {
-            simulate_inbound(csrf, id, from, kind, text)
-                .await
-                .map_err(|e| e.to_string())
+    let action = move || {
+        let text = text.get_untracked();
+        match kind.get_untracked().as_str() {
+            "button" => Ok(CustomerAction::TapTemplateButton { payload: text }),
+            "location" => {
+                let mut parts = text.splitn(3, ',').map(str::trim);
+                let latitude = parts.next().and_then(|p| p.parse().ok());
+                let longitude = parts.next().and_then(|p| p.parse().ok());
+                match (latitude, longitude) {
+                    (Some(latitude), Some(longitude)) => Ok(CustomerAction::ShareLocation {
+                        latitude,
+                        longitude,
+                        name: parts.next().unwrap_or_default().to_string(),
+                    }),
+                    _ => Err(
+                        "write the place as latitude, longitude, name — e.g. 41.04, 28.99, Office",
+                    ),
+                }
+            }
+            _ => Ok(CustomerAction::Write { text }),
         }
-    });
+    };
+    let problem = RwSignal::new(None::<&'static str>);
     view! {
         <details class="card simulator" data-testid="simulator" prop:open=move || open.get()
             on:toggle=move |ev| open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
             <summary>"Simulate the customer (sandbox)"</summary>
             <form class="inline-form" on:submit=move |ev| {
                 ev.prevent_default();
-                play.dispatch((kind.get_untracked(), text.get_untracked()));
+                match action() {
+                    Ok(action) => { problem.set(None); play.dispatch(action); }
+                    Err(why) => problem.set(Some(why)),
+                }
             }>
                 <label>"They"
                     <select data-testid="simulate-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
                         <option value="text" selected=move || kind.get() == "text">"write"</option>
-                        <option value="button" selected=move || kind.get() == "button">"tap a quick-reply button with this payload"</option>
+                        <option value="button" selected=move || kind.get() == "button">"tap a template's quick-reply button with this payload"</option>
+                        <option value="location" selected=move || kind.get() == "location">"share a location (latitude, longitude, name)"</option>
                     </select>
                 </label>
-                <label>"Text or payload"
+                <label>"Text, payload or place"
                     <input data-testid="simulate-text" prop:value=move || text.get()
                         on:input=move |ev| text.set(event_target_value(&ev)) />
                 </label>
                 <button type="submit" class="button" data-testid="simulate-send"
                     disabled=move || play.pending().get()>"Send as the customer"</button>
             </form>
+            {move || problem.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {move || play.value().get().and_then(Result::err).map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </details>
     }
 }
 
 #[component]
-fn Message(message: ThreadMessage) -> impl IntoView {
+fn Message(message: ThreadMessage, drafts: Drafts, simulated: bool, open: bool) -> impl IntoView {
     let class = format!("message message-{}", message.direction);
     let ticks = message.ticks.clone();
+    let inbound = message.direction == "inbound";
+    let outbound = message.direction == "outbound";
+    // Answering or reacting needs WhatsApp's id of the message and an open window.
+    let wamid = message
+        .wamid
+        .clone()
+        .filter(|_| open && message.direction != "note");
+    let preview = message.body.preview();
+    let taps = match (&message.body, &message.wamid) {
+        (Body::Interactive { options, .. }, Some(wamid)) if simulated && outbound => {
+            Some((wamid.clone(), options.clone()))
+        }
+        _ => None,
+    };
     view! {
         <article class=class data-testid="message" data-direction=message.direction.clone()>
-            {message.quote.clone().map(|q| view! { <blockquote class="quote">{q}</blockquote> })}
+            {message.quote.clone().map(|q| view! { <blockquote class="quote" data-testid="message-quote">{q}</blockquote> })}
             {message.author.clone().map(|a| view! { <p class="muted">"Note by "{a}</p> })}
             <div class="message-body">{body_view(&message.body)}</div>
             <p class="message-meta muted">
@@ -245,6 +322,36 @@ fn Message(message: ThreadMessage) -> impl IntoView {
                 })}
             </p>
             {message.problem.clone().map(|p| view! { <p class="error" data-testid="message-problem">{p}</p> })}
+            {wamid.map(|wamid| {
+                let quoted = (wamid.clone(), preview.chars().take(80).collect::<String>());
+                view! {
+                    <div class="message-actions">
+                        <button type="button" class="button button-quiet" data-testid="quote-reply"
+                            on:click=move |_| drafts.quoting.set(Some(quoted.clone()))>"Reply to this"</button>
+                        {inbound.then(|| QUICK_REACTIONS.iter().map(|emoji| {
+                            let target = wamid.clone();
+                            view! {
+                                <button type="button" class="button button-quiet reaction" title="React"
+                                    data-testid="react"
+                                    on:click=move |_| { drafts.react.dispatch((target.clone(), emoji.to_string())); }>{*emoji}</button>
+                            }
+                        }).collect_view())}
+                    </div>
+                }
+            })}
+            {taps.map(|(wamid, options)| view! {
+                <div class="message-actions" data-testid="customer-taps">
+                    <span class="muted">"As the customer: "</span>
+                    {options.into_iter().enumerate().map(|(index, title)| {
+                        let wamid = wamid.clone();
+                        view! {
+                            <button type="button" class="button button-quiet" data-testid="customer-tap"
+                                on:click=move |_| { drafts.simulate.dispatch(CustomerAction::Choose { wamid: wamid.clone(), index }); }>
+                                {title}</button>
+                        }
+                    }).collect_view()}
+                </div>
+            })}
         </article>
     }
 }
@@ -285,8 +392,18 @@ fn body_view(body: &Body) -> AnyView {
             {caption.clone().map(|c| view! { <div>{formatted(&c)}</div> })}
         }
         .into_any(),
-        Body::Interactive { text, options } => view! {
+        Body::Interactive {
+            text,
+            options,
+            list_button,
+            header,
+            footer,
+            ..
+        } => view! {
+            {header.clone().map(|h| view! { <p><strong>{h}</strong></p> })}
             <div>{formatted(text)}</div>
+            {footer.clone().map(|f| view! { <p class="muted">{f}</p> })}
+            {list_button.clone().map(|b| view! { <p class="bubble-button">"☰ "{b}</p> })}
             <ul class="bubble-buttons">
                 {options.iter().map(|o| view! { <li class="bubble-button">{o.clone()}</li> }).collect_view()}
             </ul>
@@ -299,7 +416,7 @@ fn body_view(body: &Body) -> AnyView {
 #[component]
 fn Composer(thread: ThreadView, drafts: Drafts) -> impl IntoView {
     let id = thread.id.clone();
-    let (text, note, note_open) = (drafts.reply, drafts.note, drafts.note_open);
+    let (note, note_open) = (drafts.note, drafts.note_open);
     let (send, add) = (drafts.send, drafts.add);
     let window_class = if thread.window.is_open() {
         "notice"
@@ -310,6 +427,23 @@ fn Composer(thread: ThreadView, drafts: Drafts) -> impl IntoView {
         ReplyWindow::Open { closes_at_ms } => Some(remaining(closes_at_ms - thread.now_ms)),
         ReplyWindow::Closed { .. } => None,
     };
+    if let ReplyWindow::Open { closes_at_ms } = thread.window {
+        let edge = drafts.window_edge;
+        let wait = u64::try_from(closes_at_ms - thread.now_ms).unwrap_or(0) + 500;
+        // Timers only run in the browser; within the hour the page switches on the minute.
+        Effect::new(move |_| {
+            if wait > 3_600_000 {
+                return;
+            }
+            let handle = set_timeout_with_handle(
+                move || edge.update(|n| *n = n.wrapping_add(1)),
+                std::time::Duration::from_millis(wait),
+            );
+            if let Ok(handle) = handle {
+                on_cleanup(move || handle.clear());
+            }
+        });
+    }
     view! {
         <section class="composer card" aria-label="Reply">
             <p class=window_class data-testid="window">
@@ -317,27 +451,18 @@ fn Composer(thread: ThreadView, drafts: Drafts) -> impl IntoView {
                 {countdown.map(|c| view! { <span class="badge" data-testid="window-countdown">{c}" left"</span> })}
             </p>
             {if thread.window.is_open() {
-                view! {
-                    <form on:submit=move |ev| { ev.prevent_default(); send.dispatch(text.get_untracked()); }>
-                        <label>"Message"
-                            <textarea rows="3" data-testid="reply-text" prop:value=move || text.get()
-                                on:input=move |ev| text.set(event_target_value(&ev))
-                                placeholder="Write a reply — *bold*, _italic_, ~strike~"></textarea>
-                        </label>
-                        {move || (!text.get().trim().is_empty()).then(|| view! {
-                            <div class="bubble reply-preview" aria-label="Preview">{formatted(&text.get())}</div>
-                        })}
-                        <div class="button-row">
-                            <button type="submit" class="button button-primary" data-testid="reply-send"
-                                disabled=move || send.pending().get() || text.get().trim().is_empty()>"Send"</button>
-                        </div>
-                    </form>
-                }.into_any()
+                view! { <composer::SessionComposer drafts=drafts /> }.into_any()
             } else {
                 view! { <TemplatePicker id=id.clone() templates=thread.templates.clone() /> }.into_any()
             }}
             {move || send.value().get().and_then(Result::err).map(|e| view! {
                 <p class="error" role="alert" data-testid="reply-error">{e}</p>
+            })}
+            {move || drafts.react.value().get().and_then(Result::err).map(|e| view! {
+                <p class="error" role="alert">{e}</p>
+            })}
+            {move || drafts.simulate.value().get().and_then(Result::err).map(|e| view! {
+                <p class="error" role="alert">{e}</p>
             })}
             <details class="note-form" prop:open=move || note_open.get()
                 on:toggle=move |ev| note_open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>

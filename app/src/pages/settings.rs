@@ -431,6 +431,7 @@ fn SandboxSettingsPanel(connection_id: String, settings: SandboxSettings) -> imp
                 {number("Not on WhatsApp (‰ of users)", |s| u64::from(s.undeliverable_per_mille), |s, v| s.undeliverable_per_mille = narrow(v))}
                 {number("Stopped marketing (‰)", |s| u64::from(s.marketing_stop_per_mille), |s, v| s.marketing_stop_per_mille = narrow(v))}
                 {number("Read their messages (‰)", |s| u64::from(s.read_per_mille), |s, v| s.read_per_mille = narrow(v))}
+                {number("Customer-service window (s; 86400 is Meta's 24 h)", |s| u64::from(s.service_window_secs), |s, v| s.service_window_secs = narrow(v))}
                 <label>"Messaging limit"
                     <select prop:value=move || current.with(|s| s.messaging_limit.clone())
                         on:change=move |ev| current.update(|s| s.messaging_limit = event_target_value(&ev))>

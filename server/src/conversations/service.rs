@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::api::conversations::{
-    ConversationRow, InboxPage, TemplateChoice, ThreadMessage, ThreadView,
+    ConversationRow, CustomerAction, InboxPage, TemplateChoice, ThreadMessage, ThreadView,
 };
 use app::ports::PortError;
 use domain::access::{Caller, Permission};
@@ -14,11 +14,12 @@ use domain::campaign::render::{self, Rendered, Slot};
 use domain::contacts::consent::{self, Category, Standing};
 use domain::contacts::Contact;
 use domain::conversation::body::Body;
+use domain::conversation::compose::{self, SessionDraft};
 use domain::conversation::filter::{InboxFilter, Searchable};
 use domain::conversation::{Direction, ReplyWindow};
 use domain::ids::{ConversationId, TemplateId};
 use domain::template::TemplateKind;
-use domain::whatsapp::graph::{validate, MessageContent, OutgoingMessage};
+use domain::whatsapp::graph::{validate, MessageContent, OutgoingMessage, ReplyContext};
 use domain::whatsapp::status::DeliveryStatus;
 use uuid::Uuid;
 
@@ -34,6 +35,7 @@ use crate::storage::templates::TemplateStore;
 use crate::storage::windows::WindowStore;
 use crate::storage::{internal, Store};
 use crate::whatsapp::provider::Providers;
+use crate::whatsapp::sandbox::{Sandbox, SimulatedInbound};
 
 /// Rows per inbox page.
 const PAGE: usize = 50;
@@ -56,17 +58,20 @@ pub struct ConversationService {
     connections: ConnectionStore,
     dispatcher: Dispatcher,
     providers: Providers,
+    sandbox: Sandbox,
     clock: Arc<dyn Clock>,
 }
 
 impl ConversationService {
-    /// The service over `store`, sending through `dispatcher`.
+    /// The service over `store`, sending through `dispatcher`; `sandbox` plays the customers of
+    /// sandbox numbers.
     pub fn new(
         store: &Store,
         threads: Threads,
         connections: ConnectionStore,
         dispatcher: Dispatcher,
         providers: Providers,
+        sandbox: Sandbox,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, crate::storage::StorageError> {
         Ok(Self {
@@ -79,6 +84,7 @@ impl ConversationService {
             connections,
             dispatcher,
             providers,
+            sandbox,
             clock,
         })
     }
@@ -159,15 +165,20 @@ impl ConversationService {
     }
 
     fn message(&self, entry: ThreadEntry) -> Result<ThreadMessage, PortError> {
-        let (mut ticks, mut problem, mut author) = (None, None, None);
+        let (mut ticks, mut problem, mut author, mut wamid) = (None, None, None, None);
         match &entry.reference {
             EntryRef::Outbound { message } => {
                 let (t, p) = self.delivery(message)?;
                 ticks = Some(t);
                 problem = p;
+                wamid = self
+                    .messages
+                    .send(message)
+                    .map_err(internal)?
+                    .and_then(|r| r.wamid);
             }
             EntryRef::Note { author: who } => author = Some(who.clone()),
-            EntryRef::Inbound { .. } => {}
+            EntryRef::Inbound { wamid: id } => wamid = Some(id.clone()),
         }
         let quote = match &entry.context_id {
             Some(wamid) => self.quote(wamid)?,
@@ -181,7 +192,40 @@ impl ConversationService {
             problem,
             quote,
             author,
+            wamid,
         })
+    }
+
+    /// Whether `wamid` is a message of conversation `id` (the customer's or Herald's), so that
+    /// a quote or reaction can only name what this customer has seen.
+    fn in_conversation(&self, id: Uuid, wamid: &str) -> Result<bool, PortError> {
+        let store = self.threads.store();
+        let inbound = EntryRef::Inbound {
+            wamid: wamid.to_string(),
+        };
+        if let Some(found) = store.conversation_of(&inbound).map_err(internal)? {
+            return Ok(found == id);
+        }
+        let Some(message) = self.messages.send_of_wamid(wamid).map_err(internal)? else {
+            return Ok(false);
+        };
+        Ok(store
+            .conversation_of(&EntryRef::Outbound { message })
+            .map_err(internal)?
+            == Some(id))
+    }
+
+    /// `wamid` checked to belong to conversation `id`.
+    fn own_message(&self, id: Uuid, field: &'static str, wamid: &str) -> Result<String, PortError> {
+        let wamid = wamid.trim();
+        if wamid.is_empty() || !self.in_conversation(id, wamid)? {
+            return Err(PortError::invalid(
+                field,
+                "conversation.message",
+                "choose a message of this conversation",
+            ));
+        }
+        Ok(wamid.to_string())
     }
 
     /// The ticks of ledger entry `id` and, for a failure, why in plain words.
@@ -284,9 +328,11 @@ impl ConversationService {
         content: MessageContent,
         template_category: Option<Category>,
         summary: String,
+        quoting: Option<String>,
     ) -> Result<(), PortError> {
         let connection = self.connection(&record.connection_id)?;
-        let message = OutgoingMessage::to(record.wa_id.clone(), content);
+        let mut message = OutgoingMessage::to(record.wa_id.clone(), content);
+        message.context = quoting.map(|message_id| ReplyContext { message_id });
         if let Some(problem) = validate::outgoing_message(&message).first() {
             return Err(PortError::invalid(
                 "text",
@@ -336,6 +382,85 @@ impl ConversationService {
         }
         self.store.flush().await.map_err(internal)?;
         Ok(())
+    }
+
+    /// The wamid of the newest message the business sent in this conversation (what a
+    /// simulated template-button tap answers).
+    fn last_business_message(
+        &self,
+        record: &ConversationRecord,
+    ) -> Result<Option<String>, PortError> {
+        let Some(id) = self
+            .threads
+            .store()
+            .of_user(&record.connection_id, &record.wa_id)
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        for entry in self
+            .threads
+            .store()
+            .thread(&id, THREAD_MESSAGES)
+            .map_err(internal)?
+            .into_iter()
+            .rev()
+        {
+            if let EntryRef::Outbound { message } = entry.reference {
+                if let Some(wamid) = self
+                    .messages
+                    .send(&message)
+                    .map_err(internal)?
+                    .and_then(|r| r.wamid)
+                {
+                    return Ok(Some(wamid));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The customer's tap on option `index` of the business's interactive message `wamid`.
+    fn choice(&self, wamid: &str, index: usize) -> Result<SimulatedInbound, PortError> {
+        let not_interactive = || {
+            PortError::invalid(
+                "wamid",
+                "sandbox.choice",
+                "only a message with reply buttons or a list can be tapped",
+            )
+        };
+        let message = self
+            .messages
+            .send_of_wamid(wamid)
+            .map_err(internal)?
+            .ok_or_else(not_interactive)?;
+        let content = self
+            .messages
+            .content(&message)
+            .map_err(internal)?
+            .ok_or_else(not_interactive)?;
+        let Body::Interactive {
+            options,
+            ids,
+            list_button,
+            ..
+        } = Body::from_outgoing(&content)
+        else {
+            return Err(not_interactive());
+        };
+        let (Some(title), Some(id)) = (options.get(index), ids.get(index)) else {
+            return Err(PortError::invalid(
+                "index",
+                "sandbox.choice",
+                format!("that message has {} options", options.len()),
+            ));
+        };
+        let (id, title, context) = (id.clone(), title.clone(), Some(wamid.to_string()));
+        Ok(if list_button.is_some() {
+            SimulatedInbound::ListReply { id, title, context }
+        } else {
+            SimulatedInbound::ButtonReply { id, title, context }
+        })
     }
 
     fn connection(&self, id: &Uuid) -> Result<Connection, PortError> {
@@ -497,27 +622,133 @@ impl app::ports::ConversationsPort for ConversationService {
         &self,
         caller: &Caller,
         id: ConversationId,
-        text: String,
+        draft: SessionDraft,
     ) -> Result<(), PortError> {
         allow(caller, Permission::SendMessages)?;
         let record = self.record(id)?;
-        let text = text.trim().to_string();
-        if text.is_empty() {
-            return Err(PortError::invalid(
-                "text",
-                "reply.empty",
-                "write the message first",
-            ));
+        let problems = draft.problems();
+        if !problems.is_empty() {
+            return Err(PortError::Invalid(problems));
         }
-        let content = OutgoingMessage::text("", text.clone()).content;
+        let quoting = draft
+            .reply_to
+            .as_deref()
+            .map(|wamid| self.own_message(id.uuid(), "reply_to", wamid))
+            .transpose()?;
         self.send(
             &record,
             id.uuid(),
-            content,
+            draft.content(),
             None,
-            text.chars().take(80).collect(),
+            draft.summary(),
+            quoting,
         )
         .await
+    }
+
+    async fn react(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        wamid: String,
+        emoji: String,
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::SendMessages)?;
+        let record = self.record(id)?;
+        let wamid = self.own_message(id.uuid(), "wamid", &wamid)?;
+        let emoji = emoji.trim();
+        // One emoji (with its modifiers), as WhatsApp shows reactions; empty takes it back.
+        if emoji.chars().count() > 8 || emoji.chars().any(|c| c.is_alphanumeric()) {
+            return Err(PortError::invalid(
+                "emoji",
+                "reaction.emoji",
+                "a reaction is one emoji",
+            ));
+        }
+        let summary = if emoji.is_empty() {
+            "Removed a reaction".to_string()
+        } else {
+            format!("Reacted {emoji}")
+        };
+        self.send(
+            &record,
+            id.uuid(),
+            compose::reaction(&wamid, Some(emoji).filter(|e| !e.is_empty())),
+            None,
+            summary,
+            None,
+        )
+        .await
+    }
+
+    async fn simulate(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        action: CustomerAction,
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::SendMessages)?;
+        let record = self.record(id)?;
+        let what = match action {
+            CustomerAction::Write { text } if text.trim().is_empty() => {
+                return Err(PortError::invalid(
+                    "text",
+                    "sandbox.text",
+                    "write the message text",
+                ))
+            }
+            CustomerAction::Write { text } => SimulatedInbound::Text(text),
+            CustomerAction::TapTemplateButton { payload } => {
+                let payload = payload.trim().to_string();
+                if payload.is_empty() {
+                    return Err(PortError::invalid(
+                        "payload",
+                        "sandbox.payload",
+                        "write the button's payload",
+                    ));
+                }
+                SimulatedInbound::Button {
+                    text: payload.clone(),
+                    payload,
+                    context: self.last_business_message(&record)?,
+                }
+            }
+            CustomerAction::Choose { wamid, index } => {
+                let wamid = self.own_message(id.uuid(), "wamid", &wamid)?;
+                self.choice(&wamid, index)?
+            }
+            CustomerAction::React { wamid, emoji } => SimulatedInbound::Reaction {
+                to: self.own_message(id.uuid(), "wamid", &wamid)?,
+                emoji,
+            },
+            CustomerAction::ShareLocation {
+                latitude,
+                longitude,
+                name,
+            } => {
+                if !(latitude.is_finite()
+                    && longitude.is_finite()
+                    && latitude.abs() <= 90.0
+                    && longitude.abs() <= 180.0)
+                {
+                    return Err(PortError::invalid(
+                        "location",
+                        "sandbox.location",
+                        "latitude is between -90 and 90, longitude between -180 and 180",
+                    ));
+                }
+                SimulatedInbound::Location {
+                    latitude,
+                    longitude,
+                    name: Some(name.trim().to_string()).filter(|n| !n.is_empty()),
+                }
+            }
+        };
+        self.sandbox
+            .simulate_inbound(record.connection_id, &record.wa_id, what)
+            .await
+            .map(drop)
+            .map_err(PortError::Conflict)
     }
 
     async fn send_template(
@@ -578,6 +809,7 @@ impl app::ports::ConversationsPort for ConversationService {
             MessageContent::Template { template: message },
             Some(category),
             format!("Template {}", chosen.definition.name),
+            None,
         )
         .await
     }

@@ -197,7 +197,7 @@ impl Dispatcher {
                 outbound.connection,
                 &recipient_user,
                 id,
-                &outbound.message.content,
+                &outbound.message,
                 now,
                 answers,
             );

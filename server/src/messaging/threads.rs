@@ -10,7 +10,7 @@
 
 use domain::conversation::body::Body;
 use domain::conversation::Direction;
-use domain::whatsapp::graph::MessageContent;
+use domain::whatsapp::graph::OutgoingMessage;
 use domain::whatsapp::webhook::InboundMessage;
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -110,7 +110,7 @@ impl Threads {
         connection: Uuid,
         wa_id: &str,
         message: Uuid,
-        content: &MessageContent,
+        sent: &OutgoingMessage,
         at_ms: i64,
         answers: bool,
     ) -> Result<Uuid, StorageError> {
@@ -121,9 +121,9 @@ impl Threads {
             entry: ThreadEntry {
                 at_ms,
                 direction: Direction::Outbound,
-                body: Body::from_outgoing(content),
+                body: Body::from_outgoing(&sent.content),
                 reference: EntryRef::Outbound { message },
-                context_id: None,
+                context_id: sent.context.as_ref().map(|c| c.message_id.clone()),
             },
             answers,
             now_ms: at_ms,

@@ -98,6 +98,17 @@ pub struct SandboxProfile {
     /// The messaging limit the number reports.
     #[serde(default = "domain::whatsapp::connection::default_sandbox_limit")]
     pub messaging_limit: String,
+    /// The customer-service window after a simulated user writes, seconds (24 hours unless
+    /// shortened so a test can watch it close).
+    #[serde(default = "domain::whatsapp::connection::default_service_window_secs")]
+    pub service_window_secs: u32,
+}
+
+impl SandboxProfile {
+    /// The customer-service window, milliseconds.
+    pub fn service_window_ms(&self) -> i64 {
+        i64::from(self.service_window_secs) * 1_000
+    }
 }
 
 impl Default for SandboxProfile {
@@ -113,6 +124,7 @@ impl Default for SandboxProfile {
             read_per_mille: 800,
             enforce_service_window: false,
             messaging_limit: domain::whatsapp::connection::default_sandbox_limit(),
+            service_window_secs: domain::whatsapp::connection::default_service_window_secs(),
         }
     }
 }

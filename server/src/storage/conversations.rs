@@ -289,6 +289,15 @@ impl ConversationStore {
         }
     }
 
+    /// The conversation holding the entry `reference` stands for: whether a quote or reaction
+    /// names a message of the conversation it is sent in.
+    pub fn conversation_of(&self, reference: &EntryRef) -> Result<Option<Uuid>, StorageError> {
+        let Some(key) = reference.key() else {
+            return Ok(None);
+        };
+        Ok(self.refs.get(&key)?.map(|(conversation, _)| conversation))
+    }
+
     /// How many conversations have unread messages (the navigation's badge).
     pub fn unread_count(&self) -> Result<usize, StorageError> {
         let mut unread = 0;

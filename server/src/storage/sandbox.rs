@@ -287,7 +287,10 @@ mod tests {
         let id = Uuid::now_v7();
         let at_ms = 1_000_000;
         store.unplayed.insert(&id, &at_ms).unwrap();
-        assert!(store.unplayed(None, 10, at_ms + 5, |_| false).unwrap().is_empty());
+        assert!(store
+            .unplayed(None, 10, at_ms + 5, |_| false)
+            .unwrap()
+            .is_empty());
         // ...is still queued once the log entry lands, and is played.
         store.sends.insert(&id, &send("5", true)).unwrap();
         let queued = store.unplayed(None, 10, at_ms + 10, |_| false).unwrap();

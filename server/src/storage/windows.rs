@@ -37,8 +37,11 @@ impl WindowStore {
         wa_id: &str,
         at_ms: i64,
         from_ad: bool,
+        service_ms: i64,
     ) -> Result<UserWindows, StorageError> {
-        self.change(connection, wa_id, |w| w.after_inbound(at_ms, from_ad))
+        self.change(connection, wa_id, |w| {
+            w.after_inbound_lasting(at_ms, from_ad, service_ms)
+        })
     }
 
     /// Records that the business sent `wa_id` a message at `at_ms`.
@@ -76,7 +79,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let windows = WindowStore::open(&Store::open(dir.path()).unwrap()).unwrap();
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-        windows.inbound(&a, "905321234567", 1_000, false).unwrap();
+        windows
+            .inbound(&a, "905321234567", 1_000, false, CUSTOMER_SERVICE_MS)
+            .unwrap();
         assert!(windows
             .get(&a, "905321234567")
             .unwrap()

@@ -33,6 +33,7 @@ use crate::storage::senders::SenderStore;
 use crate::storage::templates::{StatusChange, TemplateRecord, TemplateStore};
 use crate::storage::windows::WindowStore;
 use crate::storage::{StorageError, Store};
+use domain::whatsapp::window::CUSTOMER_SERVICE_MS;
 
 /// Something that reacts to a user's message the first time it arrives. Must be idempotent (see
 /// the module documentation).
@@ -232,11 +233,18 @@ impl Fanout {
     /// A user's message (see the module documentation for the order).
     fn inbound(&self, connection_id: Uuid, message: &InboundMessage) -> Result<(), StorageError> {
         if let Some(user) = message.from.as_deref().or(message.user_id.as_deref()) {
+            // Meta's 24 hours, unless a sandbox number simulates a shorter window.
+            let service_ms = self
+                .connections
+                .get(&connection_id)?
+                .and_then(|c| c.sandbox)
+                .map_or(CUSTOMER_SERVICE_MS, |profile| profile.service_window_ms());
             self.windows.inbound(
                 &connection_id,
                 user,
                 message.timestamp.saturating_mul(1000),
                 message.referral.is_some(),
+                service_ms,
             )?;
         }
         if self.messages.knows_inbound(&message.id)? {

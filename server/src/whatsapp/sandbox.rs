@@ -26,7 +26,7 @@ use std::time::Duration;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rand::{Rng, RngCore};
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
@@ -63,7 +63,7 @@ struct MediaShelf {
 }
 
 /// A simulated message from a user to a sandbox number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SimulatedInbound {
     /// Free text (including "STOP").
     Text(String),
@@ -75,6 +75,40 @@ pub enum SimulatedInbound {
         text: String,
         /// The template message it answers.
         context: Option<String>,
+    },
+    /// A tap on a reply button of an interactive message (`interactive.button_reply`).
+    ButtonReply {
+        /// The button's id.
+        id: String,
+        /// The button's title.
+        title: String,
+        /// The interactive message it answers.
+        context: Option<String>,
+    },
+    /// A row picked from a list message (`interactive.list_reply`).
+    ListReply {
+        /// The row's id.
+        id: String,
+        /// The row's title.
+        title: String,
+        /// The list message it answers.
+        context: Option<String>,
+    },
+    /// A shared location pin.
+    Location {
+        /// Latitude.
+        latitude: f64,
+        /// Longitude.
+        longitude: f64,
+        /// Place name.
+        name: Option<String>,
+    },
+    /// An emoji reaction to the message `to`.
+    Reaction {
+        /// The wamid reacted to.
+        to: String,
+        /// The emoji; empty takes the reaction back.
+        emoji: String,
     },
     /// The user stops marketing messages from WhatsApp's own menu (`user_preferences`).
     StopMarketing,
@@ -238,11 +272,38 @@ impl Sandbox {
                 text,
                 context,
             } => {
-                let mut message =
+                let message =
                     json!({"type": "button", "button": {"payload": payload, "text": text}});
-                if let Some(id) = context {
-                    message["context"] = json!({"from": sender.display_phone_number, "id": id});
+                let message = answering(message, context, &sender);
+                outbox::inbound(&sender, &wa_id, &name, &wamid, now, message)
+            }
+            SimulatedInbound::ButtonReply { id, title, context } => {
+                let message = json!({"type": "interactive", "interactive": {"type": "button_reply",
+                    "button_reply": {"id": id, "title": title}}});
+                let message = answering(message, context, &sender);
+                outbox::inbound(&sender, &wa_id, &name, &wamid, now, message)
+            }
+            SimulatedInbound::ListReply { id, title, context } => {
+                let message = json!({"type": "interactive", "interactive": {"type": "list_reply",
+                    "list_reply": {"id": id, "title": title}}});
+                let message = answering(message, context, &sender);
+                outbox::inbound(&sender, &wa_id, &name, &wamid, now, message)
+            }
+            SimulatedInbound::Location {
+                latitude,
+                longitude,
+                name: place,
+            } => {
+                let mut location = json!({"latitude": latitude, "longitude": longitude});
+                if let Some(place) = place {
+                    location["name"] = json!(place);
                 }
+                let message = json!({"type": "location", "location": location});
+                outbox::inbound(&sender, &wa_id, &name, &wamid, now, message)
+            }
+            SimulatedInbound::Reaction { to, emoji } => {
+                let message =
+                    json!({"type": "reaction", "reaction": {"message_id": to, "emoji": emoji}});
                 outbox::inbound(&sender, &wa_id, &name, &wamid, now, message)
             }
         };
@@ -353,6 +414,14 @@ impl Sandbox {
     pub fn router(&self) -> axum::Router {
         graph_api::router(self.clone())
     }
+}
+
+/// `message` as a reply to the business's message `context` (Meta's `context` object).
+fn answering(mut message: Value, context: Option<String>, sender: &Sender) -> Value {
+    if let Some(id) = context {
+        message["context"] = json!({"from": sender.display_phone_number, "id": id});
+    }
+    message
 }
 
 fn direct(mps: u32) -> DefaultDirectRateLimiter {

@@ -152,6 +152,7 @@ impl WhatsAppService {
                 marketing_stop_per_mille: p.marketing_stop_per_mille,
                 read_per_mille: p.read_per_mille,
                 enforce_service_window: p.enforce_service_window,
+                service_window_secs: p.service_window_secs,
                 messaging_limit: p.messaging_limit.clone(),
             }),
         }
@@ -286,6 +287,7 @@ impl app::ports::WhatsAppPort for WhatsAppService {
             marketing_stop_per_mille: settings.marketing_stop_per_mille,
             read_per_mille: settings.read_per_mille,
             enforce_service_window: settings.enforce_service_window,
+            service_window_secs: settings.service_window_secs,
             display_phone_number: profile.display_phone_number.clone(),
             messaging_limit: settings.messaging_limit.clone(),
         };

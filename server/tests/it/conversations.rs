@@ -9,6 +9,7 @@ use std::time::Duration;
 use app::api::conversations::ThreadView;
 use app::ports::PortError;
 use domain::conversation::body::Body;
+use domain::conversation::compose::{DraftKind, DraftRow, SessionDraft};
 use domain::conversation::filter::{InboxFilter, InboxView};
 use domain::ids::ConversationId;
 use serde_json::json;
@@ -205,7 +206,11 @@ async fn an_answer_inside_the_window_goes_out_ends_the_wait_and_its_ticks_move()
     assert_eq!(inbox.unread(&owner()).await.unwrap(), 0);
 
     inbox
-        .reply(&owner(), id, "Yes, *next day* to Izmir.".into())
+        .reply(
+            &owner(),
+            id,
+            SessionDraft::text("Yes, *next day* to Izmir."),
+        )
         .await
         .unwrap();
     let log = sandbox.send_log().unwrap();
@@ -271,6 +276,233 @@ async fn an_answer_inside_the_window_goes_out_ends_the_wait_and_its_ticks_move()
     assert_eq!(reopened.row.unread, 1);
 }
 
+/// Waits until the sandbox's status reports for what was sent have been applied.
+async fn settle(app: &TestApp) {
+    for _ in 0..40 {
+        app.webhook_worker.process_pending().unwrap();
+        if app.state.sandbox.statuses_to_play() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.webhook_worker.process_pending().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reply_buttons_a_list_a_quote_and_a_reaction_go_out_as_meta_expects_and_taps_come_back() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let sandbox = app.state.sandbox.clone();
+    let question = sandbox
+        .simulate_inbound(
+            typed(&connection),
+            "+15550107777",
+            SimulatedInbound::Text("Can I change my delivery day?".into()),
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let id = only_conversation(&app).await;
+    let inbox = &app.state.services.conversations;
+    let customer_line = thread(&app, id).await.messages[0].clone();
+    assert_eq!(customer_line.wamid.as_deref(), Some(question.as_str()));
+
+    // Broken drafts are refused by the composer's own rules, naming the field, before any request.
+    let four = SessionDraft {
+        kind: DraftKind::Buttons,
+        text: "Which day?".into(),
+        buttons: vec!["Mon".into(), "Tue".into(), "Wed".into(), "Thu".into()],
+        ..SessionDraft::default()
+    };
+    let refused = inbox.reply(&owner(), id, four).await.unwrap_err();
+    let PortError::Invalid(problems) = &refused else {
+        panic!("{refused:?}");
+    };
+    assert_eq!(problems[0].field, "buttons");
+    let foreign_quote = SessionDraft {
+        reply_to: Some("wamid.SOMEONE_ELSES".into()),
+        ..SessionDraft::text("Yes")
+    };
+    let refused = inbox.reply(&owner(), id, foreign_quote).await.unwrap_err();
+    assert!(
+        matches!(&refused, PortError::Invalid(p) if p[0].field == "reply_to"),
+        "{refused:?}"
+    );
+    assert!(
+        sandbox.send_log().unwrap().is_empty(),
+        "WhatsApp was never called"
+    );
+
+    // Reply buttons quoting the customer's question.
+    let buttons = SessionDraft {
+        kind: DraftKind::Buttons,
+        text: "Sure, which day suits you?".into(),
+        footer: "Deliveries 9:00-18:00".into(),
+        buttons: vec!["Monday".into(), "Tuesday".into(), String::new()],
+        reply_to: Some(question.clone()),
+        ..SessionDraft::default()
+    };
+    inbox.reply(&owner(), id, buttons).await.unwrap();
+    let view = thread(&app, id).await;
+    let sent = view.messages.last().unwrap();
+    assert_eq!(sent.quote.as_deref(), Some("Can I change my delivery day?"));
+    let Body::Interactive {
+        options, footer, ..
+    } = &sent.body
+    else {
+        panic!("{:?}", sent.body);
+    };
+    assert_eq!(options, &["Monday", "Tuesday"]);
+    assert_eq!(footer.as_deref(), Some("Deliveries 9:00-18:00"));
+    let buttons_wamid = sent.wamid.clone().expect("accepted, so it has a wamid");
+
+    // The customer taps "Tuesday": the thread shows what was tapped, quoting the buttons.
+    inbox
+        .simulate(
+            &owner(),
+            id,
+            app::api::conversations::CustomerAction::Choose {
+                wamid: buttons_wamid.clone(),
+                index: 1,
+            },
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let view = thread(&app, id).await;
+    let tap = view.messages.last().unwrap();
+    assert_eq!(
+        tap.body,
+        Body::Tap {
+            label: "Tuesday".into(),
+            payload: "button-2".into()
+        }
+    );
+    assert_eq!(tap.quote.as_deref(), Some("Sure, which day suits you?"));
+
+    // A list, then the customer picks its second row.
+    let list = SessionDraft {
+        kind: DraftKind::List,
+        text: "Pick a time on Tuesday".into(),
+        list_button: "Times".into(),
+        rows: vec![
+            DraftRow {
+                title: "Morning".into(),
+                description: "9:00-12:00".into(),
+            },
+            DraftRow {
+                title: "Afternoon".into(),
+                description: "13:00-18:00".into(),
+            },
+        ],
+        ..SessionDraft::default()
+    };
+    inbox.reply(&owner(), id, list).await.unwrap();
+    let list_wamid = thread(&app, id)
+        .await
+        .messages
+        .last()
+        .unwrap()
+        .wamid
+        .clone()
+        .unwrap();
+    inbox
+        .simulate(
+            &owner(),
+            id,
+            app::api::conversations::CustomerAction::Choose {
+                wamid: list_wamid,
+                index: 1,
+            },
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let pick = thread(&app, id).await.messages.last().unwrap().body.clone();
+    assert!(
+        matches!(&pick, Body::ListPick { title, id, .. } if title == "Afternoon" && id == "row-2"),
+        "{pick:?}"
+    );
+
+    // A reaction to the customer's question.
+    inbox
+        .react(&owner(), id, question.clone(), "👍".into())
+        .await
+        .unwrap();
+    let refused = inbox
+        .react(&owner(), id, question.clone(), "great".into())
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, PortError::Invalid(_)), "{refused:?}");
+
+    // What went over the wire is Meta's shape: interactive objects, a context, a reaction.
+    let log = sandbox.send_log().unwrap();
+    assert_eq!(log.len(), 3, "buttons, list and reaction; nothing else");
+    settle(&app).await;
+    let view = thread(&app, id).await;
+    let ticks: Vec<_> = view
+        .messages
+        .iter()
+        .filter(|m| m.direction == "outbound")
+        .map(|m| m.ticks.clone().unwrap_or_default())
+        .collect();
+    assert!(
+        ticks.iter().all(|t| t == "delivered" || t == "read"),
+        "session messages get their statuses too: {ticks:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_number_with_a_short_window_shows_it_close_and_then_refuses_free_text() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    // The settings page refuses a window shorter than 10 s; the profile itself is not checked.
+    let mut stored = app
+        .state
+        .webhooks
+        .connections
+        .get(&connection.parse().unwrap())
+        .unwrap()
+        .unwrap();
+    stored.sandbox.as_mut().unwrap().service_window_secs = 2;
+    app.state.webhooks.connections.save(&stored).unwrap();
+    app.state
+        .sandbox
+        .simulate_inbound(
+            typed(&connection),
+            "+15550108888",
+            SimulatedInbound::Text("Still open?".into()),
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let id = only_conversation(&app).await;
+    let view = thread(&app, id).await;
+    let domain::conversation::ReplyWindow::Open { closes_at_ms } = view.window else {
+        panic!(
+            "the window opens when the customer writes: {:?}",
+            view.window
+        );
+    };
+    assert!(
+        closes_at_ms - view.now_ms <= 2_000,
+        "it lasts the simulated 2 s, not 24 h"
+    );
+    // Webhook timestamps are whole seconds: wait out the window and the second it began in.
+    tokio::time::sleep(Duration::from_millis(3_200)).await;
+    let view = thread(&app, id).await;
+    assert!(!view.window.is_open(), "{:?}", view.window);
+    let refused = app
+        .state
+        .services
+        .conversations
+        .reply(&owner(), id, SessionDraft::text("Too late?"))
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, PortError::Conflict(_)), "{refused:?}");
+    assert!(app.state.sandbox.send_log().unwrap().is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_the_window_free_text_is_refused_without_a_request_and_an_approved_template_goes() {
     let app = TestApp::signed_in().await;
@@ -290,7 +522,7 @@ async fn after_the_window_free_text_is_refused_without_a_request_and_an_approved
 
     let inbox = &app.state.services.conversations;
     let refused = inbox
-        .reply(&owner(), id, "Sorry for the wait!".into())
+        .reply(&owner(), id, SessionDraft::text("Sorry for the wait!"))
         .await
         .unwrap_err();
     let PortError::Conflict(reason) = &refused else {

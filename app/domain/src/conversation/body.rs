@@ -81,6 +81,18 @@ pub enum Body {
         text: String,
         /// The buttons' or rows' titles.
         options: Vec<String>,
+        /// The id each option brings back when tapped, in the same order.
+        #[serde(default)]
+        ids: Vec<String>,
+        /// For a list: the label of the button that opens it.
+        #[serde(default)]
+        list_button: Option<String>,
+        /// Header text.
+        #[serde(default)]
+        header: Option<String>,
+        /// Footer text.
+        #[serde(default)]
+        footer: Option<String>,
     },
     /// A notice from WhatsApp (the user changed number, …).
     System {
@@ -273,33 +285,27 @@ impl Body {
 }
 
 fn interactive_body(interactive: &Interactive) -> Body {
-    let value = serde_json::to_value(interactive).unwrap_or_default();
-    let text = value
-        .pointer("/body/text")
-        .and_then(|t| t.as_str())
-        .unwrap_or_default()
-        .to_string();
+    let action = &interactive.action;
     let mut options = Vec::new();
-    if let Some(buttons) = value.pointer("/action/buttons").and_then(|b| b.as_array()) {
-        options.extend(
-            buttons
-                .iter()
-                .filter_map(|b| b.pointer("/reply/title").and_then(|t| t.as_str()))
-                .map(str::to_string),
-        );
+    let mut ids = Vec::new();
+    for button in action.buttons.iter().flatten() {
+        options.push(button.reply.title.clone());
+        ids.push(button.reply.id.clone());
     }
-    if let Some(sections) = value.pointer("/action/sections").and_then(|s| s.as_array()) {
-        for section in sections {
-            if let Some(rows) = section.get("rows").and_then(|r| r.as_array()) {
-                options.extend(
-                    rows.iter()
-                        .filter_map(|r| r.get("title").and_then(|t| t.as_str()))
-                        .map(str::to_string),
-                );
-            }
-        }
+    for row in action.sections.iter().flatten().flat_map(|s| &s.rows) {
+        options.push(row.title.clone());
+        ids.push(row.id.clone());
     }
-    Body::Interactive { text, options }
+    Body::Interactive {
+        text: interactive.body.text.clone(),
+        options,
+        ids,
+        list_button: (interactive.kind == "list")
+            .then(|| action.button.clone())
+            .flatten(),
+        header: interactive.header.as_ref().and_then(|h| h.text.clone()),
+        footer: interactive.footer.as_ref().map(|f| f.text.clone()),
+    }
 }
 
 /// The formatted names on shared contact cards.
@@ -397,7 +403,11 @@ mod tests {
             Body::from_outgoing(&buttons),
             Body::Interactive {
                 text: "Pick one".into(),
-                options: vec!["A".into(), "B".into()]
+                options: vec!["A".into(), "B".into()],
+                ids: vec!["a".into(), "b".into()],
+                list_button: None,
+                header: None,
+                footer: None,
             }
         );
     }

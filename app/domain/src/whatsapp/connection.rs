@@ -233,7 +233,19 @@ pub struct SandboxSettings {
     /// The messaging limit the number reports (`TIER_250`, `TIER_2K`, …, `TIER_UNLIMITED`).
     #[serde(default = "default_sandbox_limit")]
     pub messaging_limit: String,
+    /// How long the customer-service window lasts after a simulated user writes, seconds
+    /// (Meta's 24 hours unless shortened to watch it close).
+    #[serde(default = "default_service_window_secs")]
+    pub service_window_secs: u32,
 }
+
+/// Meta's customer-service window, in seconds.
+pub fn default_service_window_secs() -> u32 {
+    86_400
+}
+
+/// The shortest simulated window: long enough to answer once.
+pub const MIN_SERVICE_WINDOW_SECS: u32 = 10;
 
 /// A new portfolio's limit.
 pub fn default_sandbox_limit() -> String {
@@ -255,6 +267,17 @@ pub fn sandbox_problems(settings: &SandboxSettings) -> Vec<Problem> {
             "messages_per_second",
             "sandbox.throughput",
             "throughput must be between 1 and 1000 messages per second",
+        ));
+    }
+    if !(MIN_SERVICE_WINDOW_SECS..=default_service_window_secs())
+        .contains(&settings.service_window_secs)
+    {
+        p.push(Problem::new(
+            "service_window_secs",
+            "sandbox.service_window",
+            format!(
+                "the customer-service window lasts {MIN_SERVICE_WINDOW_SECS} to 86400 seconds (24 hours, Meta's)"
+            ),
         ));
     }
     for (field, value) in [
@@ -304,6 +327,7 @@ mod sandbox_tests {
             read_per_mille: 800,
             enforce_service_window: false,
             messaging_limit: "TIER_2K".into(),
+            service_window_secs: 86_400,
         };
         assert!(sandbox_problems(&ok).is_empty());
         let bad = SandboxSettings {
@@ -311,6 +335,7 @@ mod sandbox_tests {
             messaging_limit: "TIER_LOTS".into(),
             read_per_mille: 1001,
             status_delay_ms: 600_001,
+            service_window_secs: 5,
             ..ok
         };
         let fields: Vec<_> = sandbox_problems(&bad).iter().map(|p| p.field).collect();
@@ -319,6 +344,7 @@ mod sandbox_tests {
             [
                 "messaging_limit",
                 "messages_per_second",
+                "service_window_secs",
                 "status_delay_ms",
                 "read_per_mille"
             ]

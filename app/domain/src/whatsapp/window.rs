@@ -40,11 +40,17 @@ impl UserWindows {
     /// After the user wrote at `at_ms` (`from_ad`: through a Click-to-WhatsApp ad or Page
     /// button). Messages may arrive out of order: a window only ever closes later, never earlier.
     pub fn after_inbound(self, at_ms: i64, from_ad: bool) -> Self {
+        self.after_inbound_lasting(at_ms, from_ad, CUSTOMER_SERVICE_MS)
+    }
+
+    /// [`UserWindows::after_inbound`] with a customer-service window of `service_ms` (Meta's is
+    /// [`CUSTOMER_SERVICE_MS`]; a sandbox number can shorten it so a test sees it close).
+    pub fn after_inbound_lasting(self, at_ms: i64, from_ad: bool, service_ms: i64) -> Self {
         let later = |current: Option<i64>, candidate: i64| {
             Some(current.map_or(candidate, |c| c.max(candidate)))
         };
         Self {
-            service_closes_at_ms: later(self.service_closes_at_ms, at_ms + CUSTOMER_SERVICE_MS),
+            service_closes_at_ms: later(self.service_closes_at_ms, at_ms + service_ms),
             free_entry_reply_by_ms: if from_ad && self.free_entry_closes_at_ms.is_none() {
                 later(self.free_entry_reply_by_ms, at_ms + FREE_ENTRY_REPLY_MS)
             } else {

@@ -302,7 +302,7 @@ fn decide(
     // fake knows of its simulated users.
     let in_window = last_inbound.is_some_and(|at| {
         UserWindows::default()
-            .after_inbound(at, false)
+            .after_inbound_lasting(at, false, profile.service_window_ms())
             .allows_free_form(now_ms)
     });
     let (category, pricing_type, marketing, template_name) = match &message.content {

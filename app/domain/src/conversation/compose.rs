@@ -1,0 +1,372 @@
+//! What an agent writes in the composer, turned into the message WhatsApp is sent: free text,
+//! reply buttons (at most 3) or a list (at most 10 rows), optionally quoting one of the thread's
+//! messages. One rule set for the browser, which shows the problems while the agent types, and the
+//! server, which refuses the same draft before any request: Meta's own limits
+//! ([`validate::outgoing_message`]) plus what Meta would otherwise refuse at send time (two
+//! buttons or rows with the same title, whose taps could not be told apart).
+
+use serde::{Deserialize, Serialize};
+
+use crate::problem::Problem;
+use crate::whatsapp::graph::validate;
+use crate::whatsapp::graph::{
+    ButtonReply, Interactive, InteractiveAction, InteractiveHeader, ListRow, ListSection,
+    MessageContent, OutgoingMessage, Reaction, ReplyButton, ReplyContext, Text, TextObject,
+};
+
+/// Reply buttons a message may carry.
+pub const MAX_BUTTONS: usize = 3;
+/// Rows a list message may carry.
+pub const MAX_ROWS: usize = 10;
+
+/// Which kind of session message the composer builds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DraftKind {
+    /// Free text with WhatsApp formatting.
+    #[default]
+    Text,
+    /// Text with up to three reply buttons.
+    Buttons,
+    /// Text with a button that opens a list of up to ten rows.
+    List,
+}
+
+/// One row of a list draft.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftRow {
+    /// Shown in the list (at most 24 characters).
+    pub title: String,
+    /// Shown under the title (at most 72 characters); empty for none.
+    pub description: String,
+}
+
+/// The composer's content, as the browser holds it and the server receives it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionDraft {
+    /// Text, buttons or list.
+    pub kind: DraftKind,
+    /// The message text (the body of buttons and lists).
+    pub text: String,
+    /// Header text of a buttons or list message; empty for none.
+    #[serde(default)]
+    pub header: String,
+    /// Footer of a buttons or list message; empty for none.
+    #[serde(default)]
+    pub footer: String,
+    /// Button titles, for [`DraftKind::Buttons`]; empty ones are ignored.
+    #[serde(default)]
+    pub buttons: Vec<String>,
+    /// The label of the button that opens the list.
+    #[serde(default)]
+    pub list_button: String,
+    /// List rows, for [`DraftKind::List`]; rows without a title are ignored.
+    #[serde(default)]
+    pub rows: Vec<DraftRow>,
+    /// The wamid of the thread message this answers (shown quoted on the customer's phone).
+    #[serde(default)]
+    pub reply_to: Option<String>,
+}
+
+/// Meta's field names, which name the problems, mapped to the composer's words.
+fn composer_field(field: &'static str) -> &'static str {
+    match field {
+        "text.body" | "interactive.body.text" => "text",
+        "interactive.header.text" => "header",
+        "interactive.footer.text" => "footer",
+        "interactive.action.buttons" | "interactive.action.buttons.reply.title" => "buttons",
+        "interactive.action.button" => "list_button",
+        "interactive.action.sections.rows"
+        | "interactive.action.sections.rows.title"
+        | "interactive.action.sections.rows.description" => "rows",
+        other => other,
+    }
+}
+
+/// The id a tap or pick brings back: the option's place, so that the thread shows the title the
+/// customer saw and automations can match either.
+fn option_id(prefix: &str, index: usize) -> String {
+    format!("{prefix}-{}", index + 1)
+}
+
+fn trimmed(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+impl SessionDraft {
+    /// A plain text draft.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+
+    fn titles(&self) -> Vec<String> {
+        self.buttons.iter().filter_map(|b| trimmed(b)).collect()
+    }
+
+    fn rows(&self) -> Vec<&DraftRow> {
+        self.rows
+            .iter()
+            .filter(|r| !r.title.trim().is_empty())
+            .collect()
+    }
+
+    /// The message content this draft sends (checked or not: see [`SessionDraft::problems`]).
+    pub fn content(&self) -> MessageContent {
+        let body = self.text.trim().to_string();
+        match self.kind {
+            DraftKind::Text => MessageContent::Text {
+                text: Text {
+                    preview_url: body.contains("https://").then_some(true),
+                    body,
+                },
+            },
+            DraftKind::Buttons => MessageContent::Interactive {
+                interactive: Box::new(Interactive {
+                    kind: "button".into(),
+                    header: trimmed(&self.header).map(text_header),
+                    body: TextObject { text: body },
+                    footer: trimmed(&self.footer).map(|text| TextObject { text }),
+                    action: InteractiveAction {
+                        buttons: Some(
+                            self.titles()
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, title)| ReplyButton {
+                                    kind: "reply".into(),
+                                    reply: ButtonReply {
+                                        id: option_id("button", i),
+                                        title,
+                                    },
+                                })
+                                .collect(),
+                        ),
+                        ..InteractiveAction::default()
+                    },
+                }),
+            },
+            DraftKind::List => MessageContent::Interactive {
+                interactive: Box::new(Interactive {
+                    kind: "list".into(),
+                    header: trimmed(&self.header).map(text_header),
+                    body: TextObject { text: body },
+                    footer: trimmed(&self.footer).map(|text| TextObject { text }),
+                    action: InteractiveAction {
+                        button: Some(self.list_button.trim().to_string()),
+                        sections: Some(vec![ListSection {
+                            title: None,
+                            rows: self
+                                .rows()
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, row)| ListRow {
+                                    id: option_id("row", i),
+                                    title: row.title.trim().to_string(),
+                                    description: trimmed(&row.description),
+                                })
+                                .collect(),
+                        }]),
+                        ..InteractiveAction::default()
+                    },
+                }),
+            },
+        }
+    }
+
+    /// The whole request for `to` (the quote included).
+    pub fn message(&self, to: &str) -> OutgoingMessage {
+        let mut message = OutgoingMessage::to(to, self.content());
+        message.context = self
+            .reply_to
+            .as_deref()
+            .and_then(trimmed)
+            .map(|message_id| ReplyContext { message_id });
+        message
+    }
+
+    /// Every broken rule, named by the composer's fields; empty when the draft can be sent.
+    pub fn problems(&self) -> Vec<Problem> {
+        // Checked with a stand-in recipient: the conversation's number is always valid.
+        let mut problems: Vec<Problem> = validate::outgoing_message(&self.message("+10000000000"))
+            .into_iter()
+            .map(|p| Problem {
+                field: composer_field(p.field),
+                ..p
+            })
+            .collect();
+        let duplicate = |titles: Vec<String>| {
+            let mut seen = std::collections::HashSet::new();
+            titles
+                .into_iter()
+                .find(|t| !seen.insert(crate::text::fold(t)))
+        };
+        match self.kind {
+            DraftKind::Text => {}
+            DraftKind::Buttons => {
+                if let Some(title) = duplicate(self.titles()) {
+                    problems.push(Problem::new(
+                        "buttons",
+                        "compose.duplicate_button",
+                        format!("two buttons are called \"{title}\"; give each its own title"),
+                    ));
+                }
+            }
+            DraftKind::List => {
+                let titles = self
+                    .rows()
+                    .iter()
+                    .map(|r| r.title.trim().to_string())
+                    .collect();
+                if let Some(title) = duplicate(titles) {
+                    problems.push(Problem::new(
+                        "rows",
+                        "compose.duplicate_row",
+                        format!("two rows are called \"{title}\"; give each its own title"),
+                    ));
+                }
+            }
+        }
+        problems
+    }
+
+    /// A short summary for the ledger and logs.
+    pub fn summary(&self) -> String {
+        let text: String = self.text.trim().chars().take(80).collect();
+        match self.kind {
+            DraftKind::Text => text,
+            DraftKind::Buttons => format!("{text} [{}]", self.titles().join(" | ")),
+            DraftKind::List => format!("{text} [list: {}]", self.list_button.trim()),
+        }
+    }
+}
+
+fn text_header(text: String) -> InteractiveHeader {
+    InteractiveHeader {
+        kind: "text".into(),
+        text: Some(text),
+        image: None,
+        video: None,
+        document: None,
+    }
+}
+
+/// A reaction with `emoji` to the message `wamid` (`None` takes the reaction back).
+pub fn reaction(wamid: &str, emoji: Option<&str>) -> MessageContent {
+    MessageContent::Reaction {
+        reaction: Reaction {
+            message_id: wamid.to_string(),
+            emoji: emoji.unwrap_or_default().to_string(),
+        },
+    }
+}
+
+/// The reactions the thread offers in one tap.
+pub const QUICK_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "😮", "🙏", "✅"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buttons(titles: &[&str]) -> SessionDraft {
+        SessionDraft {
+            kind: DraftKind::Buttons,
+            text: "Shall we book it?".into(),
+            buttons: titles.iter().map(|t| (*t).to_string()).collect(),
+            ..SessionDraft::default()
+        }
+    }
+
+    fn rules(draft: &SessionDraft) -> Vec<(&'static str, &'static str)> {
+        draft.problems().iter().map(|p| (p.field, p.rule)).collect()
+    }
+
+    #[test]
+    fn text_needs_words_and_fits_whatsapp() {
+        assert_eq!(
+            rules(&SessionDraft::text("  ")),
+            vec![("text", "graph.missing")]
+        );
+        assert_eq!(
+            rules(&SessionDraft::text("x".repeat(4097))),
+            vec![("text", "graph.too_long")]
+        );
+        assert!(SessionDraft::text("*Hi* there").problems().is_empty());
+    }
+
+    #[test]
+    fn buttons_are_one_to_three_distinct_short_titles_with_ids_by_place() {
+        assert!(rules(&buttons(&[])).contains(&("buttons", "graph.button_count")));
+        assert!(rules(&buttons(&["a", "b", "c", "d"])).contains(&("buttons", "graph.button_count")));
+        assert!(rules(&buttons(&["A title of more than twenty"]))
+            .contains(&("buttons", "graph.too_long")));
+        assert_eq!(
+            rules(&buttons(&["Yes", "yés"])),
+            vec![("buttons", "compose.duplicate_button")]
+        );
+        // Blank inputs are the composer's empty slots, not buttons.
+        let draft = buttons(&["Yes", " ", "No"]);
+        assert!(draft.problems().is_empty());
+        let MessageContent::Interactive { interactive } = draft.content() else {
+            panic!("buttons are interactive");
+        };
+        let sent: Vec<(String, String)> = interactive
+            .action
+            .buttons
+            .unwrap_or_default()
+            .into_iter()
+            .map(|b| (b.reply.id, b.reply.title))
+            .collect();
+        assert_eq!(
+            sent,
+            vec![
+                ("button-1".to_string(), "Yes".to_string()),
+                ("button-2".to_string(), "No".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_list_needs_its_button_and_one_to_ten_distinct_rows() {
+        let row = |t: &str| DraftRow {
+            title: t.into(),
+            description: String::new(),
+        };
+        let mut list = SessionDraft {
+            kind: DraftKind::List,
+            text: "Pick a time".into(),
+            rows: vec![row("Morning"), row("Evening")],
+            ..SessionDraft::default()
+        };
+        assert_eq!(rules(&list), vec![("list_button", "graph.missing")]);
+        list.list_button = "Times".into();
+        assert!(list.problems().is_empty());
+        list.rows = (0..11).map(|i| row(&format!("Slot {i}"))).collect();
+        assert_eq!(rules(&list), vec![("rows", "graph.row_count")]);
+        list.rows = vec![row("Morning"), row("morning")];
+        assert_eq!(rules(&list), vec![("rows", "compose.duplicate_row")]);
+        list.rows = vec![DraftRow {
+            title: "Morning".into(),
+            description: "d".repeat(73),
+        }];
+        assert_eq!(rules(&list), vec![("rows", "graph.too_long")]);
+    }
+
+    #[test]
+    fn a_quote_becomes_the_context_of_the_request() {
+        let draft = SessionDraft {
+            reply_to: Some("wamid.ABC".into()),
+            ..SessionDraft::text("Yes, that one")
+        };
+        let message = draft.message("+905551112233");
+        assert_eq!(
+            message.context.map(|c| c.message_id).as_deref(),
+            Some("wamid.ABC")
+        );
+        let wire = serde_json::to_value(draft.message("+905551112233")).unwrap();
+        assert_eq!(wire["context"]["message_id"], "wamid.ABC");
+        assert_eq!(wire["type"], "text");
+    }
+}
