@@ -3,7 +3,9 @@
 // formatted text and follows the ticks; the customer taps a button and the tap shows in the
 // open thread as what was tapped; the agent sends reply buttons quoting the question (the
 // composer refusing duplicate titles live), the customer taps one, the agent reacts; a note is
-// added and the conversation closed.
+// added and the conversation closed. Then, on a number whose simulated window lasts 10 s, the
+// open thread switches from the free-text composer to approved templates by itself as the window
+// closes, and an approved template goes out with its variable filled from the customer.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -112,6 +114,72 @@ test('a customer writes, the inbox shows it live, the agent answers and sees it 
     await thread.locator('[data-direction=note]', { hasText: 'Parcel is with the courier' }).waitFor();
     await page.click('[data-testid=close]');
     await page.locator('[data-testid=conversation-status]', { hasText: 'Closed' }).waitFor();
+    assert.deepEqual(errors, []);
+  });
+});
+
+test('the window closes while the thread is open and an approved template goes out with its variable', async () => {
+  await withPage(env.browser, 'conversations-window', async (page, errors) => {
+    // Signed up by the first test; sign in.
+    await page.goto(`${env.herald.base}/login`);
+    await page.fill('#username', OWNER);
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${env.herald.base}/`);
+
+    // An approved template of the sandbox number.
+    await page.goto(`${env.herald.base}/templates/new`);
+    await waitForHydration(page);
+    await page.fill('[data-testid=template-name]', 'parcel_update');
+    await page.selectOption('[data-testid=template-connection]', { label: 'Sandbox (simulated)' });
+    await page.getByLabel('Category').selectOption('UTILITY');
+    await page.fill('[data-testid=template-body]', 'Hello {{1}}, your parcel arrives tomorrow.');
+    await page.locator('[data-testid=body-example]').first().fill('Ayşe');
+    await page.click('[data-testid=submit-template]');
+    await page.waitForURL(/\/templates\/[0-9a-f-]{36}$/);
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=template-status]')?.textContent.startsWith('Active'),
+      null, { timeout: 30_000 });
+
+    // A 10-second window for the sandbox number, then a new customer writes.
+    await page.goto(`${env.herald.base}/settings`);
+    await waitForHydration(page);
+    const card = page.locator('[data-testid=connection-card][data-kind=sandbox]');
+    await card.locator('.sandbox-settings summary').click();
+    const settings = card.locator('[data-testid=sandbox-settings]');
+    await settings.getByLabel(/Customer-service window/).fill('10');
+    await settings.locator('button[type=submit]').click();
+    await settings.locator('.notice', { hasText: 'Saved' }).waitFor();
+    const simulate = card.locator('[data-testid=simulate-form]');
+    await simulate.getByLabel('From').fill('+15550109999');
+    await simulate.getByLabel('Text or payload').fill('Where is my parcel?');
+    await simulate.locator('button[type=submit]').click();
+    await simulate.locator('.notice').waitFor();
+
+    await page.goto(`${env.herald.base}/conversations`);
+    await waitForHydration(page);
+    const row = page.locator('[data-testid=inbox-row]', { hasText: 'Where is my parcel?' });
+    await row.locator('a').click({ timeout: 10_000 });
+    await page.waitForURL(/\/conversations\/[0-9a-f-]{36}$/);
+    await waitForHydration(page);
+    assert.match(await page.textContent('[data-testid=window-countdown]'), /under a minute left/);
+    await page.locator('[data-testid=session-composer]').waitFor();
+
+    // The window closes: without a reload the composer offers only approved templates.
+    await page.evaluate(() => { window.__sameDocument = true; });
+    await page.locator('[data-testid=template-picker]').waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('[data-testid=session-composer]').count(), 0);
+    assert.match(await page.textContent('[data-testid=window]'), /only an approved template/);
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload');
+
+    // The template, its variable filled in and previewed, then sent.
+    // The number's only approved template is chosen already.
+    assert.match(await page.locator('[data-testid=template-choice] option:checked').textContent(), /parcel_update/);
+    await page.fill('[data-testid=template-value-0]', 'Deniz');
+    await page.locator('[data-testid=template-preview]', { hasText: 'Hello Deniz, your parcel arrives tomorrow.' }).waitFor();
+    await page.click('[data-testid=template-send]');
+    const sent = page.locator('[data-testid=thread] [data-direction=outbound]', { hasText: 'parcel_update' });
+    await sent.waitFor({ timeout: 5_000 });
     assert.deepEqual(errors, []);
   });
 });
