@@ -552,8 +552,14 @@ impl Crowd {
     }
 }
 
+/// The sandbox limits a number's throughput the way Meta does, counting requests as they arrive,
+/// and answers 130429 for the excess: at 50 mps it must refuse nothing, and the campaign must still
+/// use at least 94 % of the rate. The hard per-second cap is on the departure side, where Herald
+/// controls it (`messaging::gate` tests, on a paused clock); arrival times on a loaded two-core
+/// machine also carry the in-process transit delay, so they are not asserted against a sliding
+/// second here (they are printed).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn at_50_mps_no_second_holds_more_than_50_sends_and_the_pace_stays_within_6_percent_of_it() {
+async fn at_50_mps_whatsapp_refuses_nothing_and_the_pace_stays_within_6_percent_of_it() {
     let _quiet = crate::helpers::TIMING_SENSITIVE.lock().await;
     const RATE: u32 = 50;
     const RECIPIENTS: usize = 500;
@@ -562,31 +568,27 @@ async fn at_50_mps_no_second_holds_more_than_50_sends_and_the_pace_stays_within_
     send_to_completion(&app, &crowd.connection, &crowd.template, &crowd.list).await;
 
     // Every request the sandbox received, refused ones included, by arrival time.
-    let mut times: Vec<i64> = app
-        .state
-        .sandbox
-        .send_log()
-        .unwrap()
-        .iter()
-        .map(|s| s.at_ms)
-        .collect();
+    let log = app.state.sandbox.send_log().unwrap();
+    let refused = log.iter().filter(|s| s.refused.is_some()).count();
+    assert_eq!(refused, 0, "the sandbox's throughput limit refused nothing");
+    let mut times: Vec<i64> = log.iter().map(|s| s.at_ms).collect();
     times.sort_unstable();
-    assert_eq!(times.len(), RECIPIENTS, "nothing was refused or sent twice");
+    assert_eq!(times.len(), RECIPIENTS, "nobody was sent twice");
     let busiest = (0..times.len())
         .map(|i| times[i..].partition_point(|t| *t < times[i] + 1_000))
         .max()
         .unwrap();
-    assert!(
-        busiest <= RATE as usize,
-        "{busiest} sends within one second"
-    );
     #[allow(clippy::cast_precision_loss)]
     let achieved = (times.len() - 1) as f64 * 1_000.0 / (times[times.len() - 1] - times[0]) as f64;
+    println!("busiest arriving second: {busiest} sends; average {achieved:.2} sends per second");
     assert!(
         achieved >= 0.94 * f64::from(RATE),
         "only {achieved:.1} sends per second"
     );
-    println!("busiest second: {busiest} sends; average {achieved:.2} sends per second");
+    assert!(
+        achieved <= f64::from(RATE),
+        "{achieved:.1} sends per second on average is over the number's throughput"
+    );
 }
 
 /// What a `kill -9` leaves, written straight into a stopped Herald's store: one recipient claimed
