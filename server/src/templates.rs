@@ -10,7 +10,7 @@ use app::ports::PortError;
 use domain::access::{Caller, Permission};
 use domain::ids::{ConnectionId, TemplateId};
 use domain::template::lifecycle::{editable, edits_left, label};
-use domain::template::lint::{lint, lint_among, size_limit_broken, Severity};
+use domain::template::lint::{lint, lint_among, lint_session_reply, size_limit_broken, Severity};
 use domain::whatsapp::graph::{TemplateDefinition, TemplateDetails, TemplateEdit};
 use uuid::Uuid;
 
@@ -286,6 +286,24 @@ impl app::ports::TemplatesPort for TemplateService {
                     finding.component, finding.message
                 ),
             ));
+        }
+        // A session reply is sent as it is saved, with no review in between: the editor's live
+        // rules are enforced here, not merely advised.
+        if kind == TemplateKind::SessionReply {
+            let errors: Vec<domain::Problem> = lint_session_reply(&definition)
+                .into_iter()
+                .filter(|f| f.severity == Severity::Error)
+                .map(|f| {
+                    domain::Problem::new(
+                        "definition",
+                        f.rule,
+                        format!("{}: {}", f.component, f.message),
+                    )
+                })
+                .collect();
+            if !errors.is_empty() {
+                return Err(PortError::Invalid(errors));
+            }
         }
         let now = self.clock.now_ms();
         let (id, record) = match id {

@@ -121,6 +121,17 @@ pub struct TemplateChoice {
     pub variables: Vec<(String, String)>,
 }
 
+/// A saved session reply the composer can start from, its placeholders filled from the contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedReply {
+    /// Herald's template id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The draft it gives.
+    pub draft: domain::conversation::compose::SessionDraft,
+}
+
 /// A conversation opened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadView {
@@ -148,6 +159,8 @@ pub struct ThreadView {
     pub messages: Vec<ThreadMessage>,
     /// Approved templates of the conversation's number.
     pub templates: Vec<TemplateChoice>,
+    /// Saved session replies (for this number or any), usable while the window is open.
+    pub saved_replies: Vec<SavedReply>,
 }
 
 #[cfg(feature = "ssr")]

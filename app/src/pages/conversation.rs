@@ -451,7 +451,7 @@ fn Composer(thread: ThreadView, drafts: Drafts) -> impl IntoView {
                 {countdown.map(|c| view! { <span class="badge" data-testid="window-countdown">{c}" left"</span> })}
             </p>
             {if thread.window.is_open() {
-                view! { <composer::SessionComposer drafts=drafts /> }.into_any()
+                view! { <composer::SessionComposer drafts=drafts saved=thread.saved_replies.clone() /> }.into_any()
             } else {
                 view! { <TemplatePicker id=id.clone() templates=thread.templates.clone() /> }.into_any()
             }}

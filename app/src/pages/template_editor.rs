@@ -4,7 +4,7 @@
 //! its examples filled in and WhatsApp's formatting applied.
 
 use domain::template::form::{variables, ButtonForm, TemplateForm};
-use domain::template::lint::{lint, Finding, Severity};
+use domain::template::lint::{lint, lint_session_reply, Finding, Severity};
 use domain::template::preview::fill;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -111,7 +111,16 @@ fn Editor(existing: Option<TemplateView>) -> impl IntoView {
             .and_then(|v| v.connection_id.clone())
             .unwrap_or_default(),
     );
-    let findings = Memo::new(move |_| form.with(|f| lint(&f.to_definition())));
+    // A session reply is never reviewed by Meta but is sent as an interactive message: its
+    // own rule set.
+    let findings = Memo::new(move |_| {
+        let definition = form.with(|f| f.to_definition());
+        if kind.get() == "session_reply" {
+            lint_session_reply(&definition)
+        } else {
+            lint(&definition)
+        }
+    });
     let connections = Resource::new(|| (), |_| list_connections());
 
     // `Action::new`, not `new_local`: a local action holds a `SendWrapper` that panics when the

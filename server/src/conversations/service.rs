@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::api::conversations::{
-    ConversationRow, CustomerAction, InboxPage, TemplateChoice, ThreadMessage, ThreadView,
+    ConversationRow, CustomerAction, InboxPage, SavedReply, TemplateChoice, ThreadMessage,
+    ThreadView,
 };
 use app::ports::PortError;
 use domain::access::{Caller, Permission};
@@ -320,6 +321,45 @@ impl ConversationService {
         Ok(choices)
     }
 
+    /// Session replies of `connection` (or of no particular number) as drafts, what is known of
+    /// the contact filled in: `{{1}}` or `{{first_name}}`, `{{last_name}}`, `{{name}}`,
+    /// `{{phone}}` and the contact's own attributes by name.
+    fn saved_replies(
+        &self,
+        connection: &Uuid,
+        wa_id: &str,
+        contact: Option<&Contact>,
+    ) -> Result<Vec<SavedReply>, PortError> {
+        let value = |name: &str| -> Option<String> {
+            match (name, contact) {
+                ("phone", _) => Some(format!("+{wa_id}")),
+                ("1" | "first_name", Some(c)) => Some(c.first_name.clone()),
+                ("last_name", Some(c)) => Some(c.last_name.clone()),
+                ("name", Some(c)) => Some(c.display_name()),
+                (other, Some(c)) => c.attributes.get(other).map(|v| v.display()),
+                (_, None) => None,
+            }
+            .filter(|v| !v.trim().is_empty())
+        };
+        let mut replies: Vec<SavedReply> = self
+            .templates
+            .list()
+            .map_err(internal)?
+            .into_iter()
+            .filter(|(_, t)| {
+                t.kind == TemplateKind::SessionReply
+                    && t.connection_id.as_ref().is_none_or(|c| c == connection)
+            })
+            .map(|(id, t)| SavedReply {
+                id: id.to_string(),
+                name: t.definition.name.clone(),
+                draft: compose::from_session_reply(&t.definition, value),
+            })
+            .collect();
+        replies.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(replies)
+    }
+
     /// Sends `content` to the conversation's customer through the one outbound path.
     async fn send(
         &self,
@@ -615,6 +655,11 @@ impl app::ports::ConversationsPort for ConversationService {
             now_ms,
             messages,
             templates: self.templates_for(&record.connection_id, contact.as_ref())?,
+            saved_replies: self.saved_replies(
+                &record.connection_id,
+                &record.wa_id,
+                contact.as_ref(),
+            )?,
         })
     }
 

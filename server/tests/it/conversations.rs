@@ -453,6 +453,90 @@ async fn reply_buttons_a_list_a_quote_and_a_reaction_go_out_as_meta_expects_and_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_session_reply_is_offered_filled_from_the_contact_and_sends_as_buttons() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let people = import(&app, "people.csv", "phone,first_name\n+905321106666,Elif\n").await;
+    assert_eq!(people.created, 1, "{people:?}");
+    let definition = serde_json::from_value(json!({
+        "name": "delivery_day", "language": "en", "category": "UTILITY",
+        "parameter_format": "NAMED",
+        "components": [
+            {"type": "BODY", "text": "Hi {{first_name}}, which day suits you?"},
+            {"type": "BUTTONS", "buttons": [
+                {"type": "QUICK_REPLY", "text": "Monday"},
+                {"type": "QUICK_REPLY", "text": "Tuesday"}]}]
+    }))
+    .unwrap();
+    app.state
+        .services
+        .templates
+        .save(
+            &owner(),
+            None,
+            domain::template::TemplateKind::SessionReply,
+            None,
+            definition,
+        )
+        .await
+        .unwrap();
+    // What WhatsApp could not send inside the window is refused on save, naming the rule.
+    let link: domain::whatsapp::graph::TemplateDefinition = serde_json::from_value(json!({
+        "name": "with_link", "language": "en", "category": "UTILITY",
+        "components": [
+            {"type": "BODY", "text": "See the shop"},
+            {"type": "BUTTONS", "buttons": [
+                {"type": "URL", "text": "Shop", "url": "https://example.com"}]}]
+    }))
+    .unwrap();
+    let refused = app
+        .state
+        .services
+        .templates
+        .save(
+            &owner(),
+            None,
+            domain::template::TemplateKind::SessionReply,
+            None,
+            link,
+        )
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("quick replies"), "{refused}");
+    app.state
+        .sandbox
+        .simulate_inbound(
+            typed(&connection),
+            "+905321106666",
+            SimulatedInbound::Text("Can you deliver this week?".into()),
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let id = only_conversation(&app).await;
+    let view = thread(&app, id).await;
+    let saved = view
+        .saved_replies
+        .iter()
+        .find(|r| r.name == "delivery_day")
+        .expect("the saved reply is offered");
+    assert_eq!(saved.draft.text, "Hi Elif, which day suits you?");
+    assert_eq!(saved.draft.kind, DraftKind::Buttons);
+    app.state
+        .services
+        .conversations
+        .reply(&owner(), id, saved.draft.clone())
+        .await
+        .unwrap();
+    let sent = thread(&app, id).await.messages.last().unwrap().body.clone();
+    assert!(
+        matches!(&sent, Body::Interactive { text, options, .. }
+            if text == "Hi Elif, which day suits you?" && options == &["Monday", "Tuesday"]),
+        "{sent:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sandbox_number_with_a_short_window_shows_it_close_and_then_refuses_free_text() {
     let app = TestApp::signed_in().await;
     let connection = fast_sandbox(&app, 80, "TIER_10K");

@@ -8,10 +8,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::problem::Problem;
+use crate::template::preview::fill;
 use crate::whatsapp::graph::validate;
 use crate::whatsapp::graph::{
     ButtonReply, Interactive, InteractiveAction, InteractiveHeader, ListRow, ListSection,
-    MessageContent, OutgoingMessage, Reaction, ReplyButton, ReplyContext, Text, TextObject,
+    MessageContent, OutgoingMessage, Reaction, ReplyButton, ReplyContext, TemplateDefinition, Text,
+    TextObject,
 };
 
 /// Reply buttons a message may carry.
@@ -253,6 +255,54 @@ fn text_header(text: String) -> InteractiveHeader {
     }
 }
 
+/// A saved session reply (a Herald-only template, [`crate::template::TemplateKind::SessionReply`])
+/// as a composer draft: its text with placeholders filled by `value` (a placeholder `value`
+/// does not know stays as written, for the agent to fill), its header and footer, and its
+/// quick-reply buttons as reply buttons.
+pub fn from_session_reply(
+    definition: &TemplateDefinition,
+    value: impl Fn(&str) -> Option<String>,
+) -> SessionDraft {
+    let component = |kind: &str| {
+        definition
+            .components
+            .iter()
+            .find(|c| c.kind.eq_ignore_ascii_case(kind))
+    };
+    let text_of = |kind: &str| {
+        component(kind)
+            .and_then(|c| c.text.as_deref())
+            .map(|t| fill(t, &value))
+            .unwrap_or_default()
+    };
+    let buttons: Vec<String> = component("BUTTONS")
+        .and_then(|c| c.buttons.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.text.clone())
+        .collect();
+    let header = component("HEADER")
+        .filter(|c| {
+            c.format
+                .as_deref()
+                .is_none_or(|f| f.eq_ignore_ascii_case("TEXT"))
+        })
+        .map(|_| text_of("HEADER"))
+        .unwrap_or_default();
+    SessionDraft {
+        kind: if buttons.is_empty() {
+            DraftKind::Text
+        } else {
+            DraftKind::Buttons
+        },
+        text: text_of("BODY"),
+        header,
+        footer: text_of("FOOTER"),
+        buttons,
+        ..SessionDraft::default()
+    }
+}
+
 /// A reaction with `emoji` to the message `wamid` (`None` takes the reaction back).
 pub fn reaction(wamid: &str, emoji: Option<&str>) -> MessageContent {
     MessageContent::Reaction {
@@ -352,6 +402,32 @@ mod tests {
             description: "d".repeat(73),
         }];
         assert_eq!(rules(&list), vec![("rows", "graph.too_long")]);
+    }
+
+    #[test]
+    fn a_saved_reply_becomes_a_draft_with_what_is_known_filled_in() {
+        let definition: TemplateDefinition = serde_json::from_value(serde_json::json!({
+            "name": "delivery_day", "language": "en", "category": "UTILITY",
+            "components": [
+                {"type": "HEADER", "format": "TEXT", "text": "Delivery"},
+                {"type": "BODY", "text": "Hi {{first_name}}, order {{order}} can come on:"},
+                {"type": "FOOTER", "text": "Reply STOP to opt out"},
+                {"type": "BUTTONS", "buttons": [
+                    {"type": "QUICK_REPLY", "text": "Monday"},
+                    {"type": "QUICK_REPLY", "text": "Tuesday"}]}]
+        }))
+        .unwrap();
+        let draft = from_session_reply(&definition, |name| {
+            (name == "first_name").then(|| "Ayşe".to_string())
+        });
+        assert_eq!(draft.kind, DraftKind::Buttons);
+        assert_eq!(draft.text, "Hi Ayşe, order {{order}} can come on:");
+        assert_eq!(
+            (draft.header.as_str(), draft.footer.as_str()),
+            ("Delivery", "Reply STOP to opt out")
+        );
+        assert_eq!(draft.buttons, ["Monday", "Tuesday"]);
+        assert!(draft.problems().is_empty());
     }
 
     #[test]

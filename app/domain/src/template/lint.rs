@@ -376,6 +376,72 @@ pub fn lint(template: &TemplateDefinition) -> Vec<Finding> {
     lint_among(template, &[])
 }
 
+/// Every finding of a session reply (a Herald-only template sent inside the window as an
+/// interactive message): the template rules that still apply — no category or example rules,
+/// since Meta never reviews it — and the interactive limits the composer enforces: at most 3
+/// buttons, each a quick reply of at most 20 characters, and distinct.
+pub fn lint_session_reply(template: &TemplateDefinition) -> Vec<Finding> {
+    // What only Meta's review asks for; a session reply never goes to review.
+    let review_only = |rule: &str| {
+        matches!(
+            rule,
+            "template.category"
+                | "template.category_hint"
+                | "template.body.dangling_variable"
+                | "template.body.variable_ratio"
+                | "template.header.missing_sample"
+                | "template.header.location_category"
+                | "template.example.missing"
+                | "template.example.whitespace"
+                | "template.button.url_example"
+                | "template.duplicate"
+        )
+    };
+    let mut findings: Vec<Finding> = lint(template)
+        .into_iter()
+        .filter(|f| !review_only(f.rule))
+        .collect();
+    let buttons = template
+        .components
+        .iter()
+        .filter(|c| c.kind.eq_ignore_ascii_case("BUTTONS"))
+        .flat_map(|c| c.buttons.iter().flatten());
+    for (index, button) in buttons.enumerate() {
+        if !button.kind.eq_ignore_ascii_case("QUICK_REPLY") {
+            findings.push(Finding {
+                rule: "session_reply.button_kind",
+                severity: Severity::Error,
+                component: "buttons",
+                button: Some(index),
+                span: None,
+                message: "a session reply's buttons are quick replies; links, calls and codes need an approved template".into(),
+            });
+        }
+    }
+    let draft = crate::conversation::compose::from_session_reply(template, |_| None);
+    for problem in draft.problems() {
+        let component = match problem.field {
+            "buttons" => "buttons",
+            "header" => "header",
+            "footer" => "footer",
+            _ => "body",
+        };
+        // A missing body is already the template rule's finding.
+        if problem.rule == "graph.missing" && component == "body" {
+            continue;
+        }
+        findings.push(Finding {
+            rule: "session_reply.interactive",
+            severity: Severity::Error,
+            component,
+            button: None,
+            span: None,
+            message: problem.message,
+        });
+    }
+    findings
+}
+
 /// Every finding of `template`, including duplicates of `others` (the other templates of the
 /// WhatsApp Business Account).
 pub fn lint_among(template: &TemplateDefinition, others: &[TemplateDefinition]) -> Vec<Finding> {

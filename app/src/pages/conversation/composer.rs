@@ -1,16 +1,19 @@
 //! The open-window half of the composer: free text, reply buttons or a list, optionally quoting
 //! a message, with the same rules the server enforces shown while the agent types
-//! ([`SessionDraft::problems`]) and a preview of what the customer will see.
+//! ([`SessionDraft::problems`]) and a preview of what the customer will see. A saved session
+//! reply (the Templates page's second kind) fills the draft, placeholders already filled from
+//! the contact, for the agent to adjust before sending.
 
 use domain::conversation::compose::{DraftKind, DraftRow, SessionDraft, MAX_BUTTONS, MAX_ROWS};
 use leptos::prelude::*;
 
 use super::Drafts;
+use crate::api::conversations::SavedReply;
 use crate::components::formatted::formatted;
 
 /// Free text, buttons or a list, sent with the composer's Send.
 #[component]
-pub(super) fn SessionComposer(drafts: Drafts) -> impl IntoView {
+pub(super) fn SessionComposer(drafts: Drafts, saved: Vec<SavedReply>) -> impl IntoView {
     let (draft, quoting, send) = (drafts.reply, drafts.quoting, drafts.send);
     let problems = Memo::new(move |_| draft.with(SessionDraft::problems));
     // Nothing typed yet is not an error to shout about; Send stays disabled instead.
@@ -45,6 +48,24 @@ pub(super) fn SessionComposer(drafts: Drafts) -> impl IntoView {
                     })
                     .collect_view()}
             </div>
+            {(!saved.is_empty()).then(|| {
+                let choices = StoredValue::new(saved);
+                view! {
+                    <label>"Start from a saved reply"
+                        <select data-testid="saved-reply" on:change=move |ev| {
+                            let chosen = event_target_value(&ev);
+                            if let Some(reply) = choices.with_value(|c| c.iter().find(|r| r.id == chosen).cloned()) {
+                                draft.set(reply.draft);
+                            }
+                        }>
+                            <option value="">"—"</option>
+                            {choices.with_value(|c| c.iter().map(|r| view! {
+                                <option value=r.id.clone()>{r.name.clone()}</option>
+                            }).collect_view())}
+                        </select>
+                    </label>
+                }
+            })}
             {move || quoting.get().map(|(_, preview)| view! {
                 <p class="quote" data-testid="quoting">"Replying to: "{preview}
                     <button type="button" class="button button-quiet" on:click=move |_| quoting.set(None)>"Cancel"</button>

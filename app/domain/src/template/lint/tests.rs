@@ -281,3 +281,41 @@ proptest! {
         let _ = lint(&template(body(&text, json!(["a", "b", "c"]))));
     }
 }
+
+#[test]
+fn a_session_reply_skips_review_rules_but_keeps_the_interactive_limits() {
+    // Variables without examples are fine: Meta never reviews a session reply.
+    let without_examples: TemplateDefinition = serde_json::from_value(json!({
+        "name": "shipping_answer", "language": "en", "category": "UTILITY", "parameter_format": "NAMED",
+        "components": [{"type": "BODY", "text": "Hi {{first_name}}"}]
+    }))
+    .unwrap();
+    assert!(lint(&without_examples)
+        .iter()
+        .any(|f| f.rule == "template.example.missing"));
+    assert_eq!(lint_session_reply(&without_examples), Vec::new());
+    // Four quick replies are a fine template but not an interactive message; nor is a link.
+    let four: TemplateDefinition = serde_json::from_value(json!({
+        "name": "pick_a_day", "language": "en", "category": "UTILITY",
+        "components": [
+            {"type": "BODY", "text": "Which day suits you?"},
+            {"type": "BUTTONS", "buttons": [
+                {"type": "QUICK_REPLY", "text": "Monday"},
+                {"type": "QUICK_REPLY", "text": "Tuesday"},
+                {"type": "QUICK_REPLY", "text": "Wednesday"},
+                {"type": "URL", "text": "Other days", "url": "https://example.com/days"}]}]
+    }))
+    .unwrap();
+    let rules: Vec<_> = lint_session_reply(&four)
+        .into_iter()
+        .map(|f| (f.rule, f.button))
+        .collect();
+    assert!(
+        rules.contains(&("session_reply.button_kind", Some(3))),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&("session_reply.interactive", None)),
+        "{rules:?}"
+    );
+}
