@@ -296,6 +296,13 @@ pub trait ConversationsPort: Send + Sync {
         id: ConversationId,
         draft: domain::conversation::compose::SessionDraft,
     ) -> Result<(), PortError>;
+    /// Fetches again a file of the thread Herald gave up on (`media_id`, Meta's id).
+    async fn retry_media(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        media_id: String,
+    ) -> Result<(), PortError>;
     /// Reacts with `emoji` to the thread's message `wamid` (an empty emoji takes it back).
     async fn react(
         &self,

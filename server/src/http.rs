@@ -131,6 +131,10 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts/template.xlsx", get(contacts::files::template_xlsx))
         .route("/campaigns/{id}/events", get(campaigns::report::events))
         .route("/conversations/events", get(crate::conversations::events::events))
+        .route(
+            "/conversations/media/{connection}/{media_id}",
+            get(crate::conversations::files::media),
+        )
         .route("/campaigns/{id}/chart.svg", get(campaigns::report::chart))
         .route("/campaigns/{id}/recipients.csv", get(campaigns::report::recipients_csv))
         .leptos_routes_with_context(&state, routes, context, shell)

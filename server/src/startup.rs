@@ -184,6 +184,8 @@ impl Application {
         let sandbox_player = tokio::spawn(state.sandbox.clone().run_player(stop.clone()));
         let template_sync = tokio::spawn(sync_templates(state.clone(), stop.clone()));
         let importer = tokio::spawn(state.contacts.importer().clone().run(stop.clone()));
+        // Customers' files, those planned before the last stop first.
+        let media = tokio::spawn(state.conversations.media().clone().run(stop.clone()));
         // The engine stops first, while the server still answers: sends under way (to the
         // sandbox, too) finish and are recorded instead of being cut off.
         let engine_stop = CancellationToken::new();
@@ -204,6 +206,7 @@ impl Application {
         let _ = sandbox_player.await;
         let _ = template_sync.await;
         let _ = importer.await;
+        let _ = media.await;
         state.sandbox.shutdown().await;
         state
             .store

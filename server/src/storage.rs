@@ -22,6 +22,7 @@ mod error;
 pub mod imports;
 pub mod inbox;
 pub mod key;
+pub mod media;
 pub mod messages;
 pub mod name_runs;
 pub mod sandbox;

@@ -7,10 +7,12 @@
 //! - [`body`] turns what WhatsApp delivered into what a thread shows, for every inbound kind.
 //! - [`compose`] is the composer's draft (text, reply buttons, a list, a quote) and its rules.
 //! - [`filter`] is the inbox's filter and search, the same rule for every page of it.
+//! - [`media`] is what a customer's files may be and how their download is retried.
 
 pub mod body;
 pub mod compose;
 pub mod filter;
+pub mod media;
 
 use serde::{Deserialize, Serialize};
 

@@ -67,6 +67,26 @@ pub struct ThreadMessage {
     pub author: Option<String>,
     /// WhatsApp's id of the message, once it has one: what a quote or a reaction names.
     pub wamid: Option<String>,
+    /// A customer's file: whether Herald has it yet, and where to open it.
+    #[serde(default)]
+    pub media: Option<MediaView>,
+}
+
+/// A customer's photo, video, voice note, file or sticker as the thread shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaView {
+    /// Meta's media id (what a retry names).
+    pub media_id: String,
+    /// `downloading`, `stored` or `failed`.
+    pub state: String,
+    /// Where a signed-in user opens it, once stored.
+    pub url: Option<String>,
+    /// Its size in words, once stored.
+    pub size: Option<String>,
+    /// Why the last try failed, and whether Herald tries again.
+    pub problem: Option<String>,
+    /// Whether the thread shows it in place (photos, stickers, video, audio) or links it.
+    pub inline: bool,
 }
 
 /// What a simulated customer does in a sandbox thread.
@@ -105,6 +125,11 @@ pub enum CustomerAction {
         longitude: f64,
         /// Place name.
         name: String,
+    },
+    /// Sends the sandbox's sample photo (a parcel), downloaded by Herald as from Meta.
+    SendPhoto {
+        /// Caption.
+        caption: String,
     },
 }
 
@@ -226,6 +251,20 @@ pub async fn send_reply(
     let _ = csrf_token;
     port()?
         .reply(&super::caller()?, super::parse_id(&id)?, draft)
+        .await
+        .map_err(super::refused)
+}
+
+/// Tries again to fetch a customer's file Herald gave up on.
+#[server(endpoint = "conversations/retry_media")]
+pub async fn retry_media(
+    csrf_token: String,
+    id: String,
+    media_id: String,
+) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .retry_media(&super::caller()?, super::parse_id(&id)?, media_id)
         .await
         .map_err(super::refused)
 }

@@ -7,6 +7,7 @@
 //! number the agent can also play the customer, tapping the business's own buttons.
 
 mod composer;
+mod media;
 
 use domain::clock::format_utc as when;
 use domain::conversation::body::{media_word, Body};
@@ -18,8 +19,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::conversations::{
-    add_note, conversation_thread, mark_conversation, react, send_reply, send_template,
-    simulate_customer, CustomerAction, TemplateChoice, ThreadMessage, ThreadView,
+    add_note, conversation_thread, mark_conversation, react, retry_media, send_reply,
+    send_template, simulate_customer, CustomerAction, TemplateChoice, ThreadMessage, ThreadView,
 };
 use crate::components::formatted::formatted;
 use crate::components::live_changes::follow_changes;
@@ -49,6 +50,8 @@ struct Drafts {
     react: Action<(String, String), Result<(), String>>,
     /// Plays the customer (sandbox).
     simulate: Action<CustomerAction, Result<(), String>>,
+    /// Fetches again a customer's file Herald gave up on (by media id).
+    retry_media: Action<String, Result<(), String>>,
 }
 
 impl Drafts {
@@ -78,6 +81,17 @@ impl Drafts {
                 }
             }
         });
+        let retry_media = Action::new({
+            let csrf = csrf.clone();
+            move |media_id: &String| {
+                let (csrf, id, media_id) = (csrf.clone(), id(), media_id.clone());
+                async move {
+                    self::retry_media(csrf, id, media_id)
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+            }
+        });
         let simulate = Action::new(move |action: &CustomerAction| {
             let (csrf, id, action) = (csrf.clone(), id(), action.clone());
             async move {
@@ -91,6 +105,7 @@ impl Drafts {
             add,
             react,
             simulate,
+            retry_media,
             reply: RwSignal::new(SessionDraft::default()),
             quoting: RwSignal::new(None),
             note: RwSignal::new(String::new()),
@@ -241,6 +256,7 @@ fn CustomerSimulator(drafts: Drafts) -> impl IntoView {
         let text = text.get_untracked();
         match kind.get_untracked().as_str() {
             "button" => Ok(CustomerAction::TapTemplateButton { payload: text }),
+            "photo" => Ok(CustomerAction::SendPhoto { caption: text }),
             "location" => {
                 let mut parts = text.splitn(3, ',').map(str::trim);
                 let latitude = parts.next().and_then(|p| p.parse().ok());
@@ -276,9 +292,10 @@ fn CustomerSimulator(drafts: Drafts) -> impl IntoView {
                         <option value="text" selected=move || kind.get() == "text">"write"</option>
                         <option value="button" selected=move || kind.get() == "button">"tap a template's quick-reply button with this payload"</option>
                         <option value="location" selected=move || kind.get() == "location">"share a location (latitude, longitude, name)"</option>
+                        <option value="photo" selected=move || kind.get() == "photo">"send a photo (with this caption)"</option>
                     </select>
                 </label>
-                <label>"Text, payload or place"
+                <label>"Text, payload, place or caption"
                     <input data-testid="simulate-text" prop:value=move || text.get()
                         on:input=move |ev| text.set(event_target_value(&ev)) />
                 </label>
@@ -314,6 +331,7 @@ fn Message(message: ThreadMessage, drafts: Drafts, simulated: bool, open: bool) 
             {message.quote.clone().map(|q| view! { <blockquote class="quote" data-testid="message-quote">{q}</blockquote> })}
             {message.author.clone().map(|a| view! { <p class="muted">"Note by "{a}</p> })}
             <div class="message-body">{body_view(&message.body)}</div>
+            {message.media.clone().map(|file| view! { <media::CustomerFile file=file body=message.body.clone() drafts=drafts /> })}
             <p class="message-meta muted">
                 {when(message.at_ms)}
                 {ticks.map(|t| view! {

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::api::conversations::{
-    ConversationRow, CustomerAction, InboxPage, SavedReply, TemplateChoice, ThreadMessage,
-    ThreadView,
+    ConversationRow, CustomerAction, InboxPage, MediaView, SavedReply, TemplateChoice,
+    ThreadMessage, ThreadView,
 };
 use app::ports::PortError;
 use domain::access::{Caller, Permission};
@@ -17,6 +17,7 @@ use domain::contacts::Contact;
 use domain::conversation::body::Body;
 use domain::conversation::compose::{self, SessionDraft};
 use domain::conversation::filter::{InboxFilter, Searchable};
+use domain::conversation::media::{self, MediaState};
 use domain::conversation::{Direction, ReplyWindow};
 use domain::ids::{ConversationId, TemplateId};
 use domain::template::TemplateKind;
@@ -24,6 +25,7 @@ use domain::whatsapp::graph::{validate, MessageContent, OutgoingMessage, ReplyCo
 use domain::whatsapp::status::DeliveryStatus;
 use uuid::Uuid;
 
+use super::media::MediaDownloader;
 use crate::clock::Clock;
 use crate::messaging::threads::Threads;
 use crate::messaging::{Dispatched, Dispatcher, Outbound};
@@ -60,6 +62,7 @@ pub struct ConversationService {
     dispatcher: Dispatcher,
     providers: Providers,
     sandbox: Sandbox,
+    media: MediaDownloader,
     clock: Arc<dyn Clock>,
 }
 
@@ -75,8 +78,16 @@ impl ConversationService {
         sandbox: Sandbox,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, crate::storage::StorageError> {
+        let media = MediaDownloader::new(
+            store,
+            threads.clone(),
+            connections.clone(),
+            providers.clone(),
+            clock.clone(),
+        )?;
         Ok(Self {
             store: store.clone(),
+            media,
             threads,
             messages: MessageStore::open(store)?,
             contacts: ContactStore::open(store)?,
@@ -88,6 +99,48 @@ impl ConversationService {
             sandbox,
             clock,
         })
+    }
+
+    /// The downloader of customers' files (run by `startup`, read by the file route).
+    pub fn media(&self) -> &MediaDownloader {
+        &self.media
+    }
+
+    /// The thread's view of a customer's file.
+    fn media_view(&self, connection: Uuid, body: &Body) -> Result<Option<MediaView>, PortError> {
+        let Body::Media {
+            media_id: Some(media_id),
+            mime_type,
+            ..
+        } = body
+        else {
+            return Ok(None);
+        };
+        let key = (connection, media_id.clone());
+        let Some(record) = self.media.store().get(&key).map_err(internal)? else {
+            return Ok(None);
+        };
+        let stored = record.state == MediaState::Stored;
+        let problem = record.last_error.as_ref().map(|why| match record.state {
+            MediaState::Failed => format!("Herald could not keep this file: {why}"),
+            _ => format!(
+                "Download try {} failed ({why}); Herald tries again by itself.",
+                record.attempts
+            ),
+        });
+        let mime = record
+            .mime_type
+            .as_deref()
+            .or(mime_type.as_deref())
+            .unwrap_or_default();
+        Ok(Some(MediaView {
+            media_id: media_id.clone(),
+            state: record.state.label().into(),
+            url: stored.then(|| format!("/conversations/media/{connection}/{media_id}")),
+            size: record.size.filter(|_| stored).map(media::bytes),
+            problem: problem.filter(|_| !stored),
+            inline: media::shown_inline(mime),
+        }))
     }
 
     /// The change announcements the inbox's event stream forwards.
@@ -165,7 +218,7 @@ impl ConversationService {
         })
     }
 
-    fn message(&self, entry: ThreadEntry) -> Result<ThreadMessage, PortError> {
+    fn message(&self, connection: Uuid, entry: ThreadEntry) -> Result<ThreadMessage, PortError> {
         let (mut ticks, mut problem, mut author, mut wamid) = (None, None, None, None);
         match &entry.reference {
             EntryRef::Outbound { message } => {
@@ -185,7 +238,12 @@ impl ConversationService {
             Some(wamid) => self.quote(wamid)?,
             None => None,
         };
+        let media = match entry.direction {
+            Direction::Inbound => self.media_view(connection, &entry.body)?,
+            _ => None,
+        };
         Ok(ThreadMessage {
+            media,
             direction: direction_name(entry.direction).into(),
             at_ms: entry.at_ms,
             body: entry.body,
@@ -632,7 +690,7 @@ impl app::ports::ConversationsPort for ConversationService {
             .thread(&id.uuid(), THREAD_MESSAGES)
             .map_err(internal)?
             .into_iter()
-            .map(|entry| self.message(entry))
+            .map(|entry| self.message(record.connection_id, entry))
             .collect::<Result<Vec<_>, _>>()?;
         let simulated = self
             .connections
@@ -689,6 +747,47 @@ impl app::ports::ConversationsPort for ConversationService {
             quoting,
         )
         .await
+    }
+
+    async fn retry_media(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        media_id: String,
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::SendMessages)?;
+        let record = self.record(id)?;
+        let key = (record.connection_id, media_id);
+        let Some(media) = self.media.store().get(&key).map_err(internal)? else {
+            return Err(PortError::NotFound(
+                "no such file in this conversation".into(),
+            ));
+        };
+        let entry = EntryRef::Inbound { wamid: media.wamid };
+        if self
+            .threads
+            .store()
+            .conversation_of(&entry)
+            .map_err(internal)?
+            != Some(id.uuid())
+        {
+            return Err(PortError::NotFound(
+                "no such file in this conversation".into(),
+            ));
+        }
+        if !self
+            .media
+            .store()
+            .retry(&key, self.clock.now_ms())
+            .map_err(internal)?
+        {
+            return Err(PortError::conflict(format!(
+                "this file is {}, not failed",
+                media.state.label()
+            )));
+        }
+        self.threads.changed(id.uuid());
+        Ok(())
     }
 
     async fn react(
@@ -788,6 +887,12 @@ impl app::ports::ConversationsPort for ConversationService {
                     name: Some(name.trim().to_string()).filter(|n| !n.is_empty()),
                 }
             }
+            CustomerAction::SendPhoto { caption } => SimulatedInbound::Media {
+                mime_type: "image/png".into(),
+                bytes: crate::whatsapp::sandbox::SAMPLE_PHOTO.to_vec(),
+                caption: Some(caption.trim().to_string()).filter(|c| !c.is_empty()),
+                filename: None,
+            },
         };
         self.sandbox
             .simulate_inbound(record.connection_id, &record.wa_id, what)

@@ -5,8 +5,9 @@
 //! — subscribes here without touching the other handlers.
 //!
 //! Order for an inbound message: the user's service window moves (every delivery; it only ever
-//! closes later), then — the first time its wamid is seen — each subscriber runs (consent, then
-//! the campaign reply credit), then the message is recorded. Subscribers run before the record,
+//! closes later), then — the first time its wamid is seen — each subscriber runs (consent, the
+//! campaign reply credit, the thread, the download of a file it carries), then the message is
+//! recorded. Subscribers run before the record,
 //! so a crash in between repeats them rather than losing them; each must therefore be idempotent.
 
 use std::collections::HashSet;
@@ -15,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use domain::campaign::pacing::MAX_MPS;
 use domain::campaign::RecipientState;
 use domain::contacts::consent;
+use domain::conversation::media::MediaState;
 use domain::whatsapp::callback::{self, Callback};
 use domain::whatsapp::webhook::{
     self, BusinessCapabilityUpdate, EventKind, InboundContent, InboundMessage,
@@ -28,6 +30,7 @@ use crate::messaging::threads::Threads;
 use crate::storage::campaigns::{CampaignStore, Delivery};
 use crate::storage::connections::ConnectionStore;
 use crate::storage::contacts::ContactStore;
+use crate::storage::media::{MediaRecord, MediaStore};
 use crate::storage::messages::{InboundRecord, MessageStore, Origin, StatusUpdate};
 use crate::storage::senders::SenderStore;
 use crate::storage::templates::{StatusChange, TemplateRecord, TemplateStore};
@@ -91,6 +94,48 @@ impl InboundSubscriber for ConversationThreads {
     }
 }
 
+/// Plans the download of a photo, video, voice note, file or sticker (the downloader in
+/// `conversations::media` fetches it): written before the message counts as processed, so a
+/// file is never forgotten, whatever happens to the process after.
+struct InboundMedia {
+    media: MediaStore,
+    clock: Arc<dyn Clock>,
+}
+
+impl InboundSubscriber for InboundMedia {
+    fn first_seen(&self, connection: Uuid, message: &InboundMessage) -> Result<(), StorageError> {
+        let InboundContent::Media {
+            kind,
+            id,
+            mime_type,
+            sha256,
+            filename,
+            ..
+        } = &message.content
+        else {
+            return Ok(());
+        };
+        let now = self.clock.now_ms();
+        self.media.announce(
+            &(connection, id.clone()),
+            &MediaRecord {
+                wamid: message.id.clone(),
+                kind: domain::conversation::body::media_name(*kind).into(),
+                mime_type: mime_type.clone(),
+                sha256: sha256.clone(),
+                filename: filename.clone(),
+                state: MediaState::Pending,
+                attempts: 0,
+                due_at_ms: now,
+                last_error: None,
+                size: None,
+                created_at_ms: now,
+            },
+        )?;
+        Ok(())
+    }
+}
+
 /// The handlers and the stores they write to.
 #[derive(Clone)]
 pub struct Fanout {
@@ -130,6 +175,10 @@ impl Fanout {
             }),
             Arc::new(ConversationThreads {
                 threads: threads.clone(),
+                clock: clock.clone(),
+            }),
+            Arc::new(InboundMedia {
+                media: MediaStore::open(store)?,
                 clock: clock.clone(),
             }),
         ];

@@ -76,8 +76,8 @@ pub trait WhatsAppApi: Send + Sync {
     async fn upload_media(&self, file: MediaFile) -> Result<MediaUploaded, ApiError>;
     /// The download URL and facts of a media id.
     async fn media(&self, id: &str) -> Result<MediaInfo, ApiError>;
-    /// Downloads from a URL returned by [`WhatsAppApi::media`].
-    async fn download_media(&self, url: &str) -> Result<Vec<u8>, ApiError>;
+    /// Downloads from a URL returned by [`WhatsAppApi::media`], refusing more than `max_bytes`.
+    async fn download_media(&self, url: &str, max_bytes: u64) -> Result<Vec<u8>, ApiError>;
 }
 
 /// Builds the right client for a stored connection.

@@ -24,9 +24,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use domain::whatsapp::graph::media_limit;
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rand::{Rng, RngCore};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
@@ -61,6 +63,9 @@ struct MediaShelf {
     items: HashMap<String, StoredMedia>,
     bytes: usize,
 }
+
+/// The photo a simulated user sends from the thread's "As the customer" panel (a parcel).
+pub const SAMPLE_PHOTO: &[u8] = include_bytes!("sandbox/sample-photo.png");
 
 /// A simulated message from a user to a sandbox number.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +115,18 @@ pub enum SimulatedInbound {
         /// The emoji; empty takes the reaction back.
         emoji: String,
     },
+    /// A photo, video, voice note, file or sticker (the kind follows the MIME type), put on the
+    /// sandbox's media shelf so that Herald downloads it as it would from Meta.
+    Media {
+        /// Its MIME type (one WhatsApp delivers).
+        mime_type: String,
+        /// The file.
+        bytes: Vec<u8>,
+        /// Caption.
+        caption: Option<String>,
+        /// A document's file name.
+        filename: Option<String>,
+    },
     /// The user stops marketing messages from WhatsApp's own menu (`user_preferences`).
     StopMarketing,
     /// The user resumes marketing messages.
@@ -133,6 +150,8 @@ struct Inner {
     throughput: Mutex<HashMap<String, (u32, Arc<DefaultDirectRateLimiter>)>>,
     pairs: DefaultKeyedRateLimiter<String>,
     media: Mutex<MediaShelf>,
+    /// Media downloads still to be answered with a server error (to show retries).
+    failing_downloads: std::sync::atomic::AtomicU32,
     /// Webhook deliveries under way, awaited at shutdown.
     tasks: TaskTracker,
     /// Rung when a send is queued for its status webhooks or a play ends ([`player`]).
@@ -164,6 +183,7 @@ impl Sandbox {
                 throughput: Mutex::default(),
                 pairs: RateLimiter::keyed(pair_quota),
                 media: Mutex::default(),
+                failing_downloads: std::sync::atomic::AtomicU32::new(0),
                 tasks: TaskTracker::new(),
                 player_wake: tokio::sync::Notify::new(),
                 stop: CancellationToken::new(),
@@ -181,6 +201,47 @@ impl Sandbox {
         Ok(connections
             .save_once(FIRST_RUN_FLAG, &connection)?
             .then_some(connection))
+    }
+
+    /// The next `count` media downloads fail with HTTP 500, as Meta's media servers sometimes
+    /// do: what Herald's retries are for.
+    pub fn fail_next_media_downloads(&self, count: u32) {
+        self.inner
+            .failing_downloads
+            .store(count, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Forgets an uploaded or received file, as Meta does after its media id expires (7 days
+    /// for a webhook's): its id then answers "does not exist".
+    pub fn expire_media(&self, media_id: &str) {
+        if let Ok(mut shelf) = self.inner.media.lock() {
+            if let Some(gone) = shelf.items.remove(media_id) {
+                shelf.bytes -= gone.bytes.len();
+            }
+        }
+    }
+
+    /// Whether this download is one of those told to fail.
+    fn take_download_failure(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.inner
+            .failing_downloads
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// Puts a file on the media shelf; returns its media id, or why it does not fit.
+    fn shelve(&self, stored: StoredMedia) -> Result<String, &'static str> {
+        let Ok(mut shelf) = self.inner.media.lock() else {
+            return Err("the media shelf is unavailable");
+        };
+        if shelf.bytes + stored.bytes.len() > MEDIA_SHELF_BYTES {
+            return Err("the sandbox keeps at most 64 MB of media; delete some first");
+        }
+        let media_id = new_numeric_id();
+        shelf.bytes += stored.bytes.len();
+        shelf.items.insert(media_id.clone(), stored);
+        Ok(media_id)
     }
 
     /// The webhook identity of a sandbox connection.
@@ -299,6 +360,37 @@ impl Sandbox {
                     location["name"] = json!(place);
                 }
                 let message = json!({"type": "location", "location": location});
+                outbox::inbound(&sender, &wa_id, &name, &wamid, now, message)
+            }
+            SimulatedInbound::Media {
+                mime_type,
+                bytes,
+                caption,
+                filename,
+            } => {
+                let Some((kind, max)) = media_limit(&mime_type) else {
+                    return Err(format!(
+                        "WhatsApp does not deliver files of type {mime_type}"
+                    ));
+                };
+                if bytes.len() as u64 > max {
+                    return Err(format!("{kind} files may be at most {max} bytes"));
+                }
+                let sha256 = hex::encode(Sha256::digest(&bytes));
+                let media_id = self.shelve(StoredMedia {
+                    phone_number_id: sender.phone_number_id.clone(),
+                    mime_type: mime_type.clone(),
+                    sha256: sha256.clone(),
+                    bytes: Arc::new(bytes),
+                })?;
+                let mut media = json!({"id": media_id, "mime_type": mime_type, "sha256": sha256});
+                if let Some(caption) = caption.filter(|c| !c.is_empty()) {
+                    media["caption"] = json!(caption);
+                }
+                if let Some(filename) = filename.filter(|_| kind == "document") {
+                    media["filename"] = json!(filename);
+                }
+                let message = json!({"type": kind, kind: media});
                 outbox::inbound(&sender, &wa_id, &name, &wamid, now, message)
             }
             SimulatedInbound::Reaction { to, emoji } => {

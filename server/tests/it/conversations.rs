@@ -711,3 +711,175 @@ async fn the_inbox_finds_people_by_name_without_accents_by_national_number_and_b
     );
     assert!(find("invoice").await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbound_photo_whose_download_fails_twice_is_retried_then_shown_to_signed_in_users_only()
+{
+    use server::whatsapp::sandbox::SAMPLE_PHOTO;
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    app.state.sandbox.fail_next_media_downloads(2);
+    app.state
+        .sandbox
+        .simulate_inbound(
+            typed(&connection),
+            "+905321107777",
+            SimulatedInbound::Media {
+                mime_type: "image/png".into(),
+                bytes: SAMPLE_PHOTO.to_vec(),
+                caption: Some("The box arrived like this".into()),
+                filename: None,
+            },
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let id = only_conversation(&app).await;
+
+    // The photo shows at once as a photo with its caption, and the thread says what the
+    // downloader is going through until the file is kept.
+    let mut problems_seen = Vec::new();
+    let mut stored = None;
+    for _ in 0..200 {
+        let view = thread(&app, id).await;
+        let message = view.messages.last().unwrap().clone();
+        assert!(
+            matches!(&message.body, Body::Media { media, caption, .. }
+                if media == "image" && caption.as_deref() == Some("The box arrived like this")),
+            "{:?}",
+            message.body
+        );
+        let media = message.media.clone().expect("the file's state is shown");
+        if let Some(problem) = media.problem.clone() {
+            if problems_seen.last() != Some(&problem) {
+                problems_seen.push(problem);
+            }
+        }
+        if media.state == "stored" {
+            stored = Some(media);
+            break;
+        }
+        assert_ne!(
+            media.state, "failed",
+            "two failures are no reason to give up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stored = stored.expect("the third try keeps the file");
+    println!("the thread said: {problems_seen:?}");
+    assert!(
+        problems_seen
+            .iter()
+            .any(|p| p.contains("try 1 failed") && p.contains("tries again by itself")),
+        "{problems_seen:?}"
+    );
+    assert!(stored.problem.is_none() && stored.inline);
+    assert_eq!(stored.size.as_deref(), Some("242 bytes"));
+
+    let url = stored.url.expect("a stored file has an address");
+    let response = app.get(&url).await;
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(response.bytes().await.unwrap().as_ref(), SAMPLE_PHOTO);
+
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}{url}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(anonymous.status(), reqwest::StatusCode::OK);
+    assert_ne!(
+        anonymous.bytes().await.unwrap().as_ref(),
+        SAMPLE_PHOTO,
+        "only signed-in users see customers' files"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_whatsapp_no_longer_has_fails_with_the_reason_and_can_be_tried_again() {
+    use server::whatsapp::sandbox::SAMPLE_PHOTO;
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    // Every try fails (more failures than the quick retries).
+    app.state.sandbox.fail_next_media_downloads(u32::MAX);
+    app.state
+        .sandbox
+        .simulate_inbound(
+            typed(&connection),
+            "+905321108888",
+            SimulatedInbound::Media {
+                mime_type: "image/png".into(),
+                bytes: SAMPLE_PHOTO.to_vec(),
+                caption: None,
+                filename: None,
+            },
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let id = only_conversation(&app).await;
+    let media = |view: &ThreadView| view.messages.last().unwrap().media.clone().unwrap();
+    let conversations = &app.state.services.conversations;
+    let wait_for = |state: &'static str| {
+        let app = &app;
+        async move {
+            for _ in 0..100 {
+                let now = media(&thread(app, id).await);
+                if now.state == state {
+                    return now;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("the file never became {state}");
+        }
+    };
+    // While it is still being tried, a retry is refused: Herald is on it.
+    let pending = wait_for("downloading").await;
+    let refused = conversations
+        .retry_media(&owner(), id, pending.media_id.clone())
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("not failed"), "{refused}");
+
+    // Meta forgets the file (its media id expired): the next try gives up with the reason.
+    app.state.sandbox.expire_media(&pending.media_id);
+    app.state.sandbox.fail_next_media_downloads(0);
+    let failed = wait_for("failed").await;
+    let reason = failed.problem.unwrap_or_default();
+    assert!(reason.contains("no longer has this file"), "{reason}");
+    assert_eq!(failed.url, None, "nothing to open");
+
+    // A person may try again; it is fetched afresh (and, still gone, fails again).
+    conversations
+        .retry_media(&owner(), id, failed.media_id.clone())
+        .await
+        .unwrap();
+    let key = (typed::<uuid::Uuid>(&connection), failed.media_id.clone());
+    let tries = || {
+        app.state
+            .conversations
+            .media()
+            .store()
+            .get(&key)
+            .unwrap()
+            .unwrap()
+            .attempts
+    };
+    for _ in 0..100 {
+        if tries() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(tries(), 1, "tried once more, counted afresh");
+    assert_eq!(wait_for("failed").await.state, "failed");
+    let other = conversations
+        .retry_media(&owner(), id, "999".into())
+        .await
+        .unwrap_err();
+    assert!(matches!(other, PortError::NotFound(_)), "{other}");
+}

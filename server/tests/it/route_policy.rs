@@ -67,6 +67,7 @@ fn every_route(contact: &str, campaign: &str) -> Vec<(String, &'static str)> {
         "/campaigns/{id}/events",
         "/campaigns/{id}/chart.svg",
         "/campaigns/{id}/recipients.csv",
+        "/conversations/media/{id}/1234567890",
     ] {
         routes.push((fill(path), "GET"));
     }

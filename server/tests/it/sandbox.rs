@@ -302,7 +302,10 @@ async fn media_uploads_are_read_downloaded_and_deleted() {
         (info.mime_type.as_str(), info.file_size),
         ("image/png", Some(png.len() as u64))
     );
-    assert_eq!(client.download_media(&info.url).await.unwrap(), png);
+    assert_eq!(
+        client.download_media(&info.url, 1 << 20).await.unwrap(),
+        png
+    );
     let refused = client
         .upload_media(MediaFile {
             filename: "a.gif".into(),

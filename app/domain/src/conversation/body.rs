@@ -120,7 +120,8 @@ pub fn media_word(media: &str) -> &'static str {
     }
 }
 
-fn media_name(kind: MediaKind) -> &'static str {
+/// Meta's name for a kind of media (`image`, `video`, …), as messages and files are labelled.
+pub fn media_name(kind: MediaKind) -> &'static str {
     match kind {
         MediaKind::Image => "image",
         MediaKind::Video => "video",

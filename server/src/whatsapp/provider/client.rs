@@ -5,6 +5,8 @@ use domain::whatsapp::graph::{
     SendResponse, Success, TemplateCreated, TemplateDefinition, TemplateDetails, TemplateEdit,
     TemplatePage, PHONE_NUMBER_FIELDS,
 };
+use std::time::Duration;
+
 use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 
@@ -306,7 +308,7 @@ impl WhatsAppApi for GraphClient {
         self.call(request, false).await
     }
 
-    async fn download_media(&self, url: &str) -> Result<Vec<u8>, ApiError> {
+    async fn download_media(&self, url: &str, max_bytes: u64) -> Result<Vec<u8>, ApiError> {
         let url = match &self.dialect {
             Dialect::Graph { .. } => url.to_string(),
             // 360dialog serves Meta's media path on its own host.
@@ -318,8 +320,10 @@ impl WhatsAppApi for GraphClient {
                 None => return Err(ApiError::Protocol("media URL without a path".into())),
             },
         };
-        let response = self
+        let mut response = self
             .request(Method::GET, &url)
+            // A 100 MB document on a slow line outlasts the API calls' 30 s.
+            .timeout(Duration::from_secs(600))
             .send()
             .await
             .map_err(|e| transport(&e))?;
@@ -330,8 +334,19 @@ impl WhatsAppApi for GraphClient {
                 body: "media download refused; fetch a fresh URL".into(),
             });
         }
-        let bytes = response.bytes().await.map_err(|e| transport(&e))?;
-        Ok(bytes.to_vec())
+        let too_big = || ApiError::Protocol(format!("the file is larger than {max_bytes} bytes"));
+        if response.content_length().is_some_and(|l| l > max_bytes) {
+            return Err(too_big());
+        }
+        // Read piece by piece so a server that lies about the length cannot fill the memory.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| transport(&e))? {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Err(too_big());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
     }
 }
 

@@ -27,7 +27,7 @@ use subtle::ConstantTimeEq;
 
 use super::fate::{self, Fate};
 use super::outbox::{self, Sender, StatusReport};
-use super::{new_numeric_id, new_wamid, Sandbox, StoredMedia, MEDIA_SHELF_BYTES};
+use super::{new_numeric_id, new_wamid, Sandbox, StoredMedia};
 use crate::storage::connections::{Connection, ConnectionKind};
 use crate::storage::sandbox::{SandboxSend, SandboxTemplate};
 use crate::storage::Store;
@@ -912,29 +912,22 @@ async fn upload_media(
             format!("Media upload error: {kind} files may be at most {max} bytes"),
         );
     }
-    let media_id = new_numeric_id();
     let stored = StoredMedia {
         phone_number_id: id,
         mime_type,
         sha256: hex::encode(Sha256::digest(&bytes)),
         bytes: std::sync::Arc::new(bytes.to_vec()),
     };
-    let Ok(mut shelf) = sandbox.inner.media.lock() else {
-        return refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            131000,
-            "Something went wrong",
-        );
+    let media_id = match sandbox.shelve(stored) {
+        Ok(id) => id,
+        Err(why) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                131053,
+                format!("Media upload error: {why}"),
+            )
+        }
     };
-    if shelf.bytes + stored.bytes.len() > MEDIA_SHELF_BYTES {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            131053,
-            "Media upload error: the sandbox keeps at most 64 MB of media; delete some first",
-        );
-    }
-    shelf.bytes += stored.bytes.len();
-    shelf.items.insert(media_id.clone(), stored);
     Json(MediaUploaded { id: media_id }).into_response()
 }
 
@@ -945,6 +938,13 @@ async fn download_media(
     headers: HeaderMap,
 ) -> Response {
     let connection = try_reply!(caller(&sandbox, &headers, "v1.0"));
+    if sandbox.take_download_failure() {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "media server unavailable",
+        )
+            .into_response();
+    }
     let media = sandbox
         .inner
         .media
