@@ -10,3 +10,5 @@ pub mod live_changes;
 pub mod refresh;
 pub mod settings_nav;
 pub mod theme_toggle;
+#[cfg(feature = "hydrate")]
+pub mod upload;

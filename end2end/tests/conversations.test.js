@@ -1,7 +1,8 @@
 // The inbox end to end against the release binary: a simulated customer writes; the
 // conversation appears live with an unread badge (no reload); the agent opens it, answers with
 // formatted text and follows the ticks; the customer taps a button and the tap shows in the
-// open thread as what was tapped; the agent sends reply buttons quoting the question (the
+// open thread as what was tapped; the customer sends a photo that Herald downloads and shows;
+// the agent answers with a photo uploaded to WhatsApp; the agent sends reply buttons quoting the question (the
 // composer refusing duplicate titles live), the customer taps one, the agent reacts; a note is
 // added and the conversation closed. Then, on a number whose simulated window lasts 10 s, the
 // open thread switches from the free-text composer to approved templates by itself as the window
@@ -83,6 +84,27 @@ test('a customer writes, the inbox shows it live, the agent answers and sees it 
     await page.fill('[data-testid=simulate-text]', 'Track my parcel');
     await page.click('[data-testid=simulate-send]');
     await thread.locator('[data-testid=tap]', { hasText: 'Tapped “Track my parcel”' }).waitFor({ timeout: 5_000 });
+
+    // The customer sends a photo: Herald downloads it from (simulated) WhatsApp and shows it.
+    await page.selectOption('[data-testid=simulate-kind]', 'photo');
+    await page.fill('[data-testid=simulate-text]', 'The box looks like this');
+    await page.click('[data-testid=simulate-send]');
+    const theirPhoto = thread.locator('[data-direction=inbound]', { hasText: 'The box looks like this' })
+      .locator('[data-testid=media-file] img');
+    await theirPhoto.waitFor({ timeout: 10_000 });
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await theirPhoto.elementHandle());
+
+    // The agent answers with a photo: uploaded to WhatsApp, sent by its id with a caption.
+    await page.click('[data-testid=compose-kind-file]');
+    await page.setInputFiles('[data-testid=compose-file]',
+      new URL('../../server/src/whatsapp/sandbox/sample-photo.png', import.meta.url).pathname);
+    await page.locator('[data-testid=compose-file-ready]', { hasText: 'sample-photo.png' }).waitFor({ timeout: 10_000 });
+    await page.fill('[data-testid=reply-text]', 'Ours shows it *intact* at the depot');
+    await page.click('[data-testid=reply-send]');
+    const ourPhoto = thread.locator('[data-direction=outbound]', { hasText: 'at the depot' })
+      .locator('[data-testid=media-file] img');
+    await ourPhoto.waitFor({ timeout: 10_000 });
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await ourPhoto.elementHandle());
 
     // Reply buttons, quoting the customer's question: the composer checks them as they are typed.
     await thread.locator('[data-direction=inbound] [data-testid=quote-reply]').first().click();

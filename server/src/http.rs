@@ -135,6 +135,11 @@ pub fn router(state: AppState) -> Router {
             "/conversations/media/{connection}/{media_id}",
             get(crate::conversations::files::media),
         )
+        .route(
+            "/conversations/{id}/media",
+            post(crate::conversations::files::upload)
+                .layer(DefaultBodyLimit::max(crate::conversations::files::MAX_UPLOAD_BYTES)),
+        )
         .route("/campaigns/{id}/chart.svg", get(campaigns::report::chart))
         .route("/campaigns/{id}/recipients.csv", get(campaigns::report::recipients_csv))
         .leptos_routes_with_context(&state, routes, context, shell)

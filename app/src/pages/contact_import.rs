@@ -41,7 +41,7 @@ pub fn ImportPage() -> impl IntoView {
             error.set(None);
             let csrf = csrf.clone();
             leptos::task::spawn_local(async move {
-                match browser::upload(file, &csrf).await {
+                match upload(file, &csrf).await {
                     Ok(id) => crate::navigation::go_to(&format!("/contacts/imports/{id}")),
                     Err(e) => {
                         busy.set(false);
@@ -94,51 +94,15 @@ pub fn ImportPage() -> impl IntoView {
     }
 }
 
+/// The import's id in the upload's answer.
 #[cfg(feature = "hydrate")]
-mod browser {
-    //! The upload itself: the file goes as the raw request body (no multipart buffering), with
-    //! its name and the CSRF token in headers.
-    use leptos::wasm_bindgen::{JsCast, JsValue};
-    use wasm_bindgen_futures::JsFuture;
-
-    fn text(e: JsValue) -> String {
-        e.as_string()
-            .unwrap_or_else(|| "the upload failed; check the connection".into())
-    }
-
-    pub async fn upload(file: web_sys::File, csrf: &str) -> Result<String, String> {
-        let window = web_sys::window().ok_or("no window")?;
-        let headers = web_sys::Headers::new().map_err(text)?;
-        headers.set("x-csrf-token", csrf).map_err(text)?;
-        headers
-            .set(
-                "x-file-name",
-                &String::from(js_sys::encode_uri_component(&file.name())),
-            )
-            .map_err(text)?;
-        let init = web_sys::RequestInit::new();
-        init.set_method("POST");
-        init.set_headers(&headers);
-        init.set_body(&file);
-        let response =
-            JsFuture::from(window.fetch_with_str_and_init("/contacts/imports/upload", &init))
-                .await
-                .map_err(|_| "the upload failed; check the connection".to_string())?;
-        let response: web_sys::Response = response.dyn_into().map_err(text)?;
-        let body = JsFuture::from(response.text().map_err(text)?)
-            .await
-            .map_err(text)?
-            .as_string()
-            .unwrap_or_default();
-        if !response.ok() {
-            return Err(body);
-        }
-        let json = js_sys::JSON::parse(&body).map_err(text)?;
-        js_sys::Reflect::get(&json, &JsValue::from_str("id"))
-            .ok()
-            .and_then(|v| v.as_string())
-            .ok_or_else(|| "the server's answer had no import id".into())
-    }
+async fn upload(file: web_sys::File, csrf: &str) -> Result<String, String> {
+    let body =
+        crate::components::upload::post_file("/contacts/imports/upload", &file, csrf).await?;
+    serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["id"].as_str().map(str::to_string))
+        .ok_or_else(|| "the server's answer had no import id".into())
 }
 
 /// `/contacts/imports/{id}`.

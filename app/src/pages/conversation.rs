@@ -6,6 +6,7 @@
 //! conversation's change stream, so replies and ticks appear without a reload. On a sandbox
 //! number the agent can also play the customer, tapping the business's own buttons.
 
+mod attach;
 mod composer;
 mod media;
 
@@ -469,7 +470,7 @@ fn Composer(thread: ThreadView, drafts: Drafts) -> impl IntoView {
                 {countdown.map(|c| view! { <span class="badge" data-testid="window-countdown">{c}" left"</span> })}
             </p>
             {if thread.window.is_open() {
-                view! { <composer::SessionComposer drafts=drafts saved=thread.saved_replies.clone() /> }.into_any()
+                view! { <composer::SessionComposer drafts=drafts saved=thread.saved_replies.clone() conversation=id.clone() /> }.into_any()
             } else {
                 view! { <TemplatePicker id=id.clone() templates=thread.templates.clone() /> }.into_any()
             }}

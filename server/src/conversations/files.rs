@@ -1,18 +1,80 @@
-//! `GET /conversations/media/{connection}/{media_id}`: a customer's stored file, for signed-in
-//! users only (the route is protected by `http::access`'s default). Photos, stickers, video and
-//! audio open in place; anything else downloads under its own name. The file is streamed from
-//! disk, so a 100 MB document never sits in memory.
+//! `GET /conversations/media/{connection}/{media_id}`: a stored file (a customer's, or one an
+//! agent sent), for signed-in users only (the route is protected by `http::access`'s default).
+//! Photos, stickers, video and audio open in place; anything else downloads under its own name.
+//! The file is streamed from disk, so a 100 MB document never sits in memory.
+//!
+//! `POST /conversations/{id}/media`: the composer's upload — the file as the raw body, its type
+//! in `Content-Type`, its name percent-encoded in `x-file-name` — sent on to WhatsApp's media
+//! endpoint; answers the draft's [`DraftMedia`](domain::conversation::compose::DraftMedia).
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use domain::access::Caller;
 use domain::conversation::media::{acceptable, shown_inline, MediaState};
 use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
 use crate::contacts::files::attachment;
 use crate::http::AppState;
+
+/// The largest upload taken: WhatsApp's limit for documents, its largest kind.
+pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
+
+/// Uploads a file for the composer.
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(id) = id.parse() else {
+        return (StatusCode::NOT_FOUND, "no such conversation").into_response();
+    };
+    let header_text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let filename: String =
+        form_urlencoded::parse(format!("n={}", header_text("x-file-name")).as_bytes())
+            .map(|(_, v)| v.into_owned())
+            .next()
+            .unwrap_or_default();
+    // Only the last path segment, without control characters: it is shown to the customer.
+    let filename: String = filename
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(240)
+        .collect();
+    let mime_type = header_text("content-type");
+    match state
+        .conversations
+        .upload_media(
+            &caller,
+            id,
+            filename.trim().to_string(),
+            mime_type,
+            body.to_vec(),
+        )
+        .await
+    {
+        Ok(draft) => Json(draft).into_response(),
+        Err(refusal) => {
+            let status =
+                StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, refusal.to_string()).into_response()
+        }
+    }
+}
 
 /// Bytes read from disk per piece of the response.
 const PIECE: usize = 64 * 1024;

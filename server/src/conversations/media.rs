@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::conversation::media::{acceptable, file_name, retry_after_ms, INBOUND_MAX_BYTES};
+use domain::conversation::media::{
+    acceptable, file_name, retry_after_ms, MediaState, INBOUND_MAX_BYTES,
+};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
@@ -72,6 +74,44 @@ impl MediaDownloader {
     /// Where a stored file lives (`None` for an id that cannot be a file name).
     pub fn path_of(&self, key: &MediaKey) -> Option<PathBuf> {
         file_name(&key.1).map(|name| self.dir.join(key.0.to_string()).join(name))
+    }
+
+    /// Keeps a copy of a file an agent uploaded to WhatsApp (`key` names its media id), so the
+    /// thread shows what was sent.
+    pub async fn keep_sent(
+        &self,
+        key: &MediaKey,
+        kind: &str,
+        mime_type: &str,
+        filename: Option<String>,
+        bytes: Vec<u8>,
+    ) -> Result<(), String> {
+        let path = self
+            .path_of(key)
+            .ok_or("WhatsApp answered with a media id that cannot name a file")?;
+        let size = bytes.len() as u64;
+        write_durably(&path, bytes)
+            .await
+            .map_err(|e| format!("cannot write the file: {e}"))?;
+        let now = self.clock.now_ms();
+        self.media
+            .keep(
+                key,
+                &MediaRecord {
+                    wamid: String::new(),
+                    kind: kind.into(),
+                    mime_type: Some(mime_type.into()),
+                    sha256: None,
+                    filename,
+                    state: MediaState::Stored,
+                    attempts: 0,
+                    due_at_ms: now,
+                    last_error: None,
+                    size: Some(size),
+                    created_at_ms: now,
+                },
+            )
+            .map_err(|e| e.to_string())
     }
 
     /// Fetches due files until stopped; files planned while Herald was down are fetched first.

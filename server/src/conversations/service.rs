@@ -106,6 +106,80 @@ impl ConversationService {
         &self.media
     }
 
+    /// Uploads a file an agent chose to WhatsApp's media endpoint of the conversation's number,
+    /// for a [`DraftKind::Media`](compose::DraftKind::Media) draft sent by media id, and keeps a
+    /// copy for the thread. Type and size are checked before anything leaves (fact sheet §8).
+    pub async fn upload_media(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        filename: String,
+        mime_type: String,
+        bytes: Vec<u8>,
+    ) -> Result<compose::DraftMedia, PortError> {
+        allow(caller, Permission::SendMessages)?;
+        let record = self.record(id)?;
+        let mime_type = mime_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let Some((kind, max)) = domain::whatsapp::graph::media_limit(&mime_type) else {
+            return Err(PortError::invalid(
+                "file",
+                "media.type",
+                format!(
+                    "WhatsApp does not send files of type {mime_type:?}: send a JPEG or PNG \
+                     photo, an MP4 or 3GPP video, an AAC, AMR, MP3, MP4 or OGG audio, a PDF, \
+                     text or Office document, or a WebP sticker"
+                ),
+            ));
+        };
+        let size = bytes.len() as u64;
+        if size == 0 || size > max {
+            return Err(PortError::invalid(
+                "file",
+                "media.size",
+                format!(
+                    "the file is {}; WhatsApp sends a {kind} of at most {}",
+                    media::bytes(size),
+                    media::bytes(max)
+                ),
+            ));
+        }
+        let connection = self
+            .connections
+            .get(&record.connection_id)
+            .map_err(internal)?
+            .ok_or_else(|| PortError::conflict("this conversation's connection was removed"))?;
+        let api = self
+            .providers
+            .for_connection(&connection)
+            .map_err(|e| e.refusal())?;
+        let uploaded = api
+            .upload_media(crate::whatsapp::provider::MediaFile {
+                filename: filename.clone(),
+                mime_type: mime_type.clone(),
+                bytes: bytes.clone(),
+            })
+            .await
+            .map_err(|e| e.refusal())?;
+        let key = (record.connection_id, uploaded.id.clone());
+        let shown_name = Some(filename.clone()).filter(|f| !f.is_empty());
+        self.media
+            .keep_sent(&key, kind, &mime_type, shown_name, bytes)
+            .await
+            .map_err(|e| fault("keeping a sent file failed", e))?;
+        Ok(compose::DraftMedia {
+            media_id: uploaded.id,
+            kind: kind.into(),
+            mime_type,
+            filename,
+            size,
+        })
+    }
+
     /// The thread's view of a customer's file.
     fn media_view(&self, connection: Uuid, body: &Body) -> Result<Option<MediaView>, PortError> {
         let Body::Media {
@@ -238,10 +312,7 @@ impl ConversationService {
             Some(wamid) => self.quote(wamid)?,
             None => None,
         };
-        let media = match entry.direction {
-            Direction::Inbound => self.media_view(connection, &entry.body)?,
-            _ => None,
-        };
+        let media = self.media_view(connection, &entry.body)?;
         Ok(ThreadMessage {
             media,
             direction: direction_name(entry.direction).into(),

@@ -75,6 +75,11 @@ impl MediaStore {
         })
     }
 
+    /// Records a file Herald already holds (one an agent uploaded to send): stored, never due.
+    pub fn keep(&self, key: &MediaKey, record: &MediaRecord) -> Result<(), StorageError> {
+        self.records.insert(key, record)
+    }
+
     /// The record of a file.
     pub fn get(&self, key: &MediaKey) -> Result<Option<MediaRecord>, StorageError> {
         self.records.get(key)

@@ -883,3 +883,81 @@ async fn a_file_whatsapp_no_longer_has_fails_with_the_reason_and_can_be_tried_ag
         .unwrap_err();
     assert!(matches!(other, PortError::NotFound(_)), "{other}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_uploads_a_photo_to_whatsapp_and_sends_it_by_media_id_with_a_caption() {
+    use domain::conversation::compose::DraftMedia;
+    use server::whatsapp::sandbox::SAMPLE_PHOTO;
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    app.state
+        .sandbox
+        .simulate_inbound(
+            typed(&connection),
+            "+905321109999",
+            SimulatedInbound::Text("Where is my parcel?".into()),
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let id = only_conversation(&app).await;
+    let upload = format!("/conversations/{id}/media");
+
+    // What WhatsApp would refuse is refused here, naming the field, before any upload.
+    let refused = app
+        .upload_typed(
+            &upload,
+            "setup.exe",
+            Some("application/x-msdownload"),
+            vec![1; 10],
+        )
+        .await;
+    assert_eq!(refused.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let why = refused.text().await.unwrap();
+    assert!(why.contains("file") && why.contains("JPEG or PNG"), "{why}");
+
+    let response = app
+        .upload_typed(
+            &upload,
+            "parcel.png",
+            Some("image/png"),
+            SAMPLE_PHOTO.to_vec(),
+        )
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let media: DraftMedia = response.json().await.unwrap();
+    assert_eq!((media.kind.as_str(), media.size), ("image", 242));
+    assert!(!media.media_id.is_empty());
+
+    let draft = SessionDraft {
+        kind: DraftKind::Media,
+        text: "Here it is at the depot".into(),
+        media: Some(media.clone()),
+        ..SessionDraft::default()
+    };
+    app.state
+        .services
+        .conversations
+        .reply(&owner(), id, draft)
+        .await
+        .unwrap();
+    let log = app.state.sandbox.send_log().unwrap();
+    assert_eq!(log.len(), 1);
+    assert!(
+        log[0].refused.is_none(),
+        "WhatsApp took the photo by its id"
+    );
+    let sent = thread(&app, id).await.messages.last().unwrap().clone();
+    assert!(
+        matches!(&sent.body, Body::Media { media: kind, caption, media_id, .. }
+            if kind == "image"
+                && caption.as_deref() == Some("Here it is at the depot")
+                && media_id.as_deref() == Some(media.media_id.as_str())),
+        "{:?}",
+        sent.body
+    );
+    // The thread shows the photo that went, from Herald's own copy.
+    let shown = sent.media.expect("the sent file is shown");
+    let bytes = app.get(&shown.url.unwrap()).await.bytes().await.unwrap();
+    assert_eq!(bytes.as_ref(), SAMPLE_PHOTO);
+}

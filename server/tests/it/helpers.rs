@@ -214,20 +214,31 @@ impl TestApp {
 
     /// Uploads a file as the Contacts import page does: raw body, name and CSRF token in headers.
     pub async fn upload(&self, path: &str, file_name: &str, body: Vec<u8>) -> Response {
+        self.upload_typed(path, file_name, None, body).await
+    }
+
+    /// [`Self::upload`] with the file's type as `Content-Type`, as browsers send it.
+    pub async fn upload_typed(
+        &self,
+        path: &str,
+        file_name: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Response {
         if self.cookie("herald_csrf").is_none() {
             self.get("/login").await;
         }
         let token = self.cookie("herald_csrf").unwrap_or_default();
-        let response = self
+        let mut request = self
             .client
             .post(format!("{}{path}", self.base))
             .header(header::COOKIE, self.cookie_header())
             .header("x-csrf-token", token)
-            .header("x-file-name", file_name)
-            .body(body)
-            .send()
-            .await
-            .expect("POST");
+            .header("x-file-name", file_name);
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        let response = request.body(body).send().await.expect("POST");
         self.remember(&response);
         response
     }

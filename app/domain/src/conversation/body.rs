@@ -214,7 +214,7 @@ impl Body {
             caption: m.caption.clone(),
             filename: m.filename.clone(),
             mime_type: None,
-            media_id: None,
+            media_id: m.id.clone(),
         };
         match content {
             MessageContent::Text { text } => Self::Text {

@@ -32,6 +32,32 @@ pub enum DraftKind {
     Buttons,
     /// Text with a button that opens a list of up to ten rows.
     List,
+    /// A photo, video, voice message, document or sticker uploaded to WhatsApp, with the text as
+    /// its caption.
+    Media,
+}
+
+/// A file uploaded to WhatsApp's media endpoint for a [`DraftKind::Media`] draft: sent by its
+/// media id, as Meta advises, never by link.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftMedia {
+    /// The id WhatsApp gave the upload (valid 30 days).
+    pub media_id: String,
+    /// `image`, `video`, `audio`, `document` or `sticker` (from the MIME type).
+    pub kind: String,
+    /// The file's MIME type.
+    pub mime_type: String,
+    /// The file name the customer sees on a document.
+    pub filename: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+impl DraftMedia {
+    /// Whether WhatsApp shows a caption under this kind (not under voice messages or stickers).
+    pub fn takes_caption(&self) -> bool {
+        matches!(self.kind.as_str(), "image" | "video" | "document")
+    }
 }
 
 /// One row of a list draft.
@@ -68,12 +94,17 @@ pub struct SessionDraft {
     /// The wamid of the thread message this answers (shown quoted on the customer's phone).
     #[serde(default)]
     pub reply_to: Option<String>,
+    /// The uploaded file, for [`DraftKind::Media`].
+    #[serde(default)]
+    pub media: Option<DraftMedia>,
 }
 
 /// Meta's field names, which name the problems, mapped to the composer's words.
 fn composer_field(field: &'static str) -> &'static str {
     match field {
         "text.body" | "interactive.body.text" => "text",
+        "caption" => "text",
+        "id" | "link" => "media",
         "interactive.header.text" => "header",
         "interactive.footer.text" => "footer",
         "interactive.action.buttons" | "interactive.action.buttons.reply.title" => "buttons",
@@ -150,6 +181,22 @@ impl SessionDraft {
                     },
                 }),
             },
+            DraftKind::Media => {
+                let file = self.media.clone().unwrap_or_default();
+                let media = crate::whatsapp::graph::Media {
+                    id: Some(file.media_id.clone()).filter(|id| !id.is_empty()),
+                    link: None,
+                    caption: Some(body).filter(|c| !c.is_empty() && file.takes_caption()),
+                    filename: trimmed(&file.filename).filter(|_| file.kind == "document"),
+                };
+                match file.kind.as_str() {
+                    "video" => MessageContent::Video { video: media },
+                    "audio" => MessageContent::Audio { audio: media },
+                    "document" => MessageContent::Document { document: media },
+                    "sticker" => MessageContent::Sticker { sticker: media },
+                    _ => MessageContent::Image { image: media },
+                }
+            }
             DraftKind::List => MessageContent::Interactive {
                 interactive: Box::new(Interactive {
                     kind: "list".into(),
@@ -207,6 +254,27 @@ impl SessionDraft {
         };
         match self.kind {
             DraftKind::Text => {}
+            DraftKind::Media => match &self.media {
+                Some(file) if !file.media_id.is_empty() => {
+                    if !file.takes_caption() && !self.text.trim().is_empty() {
+                        problems.push(Problem::new(
+                            "text",
+                            "compose.no_caption",
+                            "WhatsApp shows no caption under a voice message or sticker; \
+                             send the text on its own",
+                        ));
+                    }
+                }
+                _ => {
+                    // Meta's "exactly one of an id or a link" means nothing to an agent.
+                    problems.retain(|p| p.field != "media");
+                    problems.push(Problem::new(
+                        "media",
+                        "compose.media_missing",
+                        "choose a file to send first",
+                    ));
+                }
+            },
             DraftKind::Buttons => {
                 if let Some(title) = duplicate(self.titles()) {
                     problems.push(Problem::new(
@@ -241,6 +309,15 @@ impl SessionDraft {
             DraftKind::Text => text,
             DraftKind::Buttons => format!("{text} [{}]", self.titles().join(" | ")),
             DraftKind::List => format!("{text} [list: {}]", self.list_button.trim()),
+            DraftKind::Media => {
+                let kind = self.media.as_ref().map_or("file", |m| m.kind.as_str());
+                let word = crate::conversation::body::media_word(kind);
+                if text.is_empty() {
+                    word.to_string()
+                } else {
+                    format!("{word}: {text}")
+                }
+            }
         }
     }
 }
@@ -319,6 +396,58 @@ pub const QUICK_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "😮", "🙏"
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn photo(kind: &str, caption: &str) -> SessionDraft {
+        SessionDraft {
+            kind: DraftKind::Media,
+            text: caption.into(),
+            media: Some(DraftMedia {
+                media_id: "1234".into(),
+                kind: kind.into(),
+                mime_type: "image/png".into(),
+                filename: "parcel.png".into(),
+                size: 242,
+            }),
+            ..SessionDraft::default()
+        }
+    }
+
+    #[test]
+    fn a_file_goes_by_its_media_id_with_the_text_as_caption_where_whatsapp_shows_one() {
+        let draft = photo("image", "Here is your parcel");
+        assert!(draft.problems().is_empty(), "{:?}", draft.problems());
+        let wire = serde_json::to_value(draft.message("+905320000000")).unwrap();
+        assert_eq!(wire["type"], "image");
+        assert_eq!(
+            wire["image"],
+            serde_json::json!({"id": "1234", "caption": "Here is your parcel"})
+        );
+        assert_eq!(draft.summary(), "Photo: Here is your parcel");
+        let document = serde_json::to_value(photo("document", "").message("+90532")).unwrap();
+        assert_eq!(
+            document["document"],
+            serde_json::json!({"id": "1234", "filename": "parcel.png"})
+        );
+
+        let voice = photo("audio", "a caption");
+        assert_eq!(voice.problems()[0].rule, "compose.no_caption");
+        let nothing = SessionDraft {
+            kind: DraftKind::Media,
+            ..SessionDraft::default()
+        };
+        let problems = nothing.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].field, problems[0].rule),
+            ("media", "compose.media_missing")
+        );
+        let long = photo("image", &"x".repeat(1_025));
+        assert_eq!(
+            long.problems()[0].field,
+            "text",
+            "a caption over 1024 characters"
+        );
+    }
 
     fn buttons(titles: &[&str]) -> SessionDraft {
         SessionDraft {

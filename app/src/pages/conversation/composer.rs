@@ -13,11 +13,19 @@ use crate::components::formatted::formatted;
 
 /// Free text, buttons or a list, sent with the composer's Send.
 #[component]
-pub(super) fn SessionComposer(drafts: Drafts, saved: Vec<SavedReply>) -> impl IntoView {
+pub(super) fn SessionComposer(
+    drafts: Drafts,
+    saved: Vec<SavedReply>,
+    conversation: String,
+) -> impl IntoView {
     let (draft, quoting, send) = (drafts.reply, drafts.quoting, drafts.send);
     let problems = Memo::new(move |_| draft.with(SessionDraft::problems));
     // Nothing typed yet is not an error to shout about; Send stays disabled instead.
-    let started = move || draft.with(|d| !d.text.trim().is_empty());
+    let started = move || {
+        draft.with(|d| {
+            !d.text.trim().is_empty() || (d.kind == DraftKind::Media && d.media.is_some())
+        })
+    };
     let kind = move || draft.with(|d| d.kind);
     let set_kind = move |k: DraftKind| {
         draft.update(|d| {
@@ -38,7 +46,7 @@ pub(super) fn SessionComposer(drafts: Drafts, saved: Vec<SavedReply>) -> impl In
             send.dispatch(sent);
         }>
             <div class="segmented" role="group" aria-label="Kind of message">
-                {[(DraftKind::Text, "Text"), (DraftKind::Buttons, "Reply buttons"), (DraftKind::List, "List")]
+                {[(DraftKind::Text, "Text"), (DraftKind::Media, "File"), (DraftKind::Buttons, "Reply buttons"), (DraftKind::List, "List")]
                     .into_iter()
                     .map(|(k, label)| view! {
                         <button type="button" class="button button-quiet"
@@ -71,23 +79,26 @@ pub(super) fn SessionComposer(drafts: Drafts, saved: Vec<SavedReply>) -> impl In
                     <button type="button" class="button button-quiet" on:click=move |_| quoting.set(None)>"Cancel"</button>
                 </p>
             })}
-            {move || (kind() != DraftKind::Text).then(|| view! {
+            {move || matches!(kind(), DraftKind::Buttons | DraftKind::List).then(|| view! {
                 <label>"Header (optional)"
                     <input type="text" data-testid="compose-header" prop:value=move || draft.with(|d| d.header.clone())
                         on:input=move |ev| { let v = event_target_value(&ev); draft.update(|d| d.header = v); } />
                 </label>
             })}
-            <label>"Message"
+            {move || (kind() == DraftKind::Media).then(|| view! {
+                <super::attach::Attachment draft=draft conversation=conversation.clone() />
+            })}
+            <label>{move || if kind() == DraftKind::Media { "Caption (optional)" } else { "Message" }}
                 <textarea rows="3" data-testid="reply-text" prop:value=move || draft.with(|d| d.text.clone())
                     on:input=move |ev| { let v = event_target_value(&ev); draft.update(|d| d.text = v); }
                     placeholder="Write a reply — *bold*, _italic_, ~strike~"></textarea>
             </label>
             {move || match kind() {
-                DraftKind::Text => ().into_any(),
+                DraftKind::Text | DraftKind::Media => ().into_any(),
                 DraftKind::Buttons => view! { <ButtonsEditor draft=draft /> }.into_any(),
                 DraftKind::List => view! { <ListEditor draft=draft /> }.into_any(),
             }}
-            {move || (kind() != DraftKind::Text).then(|| view! {
+            {move || matches!(kind(), DraftKind::Buttons | DraftKind::List).then(|| view! {
                 <label>"Footer (optional)"
                     <input type="text" data-testid="compose-footer" prop:value=move || draft.with(|d| d.footer.clone())
                         on:input=move |ev| { let v = event_target_value(&ev); draft.update(|d| d.footer = v); } />
@@ -169,9 +180,12 @@ fn Preview(draft: RwSignal<SessionDraft>) -> impl IntoView {
         draft.with(|d| {
             let header = d.header.trim().to_string();
             let footer = d.footer.trim().to_string();
-            let interactive = d.kind != DraftKind::Text;
+            let interactive = matches!(d.kind, DraftKind::Buttons | DraftKind::List);
+            let file = d.media.as_ref().filter(|_| d.kind == DraftKind::Media).map(|m| {
+                format!("{} {}", domain::conversation::body::media_word(&m.kind), m.filename)
+            });
             let options: Vec<String> = match d.kind {
-                DraftKind::Text => Vec::new(),
+                DraftKind::Text | DraftKind::Media => Vec::new(),
                 DraftKind::Buttons => d
                     .buttons
                     .iter()
@@ -183,6 +197,7 @@ fn Preview(draft: RwSignal<SessionDraft>) -> impl IntoView {
             view! {
                 <div class="bubble reply-preview" aria-label="Preview" data-testid="reply-preview">
                     {(interactive && !header.is_empty()).then(|| view! { <p><strong>{header}</strong></p> })}
+                    {file.map(|f| view! { <p class="bubble-media">{f}</p> })}
                     <div>{formatted(&d.text)}</div>
                     {(interactive && !footer.is_empty()).then(|| view! { <p class="muted">{footer}</p> })}
                     {(!options.is_empty()).then(|| view! {
