@@ -428,6 +428,12 @@ fn body_view(body: &Body) -> AnyView {
             </ul>
         }
         .into_any(),
+        Body::Order { lines, total, note } => view! {
+            <p class="bubble-media">"Order"{total.clone().map(|t| format!(" · {t}"))}</p>
+            <ul class="order-lines">{lines.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}</ul>
+            {note.clone().map(|n| view! { <div>{formatted(&n)}</div> })}
+        }
+        .into_any(),
         other => view! { <p>{other.preview()}</p> }.into_any(),
     }
 }

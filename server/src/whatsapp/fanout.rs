@@ -577,6 +577,7 @@ fn summarize(content: &InboundContent) -> (String, Option<String>) {
         InboundContent::Contacts(_) => ("contacts".into(), None),
         InboundContent::Reaction { emoji, .. } => ("reaction".into(), emoji.clone()),
         InboundContent::System { body, .. } => ("system".into(), body.clone()),
+        InboundContent::Order { text, .. } => ("order".into(), text.clone()),
         InboundContent::Other { kind, .. } => (kind.clone(), None),
     }
 }

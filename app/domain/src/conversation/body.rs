@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::whatsapp::graph::{Interactive, MessageContent};
-use crate::whatsapp::webhook::{InboundContent, MediaKind};
+use crate::whatsapp::webhook::{InboundContent, MediaKind, OrderItem};
 
 /// A message as the thread shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,6 +98,15 @@ pub enum Body {
     System {
         /// What it says.
         text: String,
+    },
+    /// A cart sent from the business's catalog.
+    Order {
+        /// One line per product ("2 × di9ozbzfi4 at 30.00 USD").
+        lines: Vec<String>,
+        /// The sum, when every line has a price in one currency ("85.00 USD").
+        total: Option<String>,
+        /// The customer's note.
+        note: Option<String>,
     },
     /// What WhatsApp itself marks unsupported, or a type Herald does not show yet.
     Unsupported {
@@ -195,6 +204,7 @@ impl Body {
                     .or_else(|| kind.clone())
                     .unwrap_or_else(|| "A notice from WhatsApp".into()),
             },
+            InboundContent::Order { text, items, .. } => order(items, text.clone()),
             InboundContent::Other { kind, errors, .. } => Self::Unsupported {
                 kind: kind.clone(),
                 reason: errors.first().map(|e| {
@@ -272,6 +282,20 @@ impl Body {
             Self::Template { name, .. } => format!("Template “{name}”"),
             Self::Interactive { text, .. } => text.clone(),
             Self::System { text } => text.clone(),
+            Self::Order { lines, total, .. } => {
+                let items = match lines.len() {
+                    1 => "1 item".to_string(),
+                    n => format!("{n} items"),
+                };
+                match total {
+                    Some(total) => format!("Order: {items}, {total}"),
+                    None => format!("Order: {items}"),
+                }
+            }
+            Self::Unsupported { kind, reason } if kind == "unsupported" => match reason {
+                Some(reason) => format!("A message WhatsApp does not support: {reason}"),
+                None => "A message WhatsApp does not support".into(),
+            },
             Self::Unsupported { kind, reason } => match reason {
                 Some(reason) => format!("A {kind} message WhatsApp does not support: {reason}"),
                 None => format!("A {kind} message Herald cannot show yet"),
@@ -307,6 +331,41 @@ fn interactive_body(interactive: &Interactive) -> Body {
         header: interactive.header.as_ref().and_then(|h| h.text.clone()),
         footer: interactive.footer.as_ref().map(|f| f.text.clone()),
     }
+}
+
+/// An order's lines and total as the thread shows them.
+fn order(items: &[OrderItem], note: Option<String>) -> Body {
+    let quantity = |q: f64| {
+        if q.fract() == 0.0 {
+            format!("{q:.0}")
+        } else {
+            q.to_string()
+        }
+    };
+    let lines = items
+        .iter()
+        .map(|item| match (item.item_price, &item.currency) {
+            (Some(price), Some(currency)) => format!(
+                "{} × {} at {price:.2} {currency}",
+                quantity(item.quantity),
+                item.product_retailer_id
+            ),
+            _ => format!("{} × {}", quantity(item.quantity), item.product_retailer_id),
+        })
+        .collect();
+    let currency = items.first().and_then(|i| i.currency.clone());
+    let total = items
+        .iter()
+        .map(|i| {
+            i.item_price
+                .filter(|_| i.currency == currency)
+                .map(|p| p * i.quantity)
+        })
+        .sum::<Option<f64>>()
+        .zip(currency)
+        .filter(|_| !items.is_empty())
+        .map(|(sum, currency)| format!("{sum:.2} {currency}"));
+    Body::Order { lines, total, note }
 }
 
 /// The formatted names on shared contact cards.

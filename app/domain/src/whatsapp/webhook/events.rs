@@ -124,6 +124,19 @@ pub enum MediaKind {
     Sticker,
 }
 
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderItem {
+    /// The product's id in the catalog.
+    pub product_retailer_id: String,
+    /// How many.
+    pub quantity: f64,
+    /// The price of one, when given.
+    pub item_price: Option<f64>,
+    /// ISO 4217 currency.
+    pub currency: Option<String>,
+}
+
 /// The content of an inbound message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InboundContent {
@@ -201,7 +214,16 @@ pub enum InboundContent {
         /// The user's new WhatsApp id, when they changed number.
         new_wa_id: Option<String>,
     },
-    /// A type Herald does not interpret (order, unsupported, future types), kept whole.
+    /// A cart the user sent from the business's catalog.
+    Order {
+        /// The catalog it came from.
+        catalog_id: Option<String>,
+        /// The user's note with it.
+        text: Option<String>,
+        /// Its lines.
+        items: Vec<OrderItem>,
+    },
+    /// A type Herald does not interpret (unsupported, future types), kept whole.
     Other {
         /// Meta's `type`.
         kind: String,
@@ -617,6 +639,23 @@ fn inbound(
                 new_wa_id: s.new_wa_id.or(s.wa_id),
             })
             .ok_or_else(|| missing("system")),
+        "order" => w
+            .order
+            .map(|o| InboundContent::Order {
+                catalog_id: o.catalog_id,
+                text: o.text.filter(|t| !t.trim().is_empty()),
+                items: o
+                    .product_items
+                    .into_iter()
+                    .map(|i| OrderItem {
+                        product_retailer_id: i.product_retailer_id,
+                        quantity: i.quantity.unwrap_or(1.0),
+                        item_price: i.item_price,
+                        currency: i.currency,
+                    })
+                    .collect(),
+            })
+            .ok_or_else(|| missing("order")),
         other => Ok(InboundContent::Other {
             kind: other.to_string(),
             raw: raw.clone(),

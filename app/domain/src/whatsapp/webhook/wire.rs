@@ -115,7 +115,32 @@ pub struct InboundWire {
     #[serde(default)]
     pub system: Option<SystemWire>,
     #[serde(default)]
+    pub order: Option<OrderWire>,
+    #[serde(default)]
     pub errors: Vec<ErrorWire>,
+}
+
+/// `order`: a cart sent from the business's catalog.
+#[derive(Deserialize)]
+pub struct OrderWire {
+    #[serde(default)]
+    pub catalog_id: Option<String>,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub product_items: Vec<OrderItemWire>,
+}
+
+/// One line of an order.
+#[derive(Deserialize)]
+pub struct OrderItemWire {
+    pub product_retailer_id: String,
+    #[serde(default, deserialize_with = "flexible_opt_f64")]
+    pub quantity: Option<f64>,
+    #[serde(default, deserialize_with = "flexible_opt_f64")]
+    pub item_price: Option<f64>,
+    #[serde(default)]
+    pub currency: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -439,5 +464,14 @@ fn flexible_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         other => Err(serde::de::Error::custom(format!(
             "expected a number, got {other}"
         ))),
+    }
+}
+
+fn flexible_opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        value => flexible_f64(value)
+            .map(Some)
+            .map_err(|e| serde::de::Error::custom(e.to_string())),
     }
 }
