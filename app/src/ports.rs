@@ -296,6 +296,13 @@ pub trait ConversationsPort: Send + Sync {
         id: ConversationId,
         draft: domain::conversation::compose::SessionDraft,
     ) -> Result<(), PortError>;
+    /// Gives the conversation to team member `assignee` (a login name), or to nobody (`None`).
+    async fn assign(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        assignee: Option<String>,
+    ) -> Result<(), PortError>;
     /// Fetches again a file of the thread Herald gave up on (`media_id`, Meta's id).
     async fn retry_media(
         &self,

@@ -4,7 +4,8 @@
 // open thread as what was tapped; the customer sends a photo that Herald downloads and shows;
 // the agent answers with a photo uploaded to WhatsApp; the agent sends reply buttons quoting the question (the
 // composer refusing duplicate titles live), the customer taps one, the agent reacts; a note is
-// added and the conversation closed. Then, on a number whose simulated window lasts 10 s, the
+// added, the agent takes the conversation and closes it, and the inbox finds it under
+// "assigned to me". Then, on a number whose simulated window lasts 10 s, the
 // open thread switches from the free-text composer to approved templates by itself as the window
 // closes, and an approved template goes out with its variable filled from the customer.
 import assert from 'node:assert/strict';
@@ -134,8 +135,18 @@ test('a customer writes, the inbox shows it live, the agent answers and sees it 
     await page.fill('[data-testid=note-text]', 'Parcel is with the courier');
     await page.click('[data-testid=note-add]');
     await thread.locator('[data-direction=note]', { hasText: 'Parcel is with the courier' }).waitFor();
+    // Take it, then close it; the inbox finds it under "assigned to me".
+    await page.click('[data-testid=assign-me]');
+    await page.locator('[data-testid=conversation-assignee]', { hasText: `Assigned to ${OWNER}` }).waitFor({ timeout: 5_000 });
     await page.click('[data-testid=close]');
     await page.locator('[data-testid=conversation-status]', { hasText: 'Closed' }).waitFor();
+    await page.goto(`${env.herald.base}/conversations`);
+    await waitForHydration(page);
+    await page.click('[data-testid=tab-all]');
+    await page.selectOption('[data-testid=inbox-assigned]', 'unassigned');
+    await page.locator('text=No conversations here').waitFor({ timeout: 5_000 });
+    await page.selectOption('[data-testid=inbox-assigned]', 'me');
+    await page.locator('[data-testid=inbox-row] [data-testid=inbox-assignee]', { hasText: OWNER }).waitFor({ timeout: 5_000 });
     assert.deepEqual(errors, []);
   });
 });

@@ -68,7 +68,17 @@ pub struct Conversation {
     pub preview: String,
     /// Who wrote the newest message.
     pub last_direction: Direction,
+    /// The team member working it (a login name); `None`: nobody yet.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// The campaigns the customer answered in it, newest last (at most
+    /// [`REMEMBERED_CAMPAIGNS`]): what "has replied to campaign X" looks for.
+    #[serde(default)]
+    pub replied_to: Vec<uuid::Uuid>,
 }
+
+/// How many answered campaigns a conversation remembers.
+pub const REMEMBERED_CAMPAIGNS: usize = 20;
 
 impl Conversation {
     /// The customer wrote at `at_ms`.
@@ -91,6 +101,20 @@ impl Conversation {
     /// A teammate wrote a note: it shows in the thread, moves nothing else.
     pub fn on_note(&mut self, at_ms: i64, preview: &str) {
         self.touch(at_ms, preview, Direction::Note);
+    }
+
+    /// The customer's message answered campaign `campaign`.
+    pub fn on_campaign_reply(&mut self, campaign: uuid::Uuid) {
+        self.replied_to.retain(|c| *c != campaign);
+        self.replied_to.push(campaign);
+        if self.replied_to.len() > REMEMBERED_CAMPAIGNS {
+            self.replied_to.remove(0);
+        }
+    }
+
+    /// Whether the customer answered campaign `campaign` here.
+    pub fn replied_to_campaign(&self, campaign: uuid::Uuid) -> bool {
+        self.replied_to.contains(&campaign)
     }
 
     /// Someone opened the thread.
@@ -243,6 +267,22 @@ mod tests {
         assert_eq!(c.last_direction, Direction::Outbound);
         c.mark_unread();
         assert_eq!(c.unread, 1);
+    }
+
+    #[test]
+    fn answered_campaigns_are_remembered_once_each_newest_last_and_bounded() {
+        let mut c = Conversation::default();
+        let (a, b) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+        c.on_campaign_reply(a);
+        c.on_campaign_reply(b);
+        c.on_campaign_reply(a);
+        assert_eq!(c.replied_to, vec![b, a]);
+        for i in 10..40 {
+            c.on_campaign_reply(uuid::Uuid::from_u128(i));
+        }
+        assert_eq!(c.replied_to.len(), REMEMBERED_CAMPAIGNS);
+        assert!(!c.replied_to_campaign(a), "the oldest are forgotten first");
+        assert!(c.replied_to_campaign(uuid::Uuid::from_u128(39)));
     }
 
     #[test]

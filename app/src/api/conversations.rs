@@ -32,6 +32,9 @@ pub struct ConversationRow {
     pub status: String,
     /// When the customer began waiting for an answer (Unix ms), if they are waiting.
     pub waiting_since_ms: Option<i64>,
+    /// The team member working it, if any.
+    #[serde(default)]
+    pub assignee: Option<String>,
 }
 
 /// A page of the inbox.
@@ -45,6 +48,12 @@ pub struct InboxPage {
     pub now_ms: i64,
     /// The connections to filter by: (id, name).
     pub connections: Vec<(String, String)>,
+    /// The campaigns to filter by ("has replied to"): (id, name), newest first.
+    #[serde(default)]
+    pub campaigns: Vec<(String, String)>,
+    /// The signed-in person's login name (what "assign to me" gives).
+    #[serde(default)]
+    pub me: Option<String>,
 }
 
 /// One message of a thread.
@@ -200,18 +209,28 @@ pub async fn list_conversations(
     unread_only: bool,
     connection: String,
     search: String,
+    assigned: String,
+    replied_to: String,
     after: String,
 ) -> Result<InboxPage, ServerFnError> {
+    use domain::conversation::filter::{AssignedFilter, InboxFilter, InboxView};
     let connection = if connection.is_empty() {
         None
     } else {
         Some(super::parse_id::<domain::ids::ConnectionId>(&connection)?.uuid())
     };
-    let filter = domain::conversation::filter::InboxFilter {
-        view: domain::conversation::filter::InboxView::parse(&view),
+    let replied_to = if replied_to.is_empty() {
+        None
+    } else {
+        Some(super::parse_id::<domain::ids::CampaignId>(&replied_to)?.uuid())
+    };
+    let filter = InboxFilter {
+        view: InboxView::parse(&view),
         unread_only,
         connection,
         search,
+        assigned: AssignedFilter::parse(&assigned),
+        replied_to,
     };
     port()?
         .inbox(
@@ -251,6 +270,21 @@ pub async fn send_reply(
     let _ = csrf_token;
     port()?
         .reply(&super::caller()?, super::parse_id(&id)?, draft)
+        .await
+        .map_err(super::refused)
+}
+
+/// Gives the conversation to a team member (`assignee`, a login name; empty: to nobody).
+#[server(endpoint = "conversations/assign")]
+pub async fn assign_conversation(
+    csrf_token: String,
+    id: String,
+    assignee: String,
+) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    let assignee = Some(assignee.trim().to_string()).filter(|a| !a.is_empty());
+    port()?
+        .assign(&super::caller()?, super::parse_id(&id)?, assignee)
         .await
         .map_err(super::refused)
 }

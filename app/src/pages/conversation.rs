@@ -20,8 +20,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::conversations::{
-    add_note, conversation_thread, mark_conversation, react, retry_media, send_reply,
-    send_template, simulate_customer, CustomerAction, TemplateChoice, ThreadMessage, ThreadView,
+    add_note, assign_conversation, conversation_thread, mark_conversation, react, retry_media,
+    send_reply, send_template, simulate_customer, CustomerAction, TemplateChoice, ThreadMessage,
+    ThreadView,
 };
 use crate::components::formatted::formatted;
 use crate::components::live_changes::follow_changes;
@@ -192,12 +193,38 @@ fn Thread(thread: ThreadView, drafts: Drafts) -> impl IntoView {
     });
     let closed = thread.row.status == "Closed";
     let messages = thread.messages.clone();
+    let me = PageSession::current().username;
+    let assignee = thread.row.assignee.clone();
+    let assign = Action::new({
+        let (csrf, id) = (csrf.clone(), id.clone());
+        move |to: &String| {
+            let (csrf, id, to) = (csrf.clone(), id.clone(), to.clone());
+            async move {
+                assign_conversation(csrf, id, to)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        }
+    });
+    let mine = me.is_some() && assignee == me;
     view! {
         <div class="conversation-head">
             <h1 data-testid="conversation-name">{thread.row.name.clone()}</h1>
             <span class="muted">{thread.row.number.clone()}" · "{thread.row.connection_name.clone()}</span>
             <span class="badge" data-testid="conversation-status">{thread.row.status.clone()}</span>
+            <span class="badge" data-testid="conversation-assignee">{match &assignee {
+                Some(who) => format!("Assigned to {who}"),
+                None => "Unassigned".to_string(),
+            }}</span>
             <div class="actions">
+                {if mine {
+                    view! { <button type="button" class="button button-quiet" data-testid="unassign"
+                        on:click=move |_| { assign.dispatch(String::new()); }>"Unassign"</button> }.into_any()
+                } else {
+                    let me = me.clone().unwrap_or_default();
+                    view! { <button type="button" class="button button-quiet" data-testid="assign-me"
+                        on:click=move |_| { assign.dispatch(me.clone()); }>"Assign to me"</button> }.into_any()
+                }}
                 <button type="button" class="button button-quiet" on:click=move |_| { mark.dispatch("unread"); }>
                     "Mark unread"
                 </button>
@@ -209,6 +236,7 @@ fn Thread(thread: ThreadView, drafts: Drafts) -> impl IntoView {
                         on:click=move |_| { mark.dispatch("close"); }>"Close"</button> }.into_any()
                 }}
             </div>
+            {move || assign.value().get().and_then(Result::err).map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </div>
         <div class="conversation">
             <section class="thread" aria-label="Messages" data-testid="thread">

@@ -1,9 +1,10 @@
 //! `/conversations`: the inbox. One row per (number, customer), newest activity first, in keyset
-//! pages; tabs (open, waiting for us, closed, all), unread only, a number filter and a search by
-//! name, number (also national format) or message text. It follows the change stream, so a new
+//! pages; tabs (open, waiting for us, closed, all), unread only, filters by number, by who works
+//! it (mine, unassigned) and by an answered campaign, and a search by name, number (also national
+//! format) or message text. It follows the change stream, so a new
 //! message moves its conversation to the top without a reload.
 
-use domain::conversation::filter::InboxView;
+use domain::conversation::filter::{AssignedFilter, InboxView};
 use domain::conversation::waited;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,6 +21,8 @@ pub fn ConversationsPage() -> impl IntoView {
     let unread_only = RwSignal::new(false);
     let connection = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
+    let assigned = RwSignal::new(AssignedFilter::Anyone);
+    let replied_to = RwSignal::new(String::new());
     let cursors = RwSignal::new(Vec::<String>::new());
     let after = RwSignal::new(String::new());
     let version = follow_changes("/conversations/events".into(), true);
@@ -30,12 +33,21 @@ pub fn ConversationsPage() -> impl IntoView {
                 unread_only.get(),
                 connection.get(),
                 search.get(),
+                (assigned.get(), replied_to.get()),
                 after.get(),
                 version.get(),
             )
         },
-        |(tab, unread, connection, search, after, _)| {
-            list_conversations(tab.name().into(), unread, connection, search, after)
+        |(tab, unread, connection, search, (assigned, replied_to), after, _)| {
+            list_conversations(
+                tab.name().into(),
+                unread,
+                connection,
+                search,
+                assigned.name().into(),
+                replied_to,
+                after,
+            )
         },
     );
     let restart = move || {
@@ -67,10 +79,35 @@ pub fn ConversationsPage() -> impl IntoView {
                     on:change=move |ev| { restart(); unread_only.set(event_target_checked(&ev)); } />
                 "Unread only"
             </label>
+            <label>"Who"
+                <select data-testid="inbox-assigned" on:change=move |ev| {
+                    restart();
+                    assigned.set(AssignedFilter::parse(&event_target_value(&ev)));
+                }>
+                    <option value="">"anyone"</option>
+                    <option value="me">"assigned to me"</option>
+                    <option value="unassigned">"unassigned"</option>
+                </select>
+            </label>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let numbers = page.await.map(|p| p.connections).unwrap_or_default();
+                    let (numbers, campaigns) = page
+                        .await
+                        .map(|p| (p.connections, p.campaigns))
+                        .unwrap_or_default();
                     view! {
+                        <label>"Replied to"
+                            <select data-testid="inbox-campaign" on:change=move |ev| {
+                                restart();
+                                replied_to.set(event_target_value(&ev));
+                            }>
+                                <option value="">"any campaign or none"</option>
+                                {campaigns.into_iter().map(|(id, name)| {
+                                    let selected = replied_to.get_untracked() == id;
+                                    view! { <option value=id selected=selected>{name}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
                         <label>"Number"
                             <select data-testid="inbox-connection" on:change=move |ev| {
                                 restart();
@@ -160,6 +197,7 @@ fn InboxRow(row: ConversationRow, now: i64) -> impl IntoView {
                         aria-label=format!("{unread} unread")>{unread}</span>
                 })}
                 {(row.status == "Closed").then(|| view! { <span class="badge">"Closed"</span> })}
+                {row.assignee.clone().map(|a| view! { <span class="badge" data-testid="inbox-assignee">{a}</span> })}
             </a>
         </li>
     }

@@ -30,6 +30,8 @@ use crate::clock::Clock;
 use crate::messaging::threads::Threads;
 use crate::messaging::{Dispatched, Dispatcher, Outbound};
 use crate::ports::{allow, fault};
+use crate::storage::accounts::AccountStore;
+use crate::storage::campaigns::CampaignStore;
 use crate::storage::connections::{Connection, ConnectionKind, ConnectionStore};
 use crate::storage::contacts::ContactStore;
 use crate::storage::conversations::{ConversationRecord, EntryRef, NewEntry, ThreadEntry};
@@ -63,7 +65,20 @@ pub struct ConversationService {
     providers: Providers,
     sandbox: Sandbox,
     media: MediaDownloader,
+    accounts: AccountStore,
+    campaigns: CampaignStore,
     clock: Arc<dyn Clock>,
+}
+
+/// Campaigns the inbox offers to filter by ("has replied to"), newest first.
+const CAMPAIGN_CHOICES: usize = 50;
+
+/// The signed-in person's login name, for "assigned to me".
+fn member_name(caller: &Caller) -> Option<&str> {
+    match caller {
+        Caller::Member { username, .. } => Some(username),
+        _ => None,
+    }
 }
 
 impl ConversationService {
@@ -88,6 +103,8 @@ impl ConversationService {
         Ok(Self {
             store: store.clone(),
             media,
+            accounts: AccountStore::open(store)?,
+            campaigns: CampaignStore::open(store)?,
             threads,
             messages: MessageStore::open(store)?,
             contacts: ContactStore::open(store)?,
@@ -275,6 +292,7 @@ impl ConversationService {
                 .is_waiting()
                 .then_some(record.state.waiting_since_ms)
                 .flatten(),
+            assignee: record.state.assignee.clone(),
         }
     }
 
@@ -685,6 +703,7 @@ impl app::ports::ConversationsPort for ConversationService {
         after: Option<String>,
     ) -> Result<InboxPage, PortError> {
         allow(caller, Permission::View)?;
+        let me = member_name(caller);
         let before = after.as_deref().map(parse_cursor).transpose()?;
         let names = self.connection_names()?;
         let mut rows = Vec::with_capacity(PAGE);
@@ -707,7 +726,7 @@ impl app::ports::ConversationsPort for ConversationService {
                     wa_id: &record.wa_id,
                     texts: &texts,
                 };
-                let listed = filter.admits(&record.state, record.connection_id)
+                let listed = filter.admits(&record.state, record.connection_id, me)
                     && (filter.finds(&text)
                         || (!filter.search.trim().is_empty()
                             && self.thread_mentions(&id, &filter)));
@@ -731,11 +750,19 @@ impl app::ports::ConversationsPort for ConversationService {
             .map(|(id, name)| (id.to_string(), name))
             .collect();
         connections.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut campaigns = self.campaigns.list().map_err(internal)?;
+        campaigns.sort_by_key(|(_, c)| std::cmp::Reverse(c.created_at_ms));
         Ok(InboxPage {
             rows,
             next,
             now_ms: self.clock.now_ms(),
             connections,
+            campaigns: campaigns
+                .into_iter()
+                .take(CAMPAIGN_CHOICES)
+                .map(|(id, c)| (id.to_string(), c.draft.name))
+                .collect(),
+            me: me.map(str::to_string),
         })
     }
 
@@ -818,6 +845,37 @@ impl app::ports::ConversationsPort for ConversationService {
             quoting,
         )
         .await
+    }
+
+    async fn assign(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        assignee: Option<String>,
+    ) -> Result<(), PortError> {
+        allow(caller, Permission::SendMessages)?;
+        if let Some(name) = &assignee {
+            if self
+                .accounts
+                .find_by_name(name)
+                .map_err(internal)?
+                .is_none()
+            {
+                return Err(PortError::invalid(
+                    "assignee",
+                    "conversation.assignee",
+                    format!("{name:?} is not a member of this Herald"),
+                ));
+            }
+        }
+        self.threads
+            .store()
+            .change(&id.uuid(), |c| c.assignee.clone_from(&assignee))
+            .map_err(internal)?
+            .ok_or_else(|| PortError::NotFound("no such conversation".into()))?;
+        self.store.flush().await.map_err(internal)?;
+        self.threads.changed(id.uuid());
+        Ok(())
     }
 
     async fn retry_media(
@@ -1055,6 +1113,7 @@ impl app::ports::ConversationsPort for ConversationService {
         self.threads
             .store()
             .record(&NewEntry {
+                answers_campaign: None,
                 connection_id: record.connection_id,
                 wa_id: &record.wa_id,
                 profile_name: None,

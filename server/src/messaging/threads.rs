@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::storage::campaigns::CampaignStore;
 use crate::storage::conversations::{ConversationStore, EntryRef, NewEntry, ThreadEntry};
-use crate::storage::messages::MessageStore;
+use crate::storage::messages::{MessageStore, Origin};
 use crate::storage::{StorageError, Store};
 
 /// Conversation changes buffered for a slow page before it is told to reload everything.
@@ -80,8 +80,15 @@ impl Threads {
         let Some(user) = message.from.as_deref().or(message.user_id.as_deref()) else {
             return Ok(());
         };
-        self.campaign_message_above(connection, user, now_ms)?;
+        let last_campaign = self.campaign_message_above(connection, user, now_ms)?;
+        // The campaign answered: the one whose message is quoted, else the last one received.
+        let quoted = message.context.as_ref().and_then(|c| c.id.as_deref());
+        let answers_campaign = match quoted.map(|wamid| self.campaign_of(wamid)).transpose()? {
+            Some(Some(campaign)) => Some(campaign),
+            _ => last_campaign,
+        };
         let (id, new) = self.conversations.record(&NewEntry {
+            answers_campaign,
             connection_id: connection,
             wa_id: user,
             profile_name: message.profile_name.as_deref(),
@@ -115,6 +122,7 @@ impl Threads {
         answers: bool,
     ) -> Result<Uuid, StorageError> {
         let (id, _) = self.conversations.record(&NewEntry {
+            answers_campaign: None,
             connection_id: connection,
             wa_id,
             profile_name: None,
@@ -140,27 +148,32 @@ impl Threads {
         Ok(())
     }
 
-    /// Shows the campaign message `wa_id` last got above their reply.
+    /// Shows the campaign message `wa_id` last got above their reply; returns that campaign.
     fn campaign_message_above(
         &self,
         connection: Uuid,
         wa_id: &str,
         now_ms: i64,
-    ) -> Result<(), StorageError> {
-        let Some((_, _, Some(wamid))) = self.campaigns.last_campaign_message(&connection, wa_id)?
+    ) -> Result<Option<Uuid>, StorageError> {
+        let Some((campaign, _, wamid)) =
+            self.campaigns.last_campaign_message(&connection, wa_id)?
         else {
-            return Ok(());
+            return Ok(None);
+        };
+        let Some(wamid) = wamid else {
+            return Ok(Some(campaign));
         };
         let Some(message) = self.messages.send_of_wamid(&wamid)? else {
-            return Ok(());
+            return Ok(Some(campaign));
         };
         let (Some(record), Some(content)) = (
             self.messages.send(&message)?,
             self.messages.content(&message)?,
         ) else {
-            return Ok(());
+            return Ok(Some(campaign));
         };
         self.conversations.record(&NewEntry {
+            answers_campaign: None,
             connection_id: connection,
             wa_id,
             profile_name: None,
@@ -174,6 +187,17 @@ impl Threads {
             answers: false,
             now_ms,
         })?;
-        Ok(())
+        Ok(Some(campaign))
+    }
+
+    /// The campaign whose message `wamid` is, if it is one.
+    fn campaign_of(&self, wamid: &str) -> Result<Option<Uuid>, StorageError> {
+        let Some(message) = self.messages.send_of_wamid(wamid)? else {
+            return Ok(None);
+        };
+        Ok(match self.messages.send(&message)?.map(|r| r.origin) {
+            Some(Origin::Campaign { campaign, .. }) => Some(campaign),
+            _ => None,
+        })
     }
 }

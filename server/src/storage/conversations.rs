@@ -101,6 +101,8 @@ pub struct NewEntry<'a> {
     /// For outbound entries: whether it answers the customer (an agent's reply does, a
     /// campaign's broadcast does not).
     pub answers: bool,
+    /// For inbound entries: the campaign the message answers, if any.
+    pub answers_campaign: Option<Uuid>,
     /// When the change is recorded (Unix ms).
     pub now_ms: i64,
 }
@@ -185,7 +187,12 @@ impl ConversationStore {
             let before = record.state.last_activity_ms;
             let preview = change.entry.body.preview();
             match change.entry.direction {
-                Direction::Inbound => record.state.on_inbound(change.entry.at_ms, &preview),
+                Direction::Inbound => {
+                    record.state.on_inbound(change.entry.at_ms, &preview);
+                    if let Some(campaign) = change.answers_campaign {
+                        record.state.on_campaign_reply(campaign);
+                    }
+                }
                 Direction::Outbound => {
                     record
                         .state
@@ -328,6 +335,7 @@ mod tests {
 
     fn change(connection: Uuid, wa_id: &str, entry: ThreadEntry) -> NewEntry<'_> {
         NewEntry {
+            answers_campaign: None,
             connection_id: connection,
             wa_id,
             profile_name: Some("Ayşe"),

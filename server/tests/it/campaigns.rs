@@ -117,7 +117,12 @@ pub async fn wait_until(app: &TestApp, id: &str, status: &str) -> CampaignView {
 }
 
 /// Launches a campaign of `template` to import `list` and waits until it completed.
-async fn send_to_completion(app: &TestApp, connection: &str, template: &str, list: &str) -> String {
+pub(crate) async fn send_to_completion(
+    app: &TestApp,
+    connection: &str,
+    template: &str,
+    list: &str,
+) -> String {
     let campaigns = &app.state.services.campaigns;
     let id = campaigns
         .save(&owner(), None, draft(connection, template, list))

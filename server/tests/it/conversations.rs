@@ -961,3 +961,105 @@ async fn an_agent_uploads_a_photo_to_whatsapp_and_sends_it_by_media_id_with_a_ca
     let bytes = app.get(&shown.url.unwrap()).await.bytes().await.unwrap();
     assert_eq!(bytes.as_ref(), SAMPLE_PHOTO);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversations_are_assigned_and_found_by_who_works_them_and_by_the_campaign_answered() {
+    use domain::conversation::filter::AssignedFilter;
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let template = spring_sale(&app, &connection).await;
+    let both = import(
+        &app,
+        "both.csv",
+        "phone,first_name\n+905321200001,Ada\n+905321200002,Bora\n",
+    )
+    .await;
+    let only_bora = import(&app, "bora.csv", "phone,first_name\n+905321200002,Bora\n").await;
+    let spring = crate::campaigns::send_to_completion(&app, &connection, &template, &both.id).await;
+    let autumn =
+        crate::campaigns::send_to_completion(&app, &connection, &template, &only_bora.id).await;
+    // Ada answers spring; Bora answers autumn, the last campaign he got; Cem just writes.
+    for (from, text) in [
+        ("+905321200001", "Is the sale still on?"),
+        ("+905321200002", "Do you ship abroad?"),
+        ("+905321200003", "Hello, a question"),
+    ] {
+        app.state
+            .sandbox
+            .simulate_inbound(
+                typed(&connection),
+                from,
+                SimulatedInbound::Text(text.into()),
+            )
+            .await
+            .unwrap();
+    }
+    app.webhook_worker.process_pending().unwrap();
+    let conversations = &app.state.services.conversations;
+    let names = |filter: InboxFilter| async move {
+        let mut names: Vec<String> = conversations
+            .inbox(&owner(), filter, None)
+            .await
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        names.sort();
+        names
+    };
+    let replied = |campaign: &str| InboxFilter {
+        replied_to: Some(typed::<uuid::Uuid>(campaign)),
+        ..everything()
+    };
+    assert_eq!(names(replied(&spring)).await, vec!["Ada"]);
+    assert_eq!(
+        names(replied(&autumn)).await,
+        vec!["Bora"],
+        "a reply counts once, for the campaign it answers"
+    );
+    let page = conversations
+        .inbox(&owner(), everything(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.campaigns.len(),
+        2,
+        "both campaigns are offered as filters"
+    );
+    assert_eq!(page.me.as_deref(), Some(crate::helpers::OWNER));
+
+    // Ada's conversation is taken; the filters follow.
+    let ada = page
+        .rows
+        .iter()
+        .find(|r| r.name == "Ada")
+        .unwrap()
+        .id
+        .clone();
+    conversations
+        .assign(&owner(), typed(&ada), Some(crate::helpers::OWNER.into()))
+        .await
+        .unwrap();
+    let by = |assigned| InboxFilter {
+        assigned,
+        ..everything()
+    };
+    assert_eq!(names(by(AssignedFilter::Me)).await, vec!["Ada"]);
+    assert_eq!(names(by(AssignedFilter::Unassigned)).await.len(), 2);
+    let view = thread(&app, typed(&ada)).await;
+    assert_eq!(view.row.assignee.as_deref(), Some(crate::helpers::OWNER));
+    let refused = conversations
+        .assign(&owner(), typed(&ada), Some("nobody-here".into()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, PortError::Invalid(p) if p[0].field == "assignee"),
+        "{refused:?}"
+    );
+    conversations
+        .assign(&owner(), typed(&ada), None)
+        .await
+        .unwrap();
+    assert!(names(by(AssignedFilter::Me)).await.is_empty());
+}

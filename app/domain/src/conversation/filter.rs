@@ -69,6 +69,45 @@ pub struct InboxFilter {
     /// Name, number (international or national format) or message text.
     #[serde(default)]
     pub search: String,
+    /// Whose conversations.
+    #[serde(default)]
+    pub assigned: AssignedFilter,
+    /// Only conversations in which the customer answered this campaign.
+    #[serde(default)]
+    pub replied_to: Option<Uuid>,
+}
+
+/// Which conversations by who works them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignedFilter {
+    /// Whoever works them, or nobody.
+    #[default]
+    Anyone,
+    /// The signed-in person's.
+    Me,
+    /// Nobody's yet.
+    Unassigned,
+}
+
+impl AssignedFilter {
+    /// From its name in a URL (`me`, `unassigned`; anything else is anyone).
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "me" => Self::Me,
+            "unassigned" => Self::Unassigned,
+            _ => Self::Anyone,
+        }
+    }
+
+    /// Its name in a URL.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Anyone => "",
+            Self::Me => "me",
+            Self::Unassigned => "unassigned",
+        }
+    }
 }
 
 /// The text of a conversation a search looks in.
@@ -82,19 +121,33 @@ pub struct Searchable<'a> {
 }
 
 impl InboxFilter {
-    /// Whether a conversation on `connection` is listed.
+    /// Whether a conversation on `connection` is listed for `me` (the signed-in person's name).
     pub fn matches(
         &self,
         conversation: &Conversation,
         connection: Uuid,
+        me: Option<&str>,
         text: &Searchable<'_>,
     ) -> bool {
-        self.admits(conversation, connection) && self.finds(text)
+        self.admits(conversation, connection, me) && self.finds(text)
     }
 
-    /// Whether the tab, the unread switch and the number filter let the conversation through
-    /// (the search aside).
-    pub fn admits(&self, conversation: &Conversation, connection: Uuid) -> bool {
+    /// Whether the tab, the unread switch, the number, assignment and campaign filters let the
+    /// conversation through for `me` (the search aside).
+    pub fn admits(&self, conversation: &Conversation, connection: Uuid, me: Option<&str>) -> bool {
+        let assigned = match self.assigned {
+            AssignedFilter::Anyone => true,
+            AssignedFilter::Me => me.is_some() && conversation.assignee.as_deref() == me,
+            AssignedFilter::Unassigned => conversation.assignee.is_none(),
+        };
+        assigned
+            && self
+                .replied_to
+                .is_none_or(|c| conversation.replied_to_campaign(c))
+            && self.admits_by_state(conversation, connection)
+    }
+
+    fn admits_by_state(&self, conversation: &Conversation, connection: Uuid) -> bool {
         let in_view = match self.view {
             InboxView::Open => conversation.status == ConversationStatus::Open,
             InboxView::Waiting => conversation.is_waiting(),
@@ -172,27 +225,57 @@ mod tests {
             view,
             ..InboxFilter::default()
         };
-        assert!(tab(InboxView::Open).matches(&answered, here, &t));
-        assert!(!tab(InboxView::Open).matches(&closed, here, &t));
-        assert!(tab(InboxView::Waiting).matches(&waiting, here, &t));
-        assert!(!tab(InboxView::Waiting).matches(&answered, here, &t));
+        assert!(tab(InboxView::Open).matches(&answered, here, None, &t));
+        assert!(!tab(InboxView::Open).matches(&closed, here, None, &t));
+        assert!(tab(InboxView::Waiting).matches(&waiting, here, None, &t));
+        assert!(!tab(InboxView::Waiting).matches(&answered, here, None, &t));
         assert!(
-            !tab(InboxView::Waiting).matches(&closed, here, &t),
+            !tab(InboxView::Waiting).matches(&closed, here, None, &t),
             "a closed conversation waits for nobody"
         );
-        assert!(tab(InboxView::Closed).matches(&closed, here, &t));
-        assert!(tab(InboxView::All).matches(&closed, here, &t));
+        assert!(tab(InboxView::Closed).matches(&closed, here, None, &t));
+        assert!(tab(InboxView::All).matches(&closed, here, None, &t));
         let unread = InboxFilter {
             unread_only: true,
             ..InboxFilter::default()
         };
-        assert!(unread.matches(&waiting, here, &t));
-        assert!(!unread.matches(&answered, here, &t));
+        assert!(unread.matches(&waiting, here, None, &t));
+        assert!(!unread.matches(&answered, here, None, &t));
         let other_number = InboxFilter {
             connection: Some(Uuid::from_u128(2)),
             ..InboxFilter::default()
         };
-        assert!(!other_number.matches(&answered, here, &t));
+        assert!(!other_number.matches(&answered, here, None, &t));
+    }
+
+    #[test]
+    fn assignment_and_an_answered_campaign_narrow_the_list() {
+        let here = Uuid::from_u128(1);
+        let t = text("Ayşe", &[]);
+        let campaign = Uuid::from_u128(7);
+        let mut mine = conversation(ConversationStatus::Open, 0, false);
+        mine.assignee = Some("deniz".into());
+        mine.on_campaign_reply(campaign);
+        let nobodys = conversation(ConversationStatus::Open, 0, false);
+        let by = |assigned| InboxFilter {
+            assigned,
+            ..InboxFilter::default()
+        };
+        assert!(by(AssignedFilter::Me).matches(&mine, here, Some("deniz"), &t));
+        assert!(!by(AssignedFilter::Me).matches(&mine, here, Some("ece"), &t));
+        assert!(
+            !by(AssignedFilter::Me).matches(&nobodys, here, None, &t),
+            "nobody is not me"
+        );
+        assert!(by(AssignedFilter::Unassigned).matches(&nobodys, here, Some("deniz"), &t));
+        assert!(!by(AssignedFilter::Unassigned).matches(&mine, here, Some("deniz"), &t));
+        assert!(by(AssignedFilter::Anyone).matches(&mine, here, None, &t));
+        let answered = InboxFilter {
+            replied_to: Some(campaign),
+            ..InboxFilter::default()
+        };
+        assert!(answered.matches(&mine, here, None, &t));
+        assert!(!answered.matches(&nobodys, here, None, &t));
     }
 
     #[test]
