@@ -115,6 +115,27 @@ pub struct ConversationStore {
     activity: Collection<(u64, Uuid), ()>,
     entries: Collection<(Uuid, Uuid), ThreadEntry>,
     refs: Collection<String, (Uuid, Uuid)>,
+    /// The conversations with unread messages (the navigation's badge counts these, not all).
+    unread: Collection<Uuid, ()>,
+}
+
+/// The tree of [`ConversationStore::unread`], named for the schema migration that builds it.
+pub(super) const UNREAD_TREE: &str = "conversation_unread";
+
+/// Schema 2: builds the unread index from the conversations stored before it existed.
+pub(super) fn index_unread(db: &sled::Db) -> Result<(), String> {
+    let conversations = db.open_tree("conversations").map_err(|e| e.to_string())?;
+    let unread = db.open_tree(UNREAD_TREE).map_err(|e| e.to_string())?;
+    for item in conversations.iter() {
+        let (key, value) = item.map_err(|e| e.to_string())?;
+        let record: ConversationRecord =
+            super::codec::decode("conversations", &value).map_err(|e| e.to_string())?;
+        if record.state.unread > 0 {
+            let marker = super::codec::encode(UNREAD_TREE, &()).map_err(|e| e.to_string())?;
+            unread.insert(key, marker).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }
 
 /// One entry of the activity index as read.
@@ -144,6 +165,7 @@ impl ConversationStore {
             activity: store.collection("conversation_activity")?,
             entries: store.collection("conversation_entries")?,
             refs: store.collection("conversation_refs")?,
+            unread: store.collection(UNREAD_TREE)?,
         })
     }
 
@@ -160,6 +182,7 @@ impl ConversationStore {
             self.activity.tree().clone(),
             self.entries.tree().clone(),
             self.refs.tree().clone(),
+            self.unread.tree().clone(),
         ];
         let result = trees.as_slice().transaction(|t: &Vec<TransactionalTree>| {
             let conversations = self.conversations.in_tx(&t[0]);
@@ -167,6 +190,7 @@ impl ConversationStore {
             let activity = self.activity.in_tx(&t[2]);
             let entries = self.entries.in_tx(&t[3]);
             let refs = self.refs.in_tx(&t[4]);
+            let unread = self.unread.in_tx(&t[5]);
             if let Some(key) = &ref_key {
                 if let Some((conversation, _)) = refs.get::<StorageError>(key)? {
                     return Ok((conversation, false));
@@ -211,6 +235,11 @@ impl ConversationStore {
             activity
                 .insert::<StorageError>(&activity_key(record.state.last_activity_ms, id), &())?;
             conversations.insert::<StorageError>(&id, &record)?;
+            if record.state.unread > 0 {
+                unread.insert::<StorageError>(&id, &())?;
+            } else {
+                unread.remove::<StorageError>(&id)?;
+            }
             entries.insert::<StorageError>(&(id, new_entry), &change.entry)?;
             if let Some(key) = &ref_key {
                 refs.insert::<StorageError>(key, &(id, new_entry))?;
@@ -229,12 +258,23 @@ impl ConversationStore {
         id: &Uuid,
         f: impl Fn(&mut Conversation),
     ) -> Result<Option<ConversationRecord>, StorageError> {
-        self.conversations.update(id, |current| {
-            current.map(|mut record| {
+        super::transact(
+            &self.conversations,
+            &self.unread,
+            |conversations, unread| {
+                let Some(mut record) = conversations.get::<StorageError>(id)? else {
+                    return Ok(None);
+                };
                 f(&mut record.state);
-                record
-            })
-        })
+                conversations.insert::<StorageError>(id, &record)?;
+                if record.state.unread > 0 {
+                    unread.insert::<StorageError>(id, &())?;
+                } else {
+                    unread.remove::<StorageError>(id)?;
+                }
+                Ok(Some(record))
+            },
+        )
     }
 
     /// A conversation.
@@ -305,21 +345,57 @@ impl ConversationStore {
         Ok(self.refs.get(&key)?.map(|(conversation, _)| conversation))
     }
 
-    /// How many conversations have unread messages (the navigation's badge).
+    /// How many conversations have unread messages (the navigation's badge): the size of the
+    /// unread index, not a walk over every conversation.
     pub fn unread_count(&self) -> Result<usize, StorageError> {
-        let mut unread = 0;
-        for entry in self.conversations.iter() {
-            if entry?.1.state.unread > 0 {
-                unread += 1;
-            }
-        }
-        Ok(unread)
+        Ok(self.unread.len())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unread_count_follows_reads_and_a_directory_from_before_the_index_gets_one() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let conversations = ConversationStore::open(&store).unwrap();
+            let connection = Uuid::from_u128(1);
+            let mut ids = Vec::new();
+            for (n, user) in ["905320000001", "905320000002"].iter().enumerate() {
+                let (id, _) = conversations
+                    .record(&NewEntry {
+                        answers_campaign: None,
+                        connection_id: connection,
+                        wa_id: user,
+                        profile_name: None,
+                        entry: inbound(&format!("wamid.{n}"), 1_000, "hello"),
+                        answers: false,
+                        now_ms: 1_000,
+                    })
+                    .unwrap();
+                ids.push(id);
+            }
+            assert_eq!(conversations.unread_count().unwrap(), 2);
+            conversations
+                .change(&ids[0], Conversation::mark_read)
+                .unwrap();
+            assert_eq!(conversations.unread_count().unwrap(), 1);
+            // As a data directory written before the index existed: no index, schema 1.
+            store.db.drop_tree(UNREAD_TREE).unwrap();
+            super::super::schema::write_version(&store.db, 1).unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 2);
+        let conversations = ConversationStore::open(&store).unwrap();
+        assert_eq!(
+            conversations.unread_count().unwrap(),
+            1,
+            "rebuilt by the migration"
+        );
+    }
 
     fn inbound(wamid: &str, at_ms: i64, text: &str) -> ThreadEntry {
         ThreadEntry {

@@ -7,7 +7,7 @@
 use super::StorageError;
 
 /// The schema this build writes.
-pub const CURRENT_SCHEMA: u32 = 1;
+pub const CURRENT_SCHEMA: u32 = 2;
 
 const META_TREE: &str = "meta";
 const VERSION_KEY: &str = "schema_version";
@@ -22,8 +22,12 @@ pub struct Migration {
     pub run: fn(&sled::Db) -> Result<(), String>,
 }
 
-/// The real history; empty while the first schema is the only one.
-pub const MIGRATIONS: &[Migration] = &[];
+/// The real history.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    to: 2,
+    name: "index the conversations with unread messages",
+    run: super::conversations::index_unread,
+}];
 
 pub(super) fn read_version(db: &sled::Db) -> Result<Option<u32>, StorageError> {
     let meta = db.open_tree(META_TREE)?;
@@ -33,7 +37,7 @@ pub(super) fn read_version(db: &sled::Db) -> Result<Option<u32>, StorageError> {
     }))
 }
 
-fn write_version(db: &sled::Db, version: u32) -> Result<(), StorageError> {
+pub(super) fn write_version(db: &sled::Db, version: u32) -> Result<(), StorageError> {
     db.open_tree(META_TREE)?
         .insert(VERSION_KEY, &version.to_be_bytes())?;
     db.flush()?;
@@ -107,6 +111,7 @@ mod tests {
             let store = Store::open(dir.path()).unwrap();
             let things = store.collection::<String, u32>("things").unwrap();
             things.insert(&"a".into(), &1).unwrap();
+            write_version(&store.db, 1).unwrap();
         }
         let history = [Migration {
             to: 2,
@@ -122,7 +127,10 @@ mod tests {
     #[test]
     fn a_failed_migration_leaves_the_version_unchanged() {
         let dir = tempfile::tempdir().unwrap();
-        drop(Store::open(dir.path()).unwrap());
+        {
+            let store = Store::open(dir.path()).unwrap();
+            write_version(&store.db, 1).unwrap();
+        }
         let history = [Migration {
             to: 2,
             name: "fails",
@@ -132,8 +140,8 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("disk says no"), "{err}");
-        let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 1);
+        let db = sled::open(dir.path()).unwrap();
+        assert_eq!(read_version(&db).unwrap(), Some(1));
     }
 
     #[test]
@@ -151,7 +159,7 @@ mod tests {
                 err,
                 StorageError::SchemaTooNew {
                     found: 5,
-                    supported: 1
+                    supported: CURRENT_SCHEMA
                 }
             ),
             "{err}"
