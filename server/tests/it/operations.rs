@@ -14,7 +14,10 @@ async fn healthz_reports_version_and_storage_without_a_session() {
     assert_eq!(body["status"], "ok");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(body["storage"]["status"], "ok");
-    assert_eq!(body["storage"]["schema_version"], server::storage::CURRENT_SCHEMA);
+    assert_eq!(
+        body["storage"]["schema_version"],
+        server::storage::CURRENT_SCHEMA
+    );
 }
 
 #[tokio::test]
@@ -68,7 +71,10 @@ async fn the_dashboard_server_function_reports_real_figures() {
     assert_eq!(response.status(), StatusCode::OK);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(body["storage"]["schema_version"], server::storage::CURRENT_SCHEMA);
+    assert_eq!(
+        body["storage"]["schema_version"],
+        server::storage::CURRENT_SCHEMA
+    );
     assert!(body["storage"]["size_on_disk"].as_u64().unwrap() > 0);
     assert_eq!(
         body["storage"]["data_dir"],
