@@ -63,25 +63,29 @@ fn contacts(state: &AppState) -> &ContactsService {
     &state.contacts
 }
 
+/// The name of a file uploaded as a raw body (`components::upload` in the browser): the
+/// percent-encoded `x-file-name` header, decoded, its last path segment only, trimmed.
+pub(crate) fn uploaded_file_name(headers: &HeaderMap) -> String {
+    let raw = headers
+        .get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let decoded: String = form_urlencoded::parse(format!("n={raw}").as_bytes())
+        .map(|(_, v)| v.into_owned())
+        .next()
+        .unwrap_or_default();
+    decoded
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
 /// `POST /contacts/imports/upload` with the file as the body and its name in `x-file-name`
 /// (percent-encoded). Answers `{"id": "…"}`; the mapping step follows on the import's page.
 pub async fn upload(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let file_name = headers
-        .get("x-file-name")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            form_urlencoded::parse(format!("n={v}").as_bytes())
-                .map(|(_, v)| v.into_owned())
-                .next()
-                .unwrap_or_default()
-        })
-        .unwrap_or_default();
-    let file_name = file_name
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_string();
+    let file_name = uploaded_file_name(&headers);
     if file_name.is_empty() {
         return bad_request("file: choose a CSV or .xlsx file to upload");
     }

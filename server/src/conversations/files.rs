@@ -17,7 +17,7 @@ use domain::conversation::media::{acceptable, shown_inline, MediaState};
 use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
-use crate::contacts::files::attachment;
+use crate::contacts::files::{attachment, uploaded_file_name};
 use crate::http::AppState;
 
 /// The largest upload taken: WhatsApp's limit for documents, its largest kind.
@@ -34,28 +34,17 @@ pub async fn upload(
     let Ok(id) = id.parse() else {
         return (StatusCode::NOT_FOUND, "no such conversation").into_response();
     };
-    let header_text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    let filename: String =
-        form_urlencoded::parse(format!("n={}", header_text("x-file-name")).as_bytes())
-            .map(|(_, v)| v.into_owned())
-            .next()
-            .unwrap_or_default();
-    // Only the last path segment, without control characters: it is shown to the customer.
-    let filename: String = filename
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default()
+    // Shown to the customer on a document: no control characters, a sane length.
+    let filename: String = uploaded_file_name(&headers)
         .chars()
         .filter(|c| !c.is_control())
         .take(240)
         .collect();
-    let mime_type = header_text("content-type");
+    let mime_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     match state
         .conversations
         .upload_media(

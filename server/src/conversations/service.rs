@@ -136,12 +136,7 @@ impl ConversationService {
     ) -> Result<compose::DraftMedia, PortError> {
         allow(caller, Permission::SendMessages)?;
         let record = self.record(id)?;
-        let mime_type = mime_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let mime_type = media::bare_mime(&mime_type);
         let Some((kind, max)) = domain::whatsapp::graph::media_limit(&mime_type) else {
             return Err(PortError::invalid(
                 "file",

@@ -55,15 +55,21 @@ pub fn retry_after_ms(attempts: u32) -> Option<i64> {
     RETRY_DELAYS_MS.get(index).copied()
 }
 
-/// Whether a file WhatsApp announced as `mime_type` and `size` may be kept, or why not. A
-/// MIME parameter (`audio/ogg; codecs=opus`) does not change the type.
-pub fn acceptable(mime_type: &str, size: Option<u64>) -> Result<(), String> {
-    let bare = mime_type
+/// A MIME type without its parameters, lower-cased: `audio/ogg; codecs=opus` is `audio/ogg`,
+/// the form WhatsApp's type table names.
+pub fn bare_mime(mime_type: &str) -> String {
+    mime_type
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// Whether a file WhatsApp announced as `mime_type` and `size` may be kept, or why not. A
+/// MIME parameter (`audio/ogg; codecs=opus`) does not change the type.
+pub fn acceptable(mime_type: &str, size: Option<u64>) -> Result<(), String> {
+    let bare = bare_mime(mime_type);
     let Some((kind, max)) = media_limit(&bare) else {
         return Err(format!(
             "WhatsApp does not deliver files of type {bare:?}, so Herald does not keep it"
@@ -108,7 +114,7 @@ pub fn file_name(media_id: &str) -> Option<String> {
 /// kinds a thread renders itself. Documents are always downloads.
 pub fn shown_inline(mime_type: &str) -> bool {
     matches!(
-        media_limit(mime_type.split(';').next().unwrap_or_default().trim()),
+        media_limit(&bare_mime(mime_type)),
         Some(("image" | "sticker" | "video" | "audio", _))
     )
 }
