@@ -1,8 +1,8 @@
 //! Inbox benchmark: 100,000 conversations holding 1,000,000 messages (override with
 //! `HERALD_BENCH_CONVERSATIONS` and `HERALD_BENCH_MESSAGES_PER`), written into a temporary data
 //! directory through the real conversation store, then read by the real service of a running
-//! Herald: the inbox's first page (the default "open" tab, and a search by number that must look
-//! past the first page) and a thread opened at random, each timed over many calls. Then an open
+//! Herald: the inbox's first page (the default "open" tab), searches by number and by message
+//! words that must look past the first page and a thread opened at random, each timed over many calls. Then an open
 //! server-sent-events client of `/conversations/events`, signed in as a user would be, while
 //! simulated customers write at 200 messages a second through the real webhook intake and worker
 //! (`HERALD_BENCH_INBOUND_PER_SECOND`, for 10 s): the time from each webhook's post to its
@@ -99,6 +99,7 @@ async fn main() {
                         connection_id: connection,
                         wa_id: &user,
                         profile_name: Some("Bench customer"),
+                        known_as: None,
                         entry: ThreadEntry {
                             at_ms,
                             direction: if inbound {
@@ -169,6 +170,18 @@ async fn main() {
         let page = inbox.inbox(&owner, filter, None).await.unwrap();
         search.push(started.elapsed().as_secs_f64() * 1_000.0);
         assert_eq!(page.rows.len(), 1, "the number is found");
+    }
+    let mut by_words = Vec::new();
+    for n in 0..50 {
+        let started = Instant::now();
+        let filter = InboxFilter {
+            view: InboxView::All,
+            search: format!("order {}", conversations / 3 + n),
+            ..InboxFilter::default()
+        };
+        let page = inbox.inbox(&owner, filter, None).await.unwrap();
+        by_words.push(started.elapsed().as_secs_f64() * 1_000.0);
+        assert!(!page.rows.is_empty(), "the message is found");
     }
     let threads = ConversationStore::open(&state.store).unwrap();
     let mut opened = Vec::new();
@@ -263,6 +276,7 @@ async fn main() {
 
     let (page_median, page_p99) = percentiles(first_page);
     let (search_median, search_p99) = percentiles(search);
+    let (words_median, words_p99) = percentiles(by_words);
     let (thread_median, thread_p99) = percentiles(opened);
     let (live_median, live_p99) = percentiles(received);
     let report = format!(
@@ -271,6 +285,7 @@ async fn main() {
          | what | median | p99 |\n|---|---|---|\n\
          | inbox first page (open tab) | {page_median:.1} ms | {page_p99:.1} ms |\n\
          | inbox search by national number | {search_median:.1} ms | {search_p99:.1} ms |\n\
+         | inbox search by message words (\"order 33333\") | {words_median:.1} ms | {words_p99:.1} ms |\n\
          | thread open ({per} messages) | {thread_median:.1} ms | {thread_p99:.1} ms |\n\
          | inbound webhook → SSE event at {rate}/s | {live_median:.0} ms | {live_p99:.0} ms |\n\n\
          {total} live messages posted, {missed} events not seen (coalesced or lagged).\n",

@@ -17,6 +17,7 @@ mod codec;
 mod collection;
 pub mod connections;
 pub mod contacts;
+pub mod conversation_search;
 pub mod conversations;
 mod error;
 pub mod imports;

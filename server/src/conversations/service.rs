@@ -2,7 +2,7 @@
 //! and the dispatcher: the inbox, a thread with its ticks, and replies that go through the one
 //! outbound path (so the service window and consent are checked where every send is checked).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use app::api::conversations::{
@@ -16,7 +16,7 @@ use domain::contacts::consent::{self, Category, Standing};
 use domain::contacts::Contact;
 use domain::conversation::body::Body;
 use domain::conversation::compose::{self, SessionDraft};
-use domain::conversation::filter::{InboxFilter, Searchable};
+use domain::conversation::filter::{number_query, InboxFilter};
 use domain::conversation::media::{self, MediaState};
 use domain::conversation::{Direction, ReplyWindow};
 use domain::ids::{ConversationId, TemplateId};
@@ -46,8 +46,8 @@ use crate::whatsapp::sandbox::{Sandbox, SimulatedInbound};
 const PAGE: usize = 50;
 /// Messages a thread shows (the newest).
 const THREAD_MESSAGES: usize = 500;
-/// Entries a message-text search looks through per conversation.
-const SEARCHED_ENTRIES: usize = 200;
+/// Contacts a name search looks up conversations for.
+const CONTACTS_SEARCHED: usize = 500;
 /// The longest note.
 const NOTE_CHARS: usize = 4_096;
 
@@ -291,18 +291,50 @@ impl ConversationService {
         }
     }
 
-    /// Whether a message-text search finds `id` deeper in its thread than the preview.
-    fn thread_mentions(&self, id: &Uuid, filter: &InboxFilter) -> bool {
-        let Ok(entries) = self.threads.store().thread(id, SEARCHED_ENTRIES) else {
-            return false;
-        };
-        let texts: Vec<String> = entries.iter().map(|e| e.body.searchable()).collect();
-        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-        filter.finds(&Searchable {
-            name: "",
-            wa_id: "",
-            texts: &texts,
-        })
+    /// The conversations the search and the unread switch narrow the inbox to, from their
+    /// indexes (`None`: no narrowing, walk the activity index). A search also finds the
+    /// conversations of contacts whose current name starts with it.
+    fn narrowed_to(&self, filter: &InboxFilter) -> Result<Option<HashSet<Uuid>>, PortError> {
+        let store = self.threads.store();
+        let mut found = store.search(&filter.search).map_err(internal)?;
+        if let Some(found) = found.as_mut() {
+            self.add_contacts_named(&filter.search, found)?;
+        }
+        if !filter.unread_only {
+            return Ok(found);
+        }
+        let unread = store.unread_ids().map_err(internal)?;
+        Ok(Some(match found {
+            Some(found) => found.intersection(&unread).copied().collect(),
+            None => unread,
+        }))
+    }
+
+    /// Adds the conversations of contacts whose name starts with `query` (names edited since
+    /// their last message are not in the message index yet).
+    fn add_contacts_named(&self, query: &str, found: &mut HashSet<Uuid>) -> Result<(), PortError> {
+        if number_query(query).is_some() {
+            return Ok(());
+        }
+        let named = self
+            .contacts
+            .search_name(query, None, CONTACTS_SEARCHED, &|_| true)
+            .map_err(internal)?;
+        let connections = self.connection_names()?;
+        for contact in named.items {
+            let wa_id = contact.phone.trim_start_matches('+');
+            for connection in connections.keys() {
+                if let Some(id) = self
+                    .threads
+                    .store()
+                    .of_user(connection, wa_id)
+                    .map_err(internal)?
+                {
+                    found.insert(id);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn message(&self, connection: Uuid, entry: ThreadEntry) -> Result<ThreadMessage, PortError> {
@@ -704,38 +736,31 @@ impl app::ports::ConversationsPort for ConversationService {
         let mut rows = Vec::with_capacity(PAGE);
         let mut more = false;
         let mut failure = None;
-        self.threads
-            .store()
-            .newest_first(before, |id, record| {
-                let contact = match self.contact_of(&record.wa_id) {
-                    Ok(contact) => contact,
-                    Err(error) => {
-                        failure = Some(error);
-                        return false;
-                    }
-                };
-                let row = self.row(id, &record, contact.as_ref(), &names);
-                let texts = [row.preview.as_str()];
-                let text = Searchable {
-                    name: &row.name,
-                    wa_id: &record.wa_id,
-                    texts: &texts,
-                };
-                let listed = filter.admits(&record.state, record.connection_id, me)
-                    && (filter.finds(&text)
-                        || (!filter.search.trim().is_empty()
-                            && self.thread_mentions(&id, &filter)));
-                if !listed {
-                    return true;
-                }
-                if rows.len() == PAGE {
-                    more = true;
+        let among = self.narrowed_to(&filter)?;
+        let visit = |id: Uuid, record: ConversationRecord| {
+            if !filter.admits(&record.state, record.connection_id, me) {
+                return true;
+            }
+            let contact = match self.contact_of(&record.wa_id) {
+                Ok(contact) => contact,
+                Err(error) => {
+                    failure = Some(error);
                     return false;
                 }
-                rows.push(row);
-                true
-            })
-            .map_err(internal)?;
+            };
+            if rows.len() == PAGE {
+                more = true;
+                return false;
+            }
+            rows.push(self.row(id, &record, contact.as_ref(), &names));
+            true
+        };
+        let store = self.threads.store();
+        match &among {
+            Some(among) => store.newest_first_among(among, before, visit),
+            None => store.newest_first(before, visit),
+        }
+        .map_err(internal)?;
         if let Some(error) = failure {
             return Err(error);
         }
@@ -1112,6 +1137,7 @@ impl app::ports::ConversationsPort for ConversationService {
                 connection_id: record.connection_id,
                 wa_id: &record.wa_id,
                 profile_name: None,
+                known_as: None,
                 entry: ThreadEntry {
                     at_ms: now_ms,
                     direction: Direction::Note,

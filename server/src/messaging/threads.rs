@@ -16,6 +16,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::storage::campaigns::CampaignStore;
+use crate::storage::contacts::ContactStore;
 use crate::storage::conversations::{ConversationStore, EntryRef, NewEntry, ThreadEntry};
 use crate::storage::messages::{MessageStore, Origin};
 use crate::storage::{StorageError, Store};
@@ -40,6 +41,7 @@ pub struct Threads {
     conversations: ConversationStore,
     campaigns: CampaignStore,
     messages: MessageStore,
+    contacts: ContactStore,
     events: broadcast::Sender<Uuid>,
 }
 
@@ -50,6 +52,7 @@ impl Threads {
             conversations: ConversationStore::open(store)?,
             campaigns: CampaignStore::open(store)?,
             messages: MessageStore::open(store)?,
+            contacts: ContactStore::open(store)?,
             events: broadcast::channel(EVENTS_BUFFERED).0,
         })
     }
@@ -87,11 +90,13 @@ impl Threads {
             Some(Some(campaign)) => Some(campaign),
             _ => last_campaign,
         };
+        let known_as = self.known_as(user)?;
         let (id, new) = self.conversations.record(&NewEntry {
             answers_campaign,
             connection_id: connection,
             wa_id: user,
             profile_name: message.profile_name.as_deref(),
+            known_as: known_as.as_deref(),
             entry: ThreadEntry {
                 at_ms: arrival_ms(message.timestamp, now_ms),
                 direction: Direction::Inbound,
@@ -121,11 +126,13 @@ impl Threads {
         at_ms: i64,
         answers: bool,
     ) -> Result<Uuid, StorageError> {
+        let known_as = self.known_as(wa_id)?;
         let (id, _) = self.conversations.record(&NewEntry {
             answers_campaign: None,
             connection_id: connection,
             wa_id,
             profile_name: None,
+            known_as: known_as.as_deref(),
             entry: ThreadEntry {
                 at_ms,
                 direction: Direction::Outbound,
@@ -177,6 +184,7 @@ impl Threads {
             connection_id: connection,
             wa_id,
             profile_name: None,
+            known_as: None,
             entry: ThreadEntry {
                 at_ms: record.created_at_ms,
                 direction: Direction::Outbound,
@@ -188,6 +196,16 @@ impl Threads {
             now_ms,
         })?;
         Ok(Some(campaign))
+    }
+
+    /// The contact list's name for `wa_id`, which the search index keeps with the message.
+    fn known_as(&self, wa_id: &str) -> Result<Option<String>, StorageError> {
+        let forms = domain::contacts::phone::wa_id_candidates(wa_id);
+        Ok(self
+            .contacts
+            .find_any(&forms)?
+            .map(|c| format!("{} {}", c.first_name, c.last_name))
+            .filter(|name| !name.trim().is_empty()))
     }
 
     /// The campaign whose message `wamid` is, if it is one.

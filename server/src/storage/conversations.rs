@@ -11,8 +11,12 @@
 //!   outbound) → (conversation, entry), so a webhook delivered twice or a crash repeated never
 //!   adds a message twice.
 //!
-//! Every change of a conversation writes all five in one transaction. The rules that move the
+//! - the search index of [`super::conversation_search`].
+//!
+//! Every change of a conversation writes all of them in one transaction. The rules that move the
 //! row (unread, waiting, reopen) are `domain::conversation`'s.
+
+use std::collections::HashSet;
 
 use domain::conversation::body::Body;
 use domain::conversation::{Conversation, Direction};
@@ -22,6 +26,8 @@ use sled::Transactional;
 use uuid::Uuid;
 
 use super::collection::TxError;
+use super::conversation_search::SearchIndex;
+use super::key::Key;
 use super::{Collection, StorageError, Store};
 
 /// One conversation: a customer and a business number.
@@ -96,6 +102,8 @@ pub struct NewEntry<'a> {
     pub wa_id: &'a str,
     /// A profile name the message carried.
     pub profile_name: Option<&'a str>,
+    /// The customer's name in the contact list, for the search index.
+    pub known_as: Option<&'a str>,
     /// The entry.
     pub entry: ThreadEntry,
     /// For outbound entries: whether it answers the customer (an agent's reply does, a
@@ -117,6 +125,7 @@ pub struct ConversationStore {
     refs: Collection<String, (Uuid, Uuid)>,
     /// The conversations with unread messages (the navigation's badge counts these, not all).
     unread: Collection<Uuid, ()>,
+    search: SearchIndex,
 }
 
 /// The tree of [`ConversationStore::unread`], named for the schema migration that builds it.
@@ -166,6 +175,7 @@ impl ConversationStore {
             entries: store.collection("conversation_entries")?,
             refs: store.collection("conversation_refs")?,
             unread: store.collection(UNREAD_TREE)?,
+            search: SearchIndex::open(store)?,
         })
     }
 
@@ -176,6 +186,7 @@ impl ConversationStore {
         let user_key = (change.connection_id, change.wa_id.to_string());
         let fresh_id = Uuid::now_v7();
         let new_entry = entry_id(change.entry.at_ms);
+        let [terms, numbers] = self.search.trees();
         let trees = [
             self.conversations.tree().clone(),
             self.by_user.tree().clone(),
@@ -183,6 +194,14 @@ impl ConversationStore {
             self.entries.tree().clone(),
             self.refs.tree().clone(),
             self.unread.tree().clone(),
+            terms,
+            numbers,
+        ];
+        let searchable = change.entry.body.searchable();
+        let texts = [
+            searchable.as_str(),
+            change.profile_name.unwrap_or(""),
+            change.known_as.unwrap_or(""),
         ];
         let result = trees.as_slice().transaction(|t: &Vec<TransactionalTree>| {
             let conversations = self.conversations.in_tx(&t[0]);
@@ -231,7 +250,9 @@ impl ConversationStore {
                 activity.remove::<StorageError>(&activity_key(before, id))?;
             } else {
                 by_user.insert::<StorageError>(&user_key, &id)?;
+                SearchIndex::add_number(&t[7], id, change.wa_id)?;
             }
+            SearchIndex::add_words(&t[6], id, &texts)?;
             activity
                 .insert::<StorageError>(&activity_key(record.state.last_activity_ms, id), &())?;
             conversations.insert::<StorageError>(&id, &record)?;
@@ -345,6 +366,74 @@ impl ConversationStore {
         Ok(self.refs.get(&key)?.map(|(conversation, _)| conversation))
     }
 
+    /// The conversations a search finds (`None` for a blank search), by the index.
+    pub fn search(&self, query: &str) -> Result<Option<HashSet<Uuid>>, StorageError> {
+        self.search.find(query)
+    }
+
+    /// The conversations with unread messages.
+    pub fn unread_ids(&self) -> Result<HashSet<Uuid>, StorageError> {
+        self.unread
+            .iter()
+            .map(|row| row.map(|(id, ())| id))
+            .collect()
+    }
+
+    /// Like [`ConversationStore::newest_first`], but only over `among` (a search's or the
+    /// unread index's conversations): a small set is read and sorted directly, a large one
+    /// filters the walk of the activity index before any row is read.
+    pub fn newest_first_among(
+        &self,
+        among: &HashSet<Uuid>,
+        before: Option<(i64, Uuid)>,
+        mut keep: impl FnMut(Uuid, ConversationRecord) -> bool,
+    ) -> Result<(), StorageError> {
+        /// Above this many, walking the index beats reading each row.
+        const READ_DIRECTLY: usize = 20_000;
+        let upper = before.map(|(at, id)| activity_key(at, id));
+        if among.len() > READ_DIRECTLY {
+            let rows: Box<dyn Iterator<Item = Result<sled::IVec, sled::Error>>> = match &upper {
+                Some(upper) => Box::new(
+                    self.activity
+                        .tree()
+                        .range(..upper.encode())
+                        .rev()
+                        .map(|r| r.map(|(k, _)| k)),
+                ),
+                None => Box::new(self.activity.tree().iter().rev().map(|r| r.map(|(k, _)| k))),
+            };
+            for key in rows {
+                let (_, id) = <(u64, Uuid)>::decode(&key?)?;
+                if !among.contains(&id) {
+                    continue;
+                }
+                let Some(record) = self.conversations.get(&id)? else {
+                    continue;
+                };
+                if !keep(id, record) {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(among.len());
+        for id in among {
+            if let Some(record) = self.conversations.get(id)? {
+                let at = activity_key(record.state.last_activity_ms, *id);
+                if upper.is_none_or(|upper| at < upper) {
+                    rows.push((at, *id, record));
+                }
+            }
+        }
+        rows.sort_by(|a, b| b.0.cmp(&a.0));
+        for (_, id, record) in rows {
+            if !keep(id, record) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// How many conversations have unread messages (the navigation's badge): the size of the
     /// unread index, not a walk over every conversation.
     pub fn unread_count(&self) -> Result<usize, StorageError> {
@@ -371,6 +460,7 @@ mod tests {
                         connection_id: connection,
                         wa_id: user,
                         profile_name: None,
+                        known_as: None,
                         entry: inbound(&format!("wamid.{n}"), 1_000, "hello"),
                         answers: false,
                         now_ms: 1_000,
@@ -388,7 +478,10 @@ mod tests {
             super::super::schema::write_version(&store.db, 1).unwrap();
         }
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 2);
+        assert_eq!(
+            store.schema_version().unwrap(),
+            super::super::CURRENT_SCHEMA
+        );
         let conversations = ConversationStore::open(&store).unwrap();
         assert_eq!(
             conversations.unread_count().unwrap(),
@@ -415,6 +508,7 @@ mod tests {
             connection_id: connection,
             wa_id,
             profile_name: Some("Ayşe"),
+            known_as: None,
             entry,
             answers: true,
             now_ms: 0,

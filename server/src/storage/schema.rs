@@ -7,7 +7,7 @@
 use super::StorageError;
 
 /// The schema this build writes.
-pub const CURRENT_SCHEMA: u32 = 2;
+pub const CURRENT_SCHEMA: u32 = 3;
 
 const META_TREE: &str = "meta";
 const VERSION_KEY: &str = "schema_version";
@@ -23,11 +23,18 @@ pub struct Migration {
 }
 
 /// The real history.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    to: 2,
-    name: "index the conversations with unread messages",
-    run: super::conversations::index_unread,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        to: 2,
+        name: "index the conversations with unread messages",
+        run: super::conversations::index_unread,
+    },
+    Migration {
+        to: 3,
+        name: "index the inbox for search (numbers, names and message words)",
+        run: super::conversation_search::index_existing,
+    },
+];
 
 pub(super) fn read_version(db: &sled::Db) -> Result<Option<u32>, StorageError> {
     let meta = db.open_tree(META_TREE)?;

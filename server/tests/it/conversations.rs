@@ -709,7 +709,129 @@ async fn the_inbox_finds_people_by_name_without_accents_by_national_number_and_b
         ["Mehmet Öz"],
         "an older message's text"
     );
+    assert_eq!(
+        find("REF want").await,
+        ["Mehmet Öz"],
+        "words by their start"
+    );
+    assert!(find("fund").await.is_empty(), "not from inside a word");
     assert!(find("invoice").await.is_empty());
+    assert!(
+        find("refund parcel").await.is_empty(),
+        "every word must match"
+    );
+
+    // Renamed in the contact list after writing: found by the new name at once, and still by
+    // the name they wrote under.
+    app.state
+        .services
+        .contacts
+        .save(
+            &owner(),
+            true,
+            app::api::contacts::ContactEdit {
+                phone: "+905551110027".into(),
+                default_country: String::new(),
+                first_name: "Memo".into(),
+                last_name: "Öztürk".into(),
+                language: String::new(),
+                time_zone: String::new(),
+                tags: String::new(),
+                consent: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(find("memo").await, ["Memo Öztürk"]);
+    assert_eq!(find("mehmet").await, ["Memo Öztürk"]);
+
+    // The unread switch narrows a search, and both narrow through their indexes.
+    let [ayse] = inbox
+        .inbox(&owner(), find_filter("ayse"), None)
+        .await
+        .unwrap()
+        .rows
+        .try_into()
+        .unwrap();
+    inbox
+        .mark(&owner(), typed(&ayse.id), "read".into())
+        .await
+        .unwrap();
+    let unread = |search: &str| InboxFilter {
+        unread_only: true,
+        ..find_filter(search)
+    };
+    let names = |filter| async move {
+        inbox
+            .inbox(&owner(), filter, None)
+            .await
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|r| r.name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(unread("")).await, ["Memo Öztürk"]);
+    assert!(names(unread("ayse")).await.is_empty());
+}
+
+fn find_filter(search: &str) -> InboxFilter {
+    InboxFilter {
+        view: InboxView::All,
+        search: search.into(),
+        ..InboxFilter::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_pages_newest_first_through_more_conversations_than_fit_on_a_page() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let sandbox = app.state.sandbox.clone();
+    for n in 0..130u32 {
+        let text = if n % 2 == 0 {
+            "Where is my parcel?"
+        } else {
+            "Hello"
+        };
+        sandbox
+            .simulate_inbound(
+                typed(&connection),
+                &format!("90532{n:07}"),
+                SimulatedInbound::Text(text.into()),
+            )
+            .await
+            .unwrap();
+    }
+    app.webhook_worker.process_pending().unwrap();
+    let inbox = &app.state.services.conversations;
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = inbox
+            .inbox(&owner(), find_filter("parcel"), after)
+            .await
+            .unwrap();
+        seen.extend(page.rows.iter().map(|r| (r.last_activity_ms, r.id.clone())));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        65,
+        "every conversation asking for its parcel, once"
+    );
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, sorted, "newest first across pages");
+    let numbers = inbox
+        .inbox(&owner(), find_filter("0532 000 012"), None)
+        .await
+        .unwrap()
+        .rows;
+    assert_eq!(numbers.len(), 10, "905320000120 to 905320000129");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

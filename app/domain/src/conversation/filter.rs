@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Conversation, ConversationStatus};
-use crate::text::{contains_folded, fold};
+use crate::text::{begins_words, words};
 
 /// The inbox's tabs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,7 +159,9 @@ impl InboxFilter {
             && self.connection.is_none_or(|c| c == connection)
     }
 
-    /// Whether the search finds the conversation (an empty search finds everything).
+    /// Whether the search finds the conversation (an empty search finds everything): a number
+    /// query anywhere in the customer's WhatsApp id, or every word of the query beginning a
+    /// word of the name or of one text. The storage's search index answers by this rule.
     pub fn finds(&self, text: &Searchable<'_>) -> bool {
         let query = self.search.trim();
         if query.is_empty() {
@@ -170,9 +172,15 @@ impl InboxFilter {
                 return true;
             }
         }
-        let folded = fold(query);
-        contains_folded(text.name, &folded)
-            || text.texts.iter().any(|t| contains_folded(t, &folded))
+        let wanted = words(query);
+        if wanted.is_empty() {
+            return false;
+        }
+        let mut have = words(text.name);
+        for t in text.texts {
+            have.extend(words(t));
+        }
+        begins_words(&have, &wanted)
     }
 }
 
@@ -292,7 +300,13 @@ mod tests {
         assert!(search("0532 643").finds(&t), "national format");
         assert!(search("5326433").finds(&t));
         assert!(search("shipped").finds(&t));
+        assert!(
+            search("ship ORDER").finds(&t),
+            "words by their start, any order"
+        );
+        assert!(!search("hipped").finds(&t), "not from the middle of a word");
         assert!(!search("refund").finds(&t));
+        assert!(!search("?!").finds(&t), "no words, nothing found");
         assert!(!search("0999").finds(&t));
         assert!(search("  ").finds(&t));
         assert_eq!(number_query("12"), None, "too short to be a number search");
