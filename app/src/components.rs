@@ -1,5 +1,6 @@
 //! Widgets shared by several pages.
 
+pub mod bubble;
 pub mod campaigns_nav;
 pub mod clock;
 pub mod contacts_nav;

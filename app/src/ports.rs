@@ -17,7 +17,7 @@ use crate::api::campaigns::{
     WizardOptions,
 };
 use crate::api::contacts::{ContactDetail, ContactEdit, ContactPage, ImportView, SegmentSummary};
-use crate::api::conversations::{InboxPage, ThreadView};
+use crate::api::conversations::{ContactHistory, InboxPage, ThreadView};
 use crate::api::templates::{TemplateSummary, TemplateView};
 use crate::api::whatsapp::{
     ConnectionCheckReport, ConnectionSummary, InboundView, SentMessageView, WebhookLogEntry,
@@ -288,6 +288,12 @@ pub trait ConversationsPort: Send + Sync {
     async fn unread(&self, caller: &Caller) -> Result<usize, PortError>;
     /// One conversation with its messages, the window and the templates it allows.
     async fn thread(&self, caller: &Caller, id: ConversationId) -> Result<ThreadView, PortError>;
+    /// The conversations and campaigns of the contact with E.164 number `phone`.
+    async fn contact_history(
+        &self,
+        caller: &Caller,
+        phone: String,
+    ) -> Result<ContactHistory, PortError>;
     /// Sends the composer's session message (text, reply buttons or a list, maybe quoting a
     /// message of the thread); refused before any request once the window has closed.
     async fn reply(

@@ -197,6 +197,46 @@ pub struct ThreadView {
     pub saved_replies: Vec<SavedReply>,
 }
 
+/// What a contact has been through with the business, for the contact page: the same
+/// messages the inbox shows, and the campaigns that reached them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContactHistory {
+    /// Their conversations, one per business number, newest activity first.
+    pub conversations: Vec<ContactConversation>,
+    /// The campaigns they were a recipient of, newest first.
+    pub campaigns: Vec<CampaignMembership>,
+}
+
+/// One conversation of a contact, with its newest messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactConversation {
+    /// Conversation id (the inbox link).
+    pub id: String,
+    /// The business number's name.
+    pub connection: String,
+    /// `open` or `closed`.
+    pub status: String,
+    /// Messages the conversation holds in all.
+    pub total: usize,
+    /// The newest of them, oldest first.
+    pub messages: Vec<ThreadMessage>,
+}
+
+/// A campaign a contact was a recipient of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignMembership {
+    /// Campaign id (its page).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Where the contact stands in it (`delivered`, `read`, `replied`, `failed`, …).
+    pub state: String,
+    /// Why it failed or was skipped, in plain words.
+    pub detail: Option<String>,
+    /// When it last changed for them (Unix ms).
+    pub at_ms: i64,
+}
+
 #[cfg(feature = "ssr")]
 fn port() -> Result<std::sync::Arc<dyn crate::ports::ConversationsPort>, ServerFnError> {
     Ok(crate::ports::services()?.conversations)
@@ -247,6 +287,15 @@ pub async fn list_conversations(
 pub async fn unread_conversations() -> Result<usize, ServerFnError> {
     port()?
         .unread(&super::caller()?)
+        .await
+        .map_err(super::refused)
+}
+
+/// A contact's conversations and campaigns.
+#[server(endpoint = "conversations/of_contact", input = leptos::server_fn::codec::GetUrl)]
+pub async fn conversations_of_contact(phone: String) -> Result<ContactHistory, ServerFnError> {
+    port()?
+        .contact_history(&super::caller()?, phone)
         .await
         .map_err(super::refused)
 }

@@ -1,6 +1,9 @@
 //! `/contacts/new` and `/contacts/{number}`: add a contact by hand, or see and edit one — its
 //! fields, its consent history, opt-in/opt-out by the signed-in user, and deletion (which keeps
-//! an anonymous consent record so a later import cannot silently re-subscribe them).
+//! an anonymous consent record so a later import cannot silently re-subscribe them) — and the
+//! messages exchanged with them (see [`history`]).
+
+mod history;
 
 use domain::contacts::consent::ConsentAction;
 use leptos::prelude::*;
@@ -222,8 +225,8 @@ fn ContactForm(detail: Option<ContactDetail>) -> impl IntoView {
                                 " " <span class="muted">{h.source}</span></li>
                         }).collect_view()}
                     </ul>
-                    <p class="muted">"Messages exchanged with this contact will be listed here with Conversations."</p>
                 </section>
+                <history::ContactHistoryCard phone=c.phone.clone() />
                 <section class="card">
                     <h2>"Delete"</h2>
                     <p class="muted">"Erases the name, number and attributes. An anonymous record of their opt-outs stays, so importing the number again cannot silently subscribe them."</p>

@@ -11,7 +11,7 @@ mod composer;
 mod media;
 
 use domain::clock::format_utc as when;
-use domain::conversation::body::{media_word, Body};
+use domain::conversation::body::Body;
 use domain::conversation::compose::{SessionDraft, QUICK_REACTIONS};
 use domain::conversation::{remaining, ReplyWindow};
 use domain::template::preview::fill;
@@ -24,6 +24,7 @@ use crate::api::conversations::{
     send_reply, send_template, simulate_customer, CustomerAction, TemplateChoice, ThreadMessage,
     ThreadView,
 };
+use crate::components::bubble::{body_view, tick_label};
 use crate::components::formatted::formatted;
 use crate::components::live_changes::follow_changes;
 use crate::components::refresh::refresh_tick;
@@ -400,69 +401,6 @@ fn Message(message: ThreadMessage, drafts: Drafts, simulated: bool, open: bool) 
                 </div>
             })}
         </article>
-    }
-}
-
-fn tick_label(ticks: &str) -> String {
-    match ticks {
-        "sending" => "Sending…".into(),
-        "sent" => "✓ Sent".into(),
-        "delivered" => "✓✓ Delivered".into(),
-        "read" => "✓✓ Read".into(),
-        "failed" => "Failed".into(),
-        "not sent" => "Not sent".into(),
-        "unknown" => "Unknown: WhatsApp's answer was lost".into(),
-        other => other.to_string(),
-    }
-}
-
-fn body_view(body: &Body) -> AnyView {
-    match body {
-        Body::Text { text } => view! { <div>{formatted(text)}</div> }.into_any(),
-        Body::Tap { label, .. } => {
-            view! { <p class="tap" data-testid="tap">"Tapped “"{label.clone()}"”"</p> }.into_any()
-        }
-        Body::ListPick {
-            title, description, ..
-        } => view! {
-            <p class="tap">"Chose “"{title.clone()}"”"
-                {description.clone().map(|d| view! { <span class="muted">" — "{d}</span> })}</p>
-        }
-        .into_any(),
-        Body::Media {
-            media,
-            caption,
-            filename,
-            ..
-        } => view! {
-            <p class="bubble-media">{media_word(media)}{filename.clone().map(|f| format!(": {f}"))}</p>
-            {caption.clone().map(|c| view! { <div>{formatted(&c)}</div> })}
-        }
-        .into_any(),
-        Body::Interactive {
-            text,
-            options,
-            list_button,
-            header,
-            footer,
-            ..
-        } => view! {
-            {header.clone().map(|h| view! { <p><strong>{h}</strong></p> })}
-            <div>{formatted(text)}</div>
-            {footer.clone().map(|f| view! { <p class="muted">{f}</p> })}
-            {list_button.clone().map(|b| view! { <p class="bubble-button">"☰ "{b}</p> })}
-            <ul class="bubble-buttons">
-                {options.iter().map(|o| view! { <li class="bubble-button">{o.clone()}</li> }).collect_view()}
-            </ul>
-        }
-        .into_any(),
-        Body::Order { lines, total, note } => view! {
-            <p class="bubble-media">"Order"{total.clone().map(|t| format!(" · {t}"))}</p>
-            <ul class="order-lines">{lines.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}</ul>
-            {note.clone().map(|n| view! { <div>{formatted(&n)}</div> })}
-        }
-        .into_any(),
-        other => view! { <p>{other.preview()}</p> }.into_any(),
     }
 }
 

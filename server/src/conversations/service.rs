@@ -6,12 +6,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use app::api::conversations::{
-    ConversationRow, CustomerAction, InboxPage, MediaView, SavedReply, TemplateChoice,
-    ThreadMessage, ThreadView,
+    CampaignMembership, ContactConversation, ContactHistory, ConversationRow, CustomerAction,
+    InboxPage, MediaView, SavedReply, TemplateChoice, ThreadMessage, ThreadView,
 };
 use app::ports::PortError;
 use domain::access::{Caller, Permission};
 use domain::campaign::render::{self, Rendered, Slot};
+use domain::campaign::RecipientState;
 use domain::contacts::consent::{self, Category, Standing};
 use domain::contacts::Contact;
 use domain::conversation::body::Body;
@@ -72,6 +73,8 @@ pub struct ConversationService {
 
 /// Campaigns the inbox offers to filter by ("has replied to"), newest first.
 const CAMPAIGN_CHOICES: usize = 50;
+/// Messages of each conversation the contact page shows (the newest).
+const HISTORY_MESSAGES: usize = 20;
 
 /// The signed-in person's login name, for "assigned to me".
 fn member_name(caller: &Caller) -> Option<&str> {
@@ -836,6 +839,69 @@ impl app::ports::ConversationsPort for ConversationService {
                 &record.wa_id,
                 contact.as_ref(),
             )?,
+        })
+    }
+
+    async fn contact_history(
+        &self,
+        caller: &Caller,
+        phone: String,
+    ) -> Result<ContactHistory, PortError> {
+        allow(caller, Permission::View)?;
+        let names = self.connection_names()?;
+        let wa_id = phone.trim().trim_start_matches('+').to_string();
+        let store = self.threads.store();
+        let mut conversations = Vec::new();
+        for (connection, name) in &names {
+            let Some(id) = store.of_user(connection, &wa_id).map_err(internal)? else {
+                continue;
+            };
+            let Some(record) = store.get(&id).map_err(internal)? else {
+                continue;
+            };
+            let messages = store
+                .thread(&id, HISTORY_MESSAGES)
+                .map_err(internal)?
+                .into_iter()
+                .map(|entry| self.message(*connection, entry))
+                .collect::<Result<Vec<_>, _>>()?;
+            conversations.push((
+                record.state.last_activity_ms,
+                ContactConversation {
+                    id: id.to_string(),
+                    connection: name.clone(),
+                    status: record.state.status.label().into(),
+                    total: store.thread_len(&id).map_err(internal)?,
+                    messages,
+                },
+            ));
+        }
+        conversations.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        let e164 = format!("+{wa_id}");
+        let mut campaigns = Vec::new();
+        for (id, campaign) in self.campaigns.list().map_err(internal)? {
+            let Some(recipient) = self.campaigns.recipient(&id, &e164).map_err(internal)? else {
+                continue;
+            };
+            let detail = match &recipient.state {
+                RecipientState::Failed { reason, .. } | RecipientState::Unknown { reason } => {
+                    Some(reason.clone())
+                }
+                RecipientState::Skipped { reason } => Some(reason.explain()),
+                _ => None,
+            };
+            campaigns.push(CampaignMembership {
+                id: id.to_string(),
+                name: campaign.draft.name,
+                state: recipient.state.name().into(),
+                detail,
+                at_ms: recipient.updated_at_ms,
+            });
+        }
+        campaigns.sort_by_key(|c| std::cmp::Reverse(c.at_ms));
+        Ok(ContactHistory {
+            conversations: conversations.into_iter().map(|(_, c)| c).collect(),
+            campaigns,
         })
     }
 

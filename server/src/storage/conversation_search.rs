@@ -129,26 +129,81 @@ impl SearchIndex {
         if let Some(digits) = number_query(query) {
             found.extend(scan(&self.numbers, &digits)?);
         }
-        let mut wanted = words(query);
-        // The longest word first: it usually narrows most, so later scans are intersected
-        // into a small set.
-        wanted.sort_by_key(|w| std::cmp::Reverse(w.len()));
-        let mut by_words: Option<HashSet<Uuid>> = None;
-        for word in &wanted {
-            let hits = scan(&self.terms, word)?;
-            let narrowed = match by_words {
-                None => hits,
-                Some(so_far) => so_far.intersection(&hits).copied().collect(),
-            };
-            let empty = narrowed.is_empty();
-            by_words = Some(narrowed);
-            if empty {
-                break;
-            }
-        }
-        found.extend(by_words.unwrap_or_default());
+        found.extend(self.find_words(&words(query))?);
         Ok(Some(found))
     }
+
+    /// The conversations in which every word of `wanted` begins a word. Each word's postings
+    /// are read up to a limit; the words that have more (a common word such as "order") are
+    /// checked only against the conversations the narrow words found, by a point lookup of
+    /// the whole word first, so "order 33333" reads a handful of keys, not every order.
+    fn find_words(&self, wanted: &[String]) -> Result<HashSet<Uuid>, StorageError> {
+        /// Postings read of one word before it counts as common.
+        const NARROW: usize = 2_000;
+        let mut narrowed: Option<HashSet<Uuid>> = None;
+        let mut common = Vec::new();
+        for word in wanted {
+            match scan_at_most(&self.terms, word, NARROW)? {
+                Some(hits) => {
+                    let next = match narrowed {
+                        None => hits,
+                        Some(so_far) => so_far.intersection(&hits).copied().collect(),
+                    };
+                    if next.is_empty() {
+                        return Ok(next);
+                    }
+                    narrowed = Some(next);
+                }
+                None => common.push(word),
+            }
+        }
+        let Some(mut found) = narrowed else {
+            // Only common words: read them all.
+            let mut found: Option<HashSet<Uuid>> = None;
+            for word in common {
+                let hits = scan(&self.terms, word)?;
+                found = Some(match found {
+                    None => hits,
+                    Some(so_far) => so_far.intersection(&hits).copied().collect(),
+                });
+            }
+            return Ok(found.unwrap_or_default());
+        };
+        for word in common {
+            let mut unsure = HashSet::new();
+            for id in &found {
+                if !self.terms.contains_key(key(word, *id))? {
+                    unsure.insert(*id);
+                }
+            }
+            if !unsure.is_empty() {
+                // Some may hold a longer word starting so: read the word's postings once.
+                let hits = scan(&self.terms, word)?;
+                found.retain(|id| !unsure.contains(id) || hits.contains(id));
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The conversations with a term starting with `prefix`, or `None` when there are more than
+/// `most` postings.
+fn scan_at_most(
+    tree: &sled::Tree,
+    prefix: &str,
+    most: usize,
+) -> Result<Option<HashSet<Uuid>>, StorageError> {
+    let mut ids = HashSet::new();
+    for (n, item) in tree.scan_prefix(prefix.as_bytes()).enumerate() {
+        if n == most {
+            return Ok(None);
+        }
+        let (key, _) = item?;
+        if let Some(id) = id_of(&key) {
+            ids.insert(id);
+        }
+    }
+    Ok(Some(ids))
 }
 
 /// The conversations with a term starting with `prefix`.
@@ -231,6 +286,45 @@ mod tests {
         assert_eq!(keys, [key("90532", id), key("0532", id), key("532", id)]);
         assert_eq!(id_of(&keys[2]), Some(id));
         assert_eq!(number_keys("12", id).count(), 0);
+    }
+
+    #[test]
+    fn a_common_word_is_checked_against_what_the_rare_words_found() {
+        use super::super::conversations::{ConversationStore, EntryRef, NewEntry};
+        use domain::conversation::body::Body;
+        use domain::conversation::Direction;
+
+        let dir = tempfile::tempdir().unwrap();
+        let conversations = ConversationStore::open(&Store::open(dir.path()).unwrap()).unwrap();
+        let mut texts: Vec<String> = (0..2_100).map(|n| format!("order {n}")).collect();
+        texts.extend(["orders 77777", "about 77777", "ORDER 77777!"].map(String::from));
+        for (n, text) in texts.iter().enumerate() {
+            conversations
+                .record(&NewEntry {
+                    connection_id: Uuid::from_u128(1),
+                    wa_id: &format!("90{n:010}"),
+                    profile_name: None,
+                    known_as: None,
+                    entry: ThreadEntry {
+                        at_ms: 1_000,
+                        direction: Direction::Inbound,
+                        body: Body::Text { text: text.clone() },
+                        reference: EntryRef::Inbound {
+                            wamid: format!("wamid.{n}"),
+                        },
+                        context_id: None,
+                    },
+                    answers: false,
+                    answers_campaign: None,
+                    now_ms: 1_000,
+                })
+                .unwrap();
+        }
+        let found = |q: &str| conversations.search(q).unwrap().unwrap().len();
+        assert_eq!(found("order 77777"), 2, "the exact word and a longer one");
+        assert_eq!(found("77777 ord"), 2);
+        assert_eq!(found("order"), 2_102, "common words alone are read in full");
+        assert_eq!(found("order 99999"), 0);
     }
 
     #[test]

@@ -346,6 +346,11 @@ impl ConversationStore {
         Ok(newest)
     }
 
+    /// How many entries a thread holds.
+    pub fn thread_len(&self, id: &Uuid) -> Result<usize, StorageError> {
+        Ok(self.entries.tree().scan_prefix(id.as_bytes()).count())
+    }
+
     /// The entry that stands for inbound wamid or ledger message `reference`, for quotes.
     pub fn entry_of(&self, reference: &EntryRef) -> Result<Option<ThreadEntry>, StorageError> {
         let Some(key) = reference.key() else {
@@ -425,7 +430,7 @@ impl ConversationStore {
                 }
             }
         }
-        rows.sort_by(|a, b| b.0.cmp(&a.0));
+        rows.sort_by_key(|row| std::cmp::Reverse(row.0));
         for (_, id, record) in rows {
             if !keep(id, record) {
                 break;

@@ -1185,3 +1185,66 @@ async fn conversations_are_assigned_and_found_by_who_works_them_and_by_the_campa
         .unwrap();
     assert!(names(by(AssignedFilter::Me)).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_contact_page_shows_the_contacts_messages_and_the_campaigns_that_reached_them() {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let template = spring_sale(&app, &connection).await;
+    let list = import(
+        &app,
+        "two.csv",
+        "phone,first_name\n+905321300001,Ada\n+905321300002,Bora\n",
+    )
+    .await;
+    let spring = crate::campaigns::send_to_completion(&app, &connection, &template, &list.id).await;
+    app.state
+        .sandbox
+        .simulate_inbound(
+            typed(&connection),
+            "+905321300001",
+            SimulatedInbound::Text("Is the sale still on?".into()),
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let conversations = &app.state.services.conversations;
+
+    let ada = conversations
+        .contact_history(&owner(), "+905321300001".into())
+        .await
+        .unwrap();
+    assert_eq!(ada.conversations.len(), 1);
+    let thread = &ada.conversations[0];
+    assert_eq!(thread.total, 2);
+    let directions: Vec<&str> = thread
+        .messages
+        .iter()
+        .map(|m| m.direction.as_str())
+        .collect();
+    assert_eq!(
+        directions,
+        ["outbound", "inbound"],
+        "the campaign message, then the reply"
+    );
+    assert!(
+        matches!(&thread.messages[0].body, Body::Template { name, .. } if name == "spring_sale")
+    );
+    assert!(thread.messages[0].ticks.is_some(), "its ticks are shown");
+    assert_eq!(ada.campaigns.len(), 1);
+    assert_eq!(ada.campaigns[0].id, spring);
+    assert_eq!(ada.campaigns[0].state, "replied");
+
+    let bora = conversations
+        .contact_history(&owner(), "+905321300002".into())
+        .await
+        .unwrap();
+    assert!(bora.conversations.is_empty(), "Bora never wrote");
+    assert_eq!(bora.campaigns.len(), 1, "but the campaign reached him");
+    assert_ne!(bora.campaigns[0].state, "replied");
+    let stranger = conversations
+        .contact_history(&owner(), "+905321399999".into())
+        .await
+        .unwrap();
+    assert!(stranger.conversations.is_empty() && stranger.campaigns.is_empty());
+}
