@@ -9,4 +9,5 @@ pub mod provider;
 pub mod sandbox;
 pub mod settings;
 pub mod signature;
+pub mod simulated_user;
 pub mod worker;

@@ -181,8 +181,9 @@ pub async fn recent_sent_messages(id: String) -> Result<Vec<SentMessageView>, Se
         .map_err(super::refused)
 }
 
-/// Makes a simulated user write to a sandbox number: `kind` is `text`, `button`,
-/// `stop_marketing` or `resume_marketing`.
+/// Makes a simulated user write to a sandbox number: `kind` is `text`, `button` (a tap on the
+/// last message it got), `photo`, `location`, `reaction` (to the last message it got),
+/// `stop_marketing` or `resume_marketing`; `text` is the text, payload, caption, place or emoji.
 #[server(endpoint = "whatsapp/sandbox/inbound")]
 pub async fn simulate_inbound(
     csrf_token: String,

@@ -245,14 +245,18 @@ fn SimulatedUserPanel(connection_id: String) -> impl IntoView {
             <h4>"Simulate a user"</h4>
             <label>"From" <input prop:value=from on:input=move |ev| from.set(event_target_value(&ev)) /></label>
             <label>"Does"
-                <select on:change=move |ev| kind.set(event_target_value(&ev))>
+                <select data-testid="simulate-does" on:change=move |ev| kind.set(event_target_value(&ev))>
                     <option value="text">"writes a text (try STOP)"</option>
-                    <option value="button">"taps a quick-reply button (payload below)"</option>
+                    <option value="button">"taps a quick-reply button of the last message it got (payload below)"</option>
+                    <option value="photo">"sends a photo (caption below)"</option>
+                    <option value="location">"shares a location (place name below)"</option>
+                    <option value="reaction">"reacts to the last message it got (emoji below)"</option>
                     <option value="stop_marketing">"stops marketing messages in WhatsApp"</option>
                     <option value="resume_marketing">"resumes marketing messages"</option>
                 </select>
             </label>
-            <label>"Text or payload" <input prop:value=text on:input=move |ev| text.set(event_target_value(&ev)) /></label>
+            <label>"Text, payload, caption, place or emoji" <input data-testid="simulate-what" prop:value=text on:input=move |ev| text.set(event_target_value(&ev)) /></label>
+            <p class="muted">"To pick a row of a list or tap a reply button, open the user's conversation and use “As the customer”."</p>
             <button class="button" type="submit" disabled=move || simulate.pending().get()>"Send as the user"</button>
             {move || simulate.value().get().map(|r| match r {
                 Ok(()) => view! { <p class="notice">"Delivered to Herald's webhook."</p> }.into_any(),

@@ -17,7 +17,8 @@ use domain::whatsapp::graph::{validate, OutgoingMessage};
 use uuid::Uuid;
 
 use super::provider::{Providers, DIALOG360_BASE_URL, GRAPH_API_VERSION, GRAPH_BASE_URL};
-use super::sandbox::{self, Sandbox, SimulatedInbound};
+use super::sandbox::{self, Sandbox};
+use super::simulated_user::{self, LatestSent};
 use crate::clock::Clock;
 use crate::messaging::{limits, Dispatched, Dispatcher, Outbound};
 use crate::ports::{allow, fault};
@@ -42,6 +43,7 @@ pub struct WhatsAppService {
     inbox: Inbox,
     providers: Providers,
     sandbox: Sandbox,
+    latest_sent: LatestSent,
     clock: Arc<dyn Clock>,
     wake_worker: Arc<tokio::sync::Notify>,
     /// Base of the webhook URLs shown to the user.
@@ -74,6 +76,7 @@ impl WhatsAppService {
             inbox,
             providers,
             sandbox,
+            latest_sent: LatestSent::open(store)?,
             clock,
             wake_worker,
             public_url,
@@ -409,38 +412,9 @@ impl app::ports::WhatsAppPort for WhatsAppService {
         text: String,
     ) -> Result<(), PortError> {
         allow(caller, Permission::SendMessages)?;
-        let what = match kind.as_str() {
-            "text" if text.trim().is_empty() => {
-                return Err(PortError::invalid(
-                    "text",
-                    "sandbox.text",
-                    "write the message text",
-                ))
-            }
-            "text" => SimulatedInbound::Text(text),
-            "button" => match non_empty(&text) {
-                // The button's label is what was typed: the inbox shows what was tapped.
-                Some(payload) => SimulatedInbound::Button {
-                    text: payload.clone(),
-                    payload,
-                    context: None,
-                },
-                None => SimulatedInbound::Button {
-                    payload: "STOP_PROMO".into(),
-                    text: "Stop promotions".into(),
-                    context: None,
-                },
-            },
-            "stop_marketing" => SimulatedInbound::StopMarketing,
-            "resume_marketing" => SimulatedInbound::ResumeMarketing,
-            _ => {
-                return Err(PortError::invalid(
-                    "kind",
-                    "sandbox.kind",
-                    "choose what the user does",
-                ))
-            }
-        };
+        let wa_id: String = from.chars().filter(char::is_ascii_digit).collect();
+        let what =
+            simulated_user::message(&kind, &text, || self.latest_sent.wamid(&id.uuid(), &wa_id))?;
         self.sandbox
             .simulate_inbound(id.uuid(), &from, what)
             .await

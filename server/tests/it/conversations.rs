@@ -1234,6 +1234,17 @@ async fn the_contact_page_shows_the_contacts_messages_and_the_campaigns_that_rea
     assert_eq!(ada.campaigns.len(), 1);
     assert_eq!(ada.campaigns[0].id, spring);
     assert_eq!(ada.campaigns[0].state, "replied");
+    let page = app
+        .get("/contacts/905321300001")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("contact-history"), "the page has the card");
+    assert!(
+        page.contains("Is the sale still on?") && page.contains("Open the conversation"),
+        "the page shows the messages"
+    );
 
     let bora = conversations
         .contact_history(&owner(), "+905321300002".into())
@@ -1247,4 +1258,78 @@ async fn the_contact_page_shows_the_contacts_messages_and_the_campaigns_that_rea
         .await
         .unwrap();
     assert!(stranger.conversations.is_empty() && stranger.campaigns.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_user_in_settings_taps_the_campaign_message_sends_a_photo_a_place_and_a_reaction(
+) {
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    let template = spring_sale(&app, &connection).await;
+    let list = import(&app, "one.csv", "phone,first_name\n+905321400001,Ada\n").await;
+    crate::campaigns::send_to_completion(&app, &connection, &template, &list.id).await;
+    let whatsapp = &app.state.services.whatsapp;
+    let number = &connection;
+    let does = |kind: &'static str, what: &'static str| async move {
+        whatsapp
+            .simulate_inbound(
+                &owner(),
+                typed(number),
+                "+905321400001".into(),
+                kind.into(),
+                what.into(),
+            )
+            .await
+    };
+    does("button", "Show me the sale").await.unwrap();
+    does("photo", "My receipt").await.unwrap();
+    does("location", "Kadıköy pier").await.unwrap();
+    does("reaction", "❤️").await.unwrap();
+    let refused = does("wave", "").await.unwrap_err();
+    assert!(
+        matches!(&refused, PortError::Invalid(p) if p[0].field == "kind"),
+        "{refused:?}"
+    );
+    let stranger = whatsapp
+        .simulate_inbound(
+            &owner(),
+            typed(&connection),
+            "+905321499999".into(),
+            "reaction".into(),
+            String::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        stranger.to_string().contains("no message from the number"),
+        "{stranger}"
+    );
+    app.webhook_worker.process_pending().unwrap();
+
+    let id = only_conversation(&app).await;
+    let view = thread(&app, id).await;
+    let bodies: Vec<&Body> = view.messages.iter().map(|m| &m.body).collect();
+    assert!(
+        matches!(bodies[0], Body::Template { name, .. } if name == "spring_sale"),
+        "the campaign message the tap answers: {bodies:?}"
+    );
+    let tap = &view.messages[1];
+    assert!(matches!(&tap.body, Body::Tap { label, .. } if label == "Show me the sale"));
+    assert!(
+        tap.quote.is_some(),
+        "the tap is linked to the campaign message: {tap:?}"
+    );
+    assert!(bodies.iter().any(
+        |b| matches!(b, Body::Media { caption, .. } if caption.as_deref() == Some("My receipt"))
+    ));
+    assert!(
+        bodies.iter().any(
+            |b| matches!(b, Body::Location { name, .. } if name.as_deref() == Some("Kadıköy pier"))
+        ),
+        "{bodies:?}"
+    );
+    assert!(
+        bodies.iter().any(|b| b.preview().contains("❤️")),
+        "the reaction to the campaign message: {bodies:?}"
+    );
 }
