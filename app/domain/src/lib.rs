@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod account;
+pub mod automation;
 pub mod campaign;
 pub mod clock;
 pub mod contacts;
