@@ -332,10 +332,24 @@ fn text_header(text: String) -> InteractiveHeader {
     }
 }
 
+/// The label of the button that opens a saved reply's options when there are more than three,
+/// in the reply's language, as WhatsApp labels a template's overflowing buttons.
+pub fn all_options_label(language: &str) -> &'static str {
+    match language.split(['_', '-']).next().unwrap_or("") {
+        "tr" => "Tüm seçenekler",
+        "es" => "Ver opciones",
+        "pt" => "Ver opções",
+        "de" => "Alle Optionen",
+        "fr" => "Voir les options",
+        _ => "See all options",
+    }
+}
+
 /// A saved session reply (a Herald-only template, [`crate::template::TemplateKind::SessionReply`])
 /// as a composer draft: its text with placeholders filled by `value` (a placeholder `value`
 /// does not know stays as written, for the agent to fill), its header and footer, and its
-/// quick-reply buttons as reply buttons.
+/// quick-reply buttons as reply buttons — or, beyond [`MAX_BUTTONS`], as the rows of a list
+/// (WhatsApp shows a template's 4 to 10 buttons the same way).
 pub fn from_session_reply(
     definition: &TemplateDefinition,
     value: impl Fn(&str) -> Option<String>,
@@ -366,17 +380,31 @@ pub fn from_session_reply(
         })
         .map(|_| text_of("HEADER"))
         .unwrap_or_default();
-    SessionDraft {
-        kind: if buttons.is_empty() {
-            DraftKind::Text
-        } else {
-            DraftKind::Buttons
-        },
+    let draft = SessionDraft {
         text: text_of("BODY"),
         header,
         footer: text_of("FOOTER"),
-        buttons,
         ..SessionDraft::default()
+    };
+    match buttons.len() {
+        0 => draft,
+        1..=MAX_BUTTONS => SessionDraft {
+            kind: DraftKind::Buttons,
+            buttons,
+            ..draft
+        },
+        _ => SessionDraft {
+            kind: DraftKind::List,
+            list_button: all_options_label(&definition.language).into(),
+            rows: buttons
+                .into_iter()
+                .map(|title| DraftRow {
+                    title,
+                    description: String::new(),
+                })
+                .collect(),
+            ..draft
+        },
     }
 }
 
@@ -557,6 +585,27 @@ mod tests {
         );
         assert_eq!(draft.buttons, ["Monday", "Tuesday"]);
         assert!(draft.problems().is_empty());
+    }
+
+    #[test]
+    fn a_saved_reply_with_more_than_three_options_becomes_a_list_in_its_language() {
+        let days = ["Pazartesi", "Salı", "Çarşamba", "Perşembe", "Cuma"];
+        let definition: TemplateDefinition = serde_json::from_value(serde_json::json!({
+            "name": "delivery_day", "language": "tr", "category": "UTILITY",
+            "components": [
+                {"type": "BODY", "text": "Hangi gün gelelim?"},
+                {"type": "BUTTONS", "buttons": days.iter().map(|d| serde_json::json!(
+                    {"type": "QUICK_REPLY", "text": d})).collect::<Vec<_>>()}]
+        }))
+        .unwrap();
+        let draft = from_session_reply(&definition, |_| None);
+        assert_eq!(draft.kind, DraftKind::List);
+        assert_eq!(draft.list_button, "Tüm seçenekler");
+        let titles: Vec<&str> = draft.rows.iter().map(|r| r.title.as_str()).collect();
+        assert_eq!(titles, days);
+        assert!(draft.problems().is_empty(), "{:?}", draft.problems());
+        assert_eq!(all_options_label("en_US"), "See all options");
+        assert_eq!(all_options_label("pt_BR"), "Ver opções");
     }
 
     #[test]

@@ -378,8 +378,9 @@ pub fn lint(template: &TemplateDefinition) -> Vec<Finding> {
 
 /// Every finding of a session reply (a Herald-only template sent inside the window as an
 /// interactive message): the template rules that still apply — no category or example rules,
-/// since Meta never reviews it — and the interactive limits the composer enforces: at most 3
-/// buttons, each a quick reply of at most 20 characters, and distinct.
+/// since Meta never reviews it — and the interactive limits the composer enforces: quick-reply
+/// buttons only, distinct; up to 3 go as reply buttons (20 characters each), 4 to 10 as the rows
+/// of a list (24 characters each).
 pub fn lint_session_reply(template: &TemplateDefinition) -> Vec<Finding> {
     // What only Meta's review asks for; a session reply never goes to review.
     let review_only = |rule: &str| {

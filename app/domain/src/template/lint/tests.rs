@@ -294,7 +294,7 @@ fn a_session_reply_skips_review_rules_but_keeps_the_interactive_limits() {
         .iter()
         .any(|f| f.rule == "template.example.missing"));
     assert_eq!(lint_session_reply(&without_examples), Vec::new());
-    // Four quick replies are a fine template but not an interactive message; nor is a link.
+    // A link is not a session reply's button (four options are fine: they go as a list).
     let four: TemplateDefinition = serde_json::from_value(json!({
         "name": "pick_a_day", "language": "en", "category": "UTILITY",
         "components": [
@@ -314,8 +314,21 @@ fn a_session_reply_skips_review_rules_but_keeps_the_interactive_limits() {
         rules.contains(&("session_reply.button_kind", Some(3))),
         "{rules:?}"
     );
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    // Eleven options are more than a list holds.
+    let eleven: TemplateDefinition = serde_json::from_value(json!({
+        "name": "pick_a_slot", "language": "en", "category": "UTILITY",
+        "components": [
+            {"type": "BODY", "text": "Which slot suits you?"},
+            {"type": "BUTTONS", "buttons": (0..11).map(|n| json!(
+                {"type": "QUICK_REPLY", "text": format!("Slot {n}")})).collect::<Vec<_>>()}]
+    }))
+    .unwrap();
     assert!(
-        rules.contains(&("session_reply.interactive", None)),
-        "{rules:?}"
+        lint_session_reply(&eleven)
+            .iter()
+            .any(|f| f.rule == "session_reply.interactive"),
+        "{:?}",
+        lint_session_reply(&eleven)
     );
 }
