@@ -288,6 +288,14 @@ pub trait ConversationsPort: Send + Sync {
     async fn unread(&self, caller: &Caller) -> Result<usize, PortError>;
     /// One conversation with its messages, the window and the templates it allows.
     async fn thread(&self, caller: &Caller, id: ConversationId) -> Result<ThreadView, PortError>;
+    /// Saved reply `template` as a draft for conversation `id`, placeholders filled from the
+    /// contact and its file, if any, uploaded to the conversation's number.
+    async fn use_saved_reply(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        template: TemplateId,
+    ) -> Result<domain::conversation::compose::SessionDraft, PortError>;
     /// The conversations and campaigns of the contact with E.164 number `phone`.
     async fn contact_history(
         &self,

@@ -75,6 +75,8 @@ pub struct AppState {
     pub campaigns: crate::campaigns::CampaignService,
     /// The inbox, for its event stream.
     pub conversations: crate::conversations::ConversationService,
+    /// Templates, for saved replies' files.
+    pub templates: crate::templates::TemplateService,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -139,6 +141,13 @@ pub fn router(state: AppState) -> Router {
             "/conversations/{id}/media",
             post(crate::conversations::files::upload)
                 .layer(DefaultBodyLimit::max(crate::conversations::files::MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/templates/{id}/media",
+            get(crate::templates::saved_media::file)
+                .delete(crate::templates::saved_media::detach)
+                .post(crate::templates::saved_media::upload)
+                .layer(DefaultBodyLimit::max(crate::templates::saved_media::MAX_UPLOAD_BYTES)),
         )
         .route("/campaigns/{id}/chart.svg", get(campaigns::report::chart))
         .route("/campaigns/{id}/recipients.csv", get(campaigns::report::recipients_csv))

@@ -107,17 +107,14 @@ impl Application {
             },
         )?;
         let campaigns = CampaignService::new(&store, contacts.clone(), engine, clock.clone())?;
+        let templates = TemplateService::new(&store, providers.clone(), clock.clone())?;
         let services = app::ports::Services {
             campaigns: Arc::new(campaigns.clone()),
             contacts: Arc::new(contacts.clone()),
             conversations: Arc::new(conversations.clone()),
             system: Arc::new(SystemService::new(store.clone(), clock.clone())),
             whatsapp: Arc::new(whatsapp),
-            templates: Arc::new(TemplateService::new(
-                &store,
-                providers.clone(),
-                clock.clone(),
-            )?),
+            templates: Arc::new(templates.clone()),
         };
         let state = AppState {
             leptos: LeptosOptions::builder()
@@ -138,6 +135,7 @@ impl Application {
             contacts,
             campaigns,
             conversations,
+            templates,
         };
         Ok(Self {
             listener,

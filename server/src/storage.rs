@@ -20,6 +20,7 @@ pub mod contacts;
 pub mod conversation_search;
 pub mod conversations;
 mod error;
+pub mod files;
 pub mod imports;
 pub mod inbox;
 pub mod key;

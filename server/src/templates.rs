@@ -2,6 +2,8 @@
 //! the WABA and deletion, over the template store and the provider clients. Status changes that
 //! arrive by webhook are applied by the webhook worker.
 
+pub mod saved_media;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -18,7 +20,9 @@ use crate::clock::Clock;
 use crate::ports::allow;
 use crate::storage::campaigns::CampaignStore;
 use crate::storage::connections::ConnectionStore;
-use crate::storage::templates::{StatusChange, TemplateKind, TemplateRecord, TemplateStore};
+use crate::storage::templates::{
+    SavedMedia, StatusChange, TemplateKind, TemplateRecord, TemplateStore,
+};
 use crate::storage::{internal, StorageError, Store};
 use crate::whatsapp::provider::{ApiError, Providers};
 
@@ -26,6 +30,7 @@ use crate::whatsapp::provider::{ApiError, Providers};
 const MAX_SYNC_PAGES: usize = 100;
 
 /// The service behind the Templates section.
+#[derive(Clone)]
 pub struct TemplateService {
     store: Store,
     templates: TemplateStore,
@@ -77,6 +82,7 @@ impl TemplateService {
             status_detail: r.status_detail.clone(),
             editable: r.kind == TemplateKind::SessionReply || editable(status),
             edits_left: edits,
+            file: r.session_media.as_ref().map(SavedMedia::described),
             history: r
                 .history
                 .iter()
@@ -195,6 +201,7 @@ impl TemplateService {
                     }],
                     created_at_ms: now,
                     updated_at_ms: now,
+                    session_media: None,
                 },
             )
         });
@@ -306,6 +313,20 @@ impl app::ports::TemplatesPort for TemplateService {
             }
         }
         let now = self.clock.now_ms();
+        if let Some(id) = id {
+            let (_, current) = self.record(id)?;
+            let edited = TemplateRecord {
+                definition: definition.clone(),
+                ..current.clone()
+            };
+            if current.session_media.is_some() && saved_media::has_buttons(&edited) {
+                return Err(PortError::invalid(
+                    "definition",
+                    "session_reply.file_buttons",
+                    saved_media::NO_BUTTONS_WITH_A_FILE,
+                ));
+            }
+        }
         let (id, record) = match id {
             Some(id) => {
                 let (id, mut record) = self.record(id)?;
@@ -344,6 +365,7 @@ impl app::ports::TemplatesPort for TemplateService {
                     history: vec![self.change("draft saved", None, None)],
                     created_at_ms: now,
                     updated_at_ms: now,
+                    session_media: None,
                 },
             ),
         };

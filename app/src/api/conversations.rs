@@ -164,6 +164,10 @@ pub struct SavedReply {
     pub name: String,
     /// The draft it gives.
     pub draft: domain::conversation::compose::SessionDraft,
+    /// The file it sends, in words ("photo menu.jpg"), when it has one: choosing it uploads the
+    /// file to the conversation's number first ([`use_saved_reply`]).
+    #[serde(default)]
+    pub file: Option<String>,
 }
 
 /// A conversation opened.
@@ -287,6 +291,25 @@ pub async fn list_conversations(
 pub async fn unread_conversations() -> Result<usize, ServerFnError> {
     port()?
         .unread(&super::caller()?)
+        .await
+        .map_err(super::refused)
+}
+
+/// The draft of saved reply `template` for conversation `id`, its file (if it has one) uploaded
+/// to the conversation's number and attached.
+#[server(endpoint = "conversations/use_saved_reply")]
+pub async fn use_saved_reply(
+    csrf_token: String,
+    id: String,
+    template: String,
+) -> Result<domain::conversation::compose::SessionDraft, ServerFnError> {
+    let _ = csrf_token;
+    port()?
+        .use_saved_reply(
+            &super::caller()?,
+            super::parse_id(&id)?,
+            super::parse_id(&template)?,
+        )
         .await
         .map_err(super::refused)
 }

@@ -79,6 +79,9 @@ pub struct TemplateView {
     pub editable: bool,
     /// For approved templates: edits left in Meta's 30-day window.
     pub edits_left: Option<usize>,
+    /// A saved session reply's file, in words ("Photo menu.png").
+    #[serde(default)]
+    pub file: Option<String>,
 }
 
 /// A form's template kind; anything else is refused on the `kind` field.

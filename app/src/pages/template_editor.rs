@@ -1,7 +1,10 @@
 //! `/templates/new` and `/templates/{id}`: the template editor. The lint runs in the browser on
 //! every keystroke (the same `domain::template::lint` the server enforces before submitting),
 //! findings sit under the field they concern, and a chat-bubble preview shows the message with
-//! its examples filled in and WhatsApp's formatting applied.
+//! its examples filled in and WhatsApp's formatting applied. A saved session reply can also
+//! keep a file to send ([`saved_file`]).
+
+mod saved_file;
 
 use domain::template::form::{variables, ButtonForm, TemplateForm};
 use domain::template::lint::{lint, lint_session_reply, Finding, Severity};
@@ -361,11 +364,16 @@ fn Editor(existing: Option<TemplateView>) -> impl IntoView {
                     <Findings findings=findings component="buttons" />
     }
     .into_any();
+    let file = existing.as_ref().and_then(|v| v.file.clone());
+    let file_id = id.clone();
     let fields = view! {
         <fieldset disabled=!editable>
             {settings_fields}
             {content_fields}
         </fieldset>
+        <Show when=move || kind.get() == "session_reply">
+            <saved_file::SavedReplyFile id=file_id.clone() file=file.clone() />
+        </Show>
     }
     .into_any();
     let status_panel = id.clone().map(|id| view! { <StatusPanel id=id /> });

@@ -5,7 +5,7 @@
 //! type WhatsApp does not deliver, an expired media id) fails at once with the reason, and a
 //! person may still try again from the thread. Open pages hear of every change.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::messaging::threads::Threads;
 use crate::storage::connections::ConnectionStore;
 use crate::storage::conversations::EntryRef;
+use crate::storage::files::write_durably;
 use crate::storage::media::{MediaKey, MediaRecord, MediaStore};
 use crate::storage::{StorageError, Store};
 use crate::whatsapp::provider::{ApiError, Providers};
@@ -233,23 +234,4 @@ impl MediaDownloader {
             .map_err(|e| Failure::Transient(format!("cannot write the file: {e}")))?;
         Ok((info.mime_type, size))
     }
-}
-
-/// Writes `bytes` to `path` so that it is either whole or absent after a crash: a temporary
-/// file, synced, renamed over, and the directory synced.
-async fn write_durably(path: &Path, bytes: Vec<u8>) -> std::io::Result<()> {
-    let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        let dir = path.parent().unwrap_or_else(|| Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let temporary = path.with_extension("part");
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, &path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })
-    .await
-    .map_err(std::io::Error::other)?
 }

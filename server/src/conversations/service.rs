@@ -507,17 +507,7 @@ impl ConversationService {
         wa_id: &str,
         contact: Option<&Contact>,
     ) -> Result<Vec<SavedReply>, PortError> {
-        let value = |name: &str| -> Option<String> {
-            match (name, contact) {
-                ("phone", _) => Some(format!("+{wa_id}")),
-                ("1" | "first_name", Some(c)) => Some(c.first_name.clone()),
-                ("last_name", Some(c)) => Some(c.last_name.clone()),
-                ("name", Some(c)) => Some(c.display_name()),
-                (other, Some(c)) => c.attributes.get(other).map(|v| v.display()),
-                (_, None) => None,
-            }
-            .filter(|v| !v.trim().is_empty())
-        };
+        let value = |name: &str| contact_value(wa_id, contact, name);
         let mut replies: Vec<SavedReply> = self
             .templates
             .list()
@@ -531,6 +521,7 @@ impl ConversationService {
                 id: id.to_string(),
                 name: t.definition.name.clone(),
                 draft: compose::from_session_reply(&t.definition, value),
+                file: t.session_media.as_ref().map(|m| m.described()),
             })
             .collect();
         replies.sort_by(|a, b| a.name.cmp(&b.name));
@@ -710,6 +701,20 @@ fn parse_cursor(text: &str) -> Result<(i64, Uuid), PortError> {
     ))
 }
 
+/// What a saved reply's placeholder `name` stands for with this customer: `{{1}}` or
+/// `{{first_name}}`, `{{last_name}}`, `{{name}}`, `{{phone}}` and the contact's attributes.
+fn contact_value(wa_id: &str, contact: Option<&Contact>, name: &str) -> Option<String> {
+    match (name, contact) {
+        ("phone", _) => Some(format!("+{wa_id}")),
+        ("1" | "first_name", Some(c)) => Some(c.first_name.clone()),
+        ("last_name", Some(c)) => Some(c.last_name.clone()),
+        ("name", Some(c)) => Some(c.display_name()),
+        (other, Some(c)) => c.attributes.get(other).map(|v| v.display()),
+        (_, None) => None,
+    }
+    .filter(|v| !v.trim().is_empty())
+}
+
 fn consent_lines(contact: &Contact) -> Vec<String> {
     Category::ALL
         .into_iter()
@@ -840,6 +845,52 @@ impl app::ports::ConversationsPort for ConversationService {
                 contact.as_ref(),
             )?,
         })
+    }
+
+    async fn use_saved_reply(
+        &self,
+        caller: &Caller,
+        id: ConversationId,
+        template: TemplateId,
+    ) -> Result<SessionDraft, PortError> {
+        allow(caller, Permission::SendMessages)?;
+        let record = self.record(id)?;
+        let saved = self
+            .templates
+            .get(&template.uuid())
+            .map_err(internal)?
+            .filter(|t| {
+                t.kind == TemplateKind::SessionReply
+                    && t.connection_id
+                        .as_ref()
+                        .is_none_or(|c| *c == record.connection_id)
+            })
+            .ok_or_else(|| PortError::not_found("no such saved reply for this number"))?;
+        let contact = self.contact_of(&record.wa_id)?;
+        let mut draft = compose::from_session_reply(&saved.definition, |name| {
+            contact_value(&record.wa_id, contact.as_ref(), name)
+        });
+        if let Some(file) = &saved.session_media {
+            let path = crate::storage::templates::saved_reply_file(&self.store, &template.uuid());
+            let bytes = tokio::fs::read(&path).await.map_err(|e| {
+                fault(
+                    "a saved reply's file could not be read",
+                    format!("{}: {e}", path.display()),
+                )
+            })?;
+            let media = self
+                .upload_media(
+                    caller,
+                    id,
+                    file.filename.clone(),
+                    file.mime_type.clone(),
+                    bytes,
+                )
+                .await?;
+            draft.kind = compose::DraftKind::Media;
+            draft.media = Some(media);
+        }
+        Ok(draft)
     }
 
     async fn contact_history(

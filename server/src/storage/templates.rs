@@ -50,6 +50,40 @@ pub struct TemplateRecord {
     pub created_at_ms: i64,
     /// Unix ms.
     pub updated_at_ms: i64,
+    /// A session reply's file (its media header), kept in the data directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_media: Option<SavedMedia>,
+}
+
+/// The file a saved session reply sends, kept at `<data>/saved-replies/<template id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedMedia {
+    /// `image`, `video` or `document`.
+    pub kind: String,
+    /// Its MIME type.
+    pub mime_type: String,
+    /// The name a customer sees on a document.
+    pub filename: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+impl SavedMedia {
+    /// The file in words, as the editor and the composer name it ("Photo menu.png").
+    pub fn described(&self) -> String {
+        format!(
+            "{} {}",
+            domain::conversation::body::media_word(&self.kind),
+            self.filename
+        )
+        .trim()
+        .to_string()
+    }
+}
+
+/// Where the file of saved reply `id` is kept: `<data>/saved-replies/<id>`.
+pub fn saved_reply_file(store: &Store, id: &Uuid) -> std::path::PathBuf {
+    store.path().join("saved-replies").join(id.to_string())
 }
 
 /// Typed access to the template trees.
@@ -160,6 +194,7 @@ mod tests {
             history: Vec::new(),
             created_at_ms: 0,
             updated_at_ms: 0,
+            session_media: None,
         }
     }
 

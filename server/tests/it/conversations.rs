@@ -1333,3 +1333,124 @@ async fn a_simulated_user_in_settings_taps_the_campaign_message_sends_a_photo_a_
         "the reaction to the campaign message: {bodies:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_reply_with_a_photo_uploads_it_to_the_number_when_used_and_sends_it_with_its_caption(
+) {
+    use server::whatsapp::sandbox::SAMPLE_PHOTO;
+    let app = TestApp::signed_in().await;
+    let connection = fast_sandbox(&app, 80, "TIER_10K");
+    import(&app, "one.csv", "phone,first_name\n+905321500001,Elif\n").await;
+    let templates = &app.state.services.templates;
+    let save = |id: Option<domain::ids::TemplateId>, body: serde_json::Value| async move {
+        templates
+            .save(
+                &owner(),
+                id,
+                domain::template::TemplateKind::SessionReply,
+                None,
+                serde_json::from_value(body).unwrap(),
+            )
+            .await
+    };
+    let menu = json!({
+        "name": "our_menu", "language": "en", "category": "UTILITY", "parameter_format": "NAMED",
+        "components": [{"type": "BODY", "text": "Here is our menu, {{first_name}}"}]
+    });
+    let id = save(None, menu.clone()).await.unwrap();
+    let upload = format!("/templates/{id}/media");
+
+    // Only what WhatsApp sends with a caption is kept.
+    let voice = app
+        .upload_typed(&upload, "hello.ogg", Some("audio/ogg"), b"OggS".to_vec())
+        .await;
+    assert_eq!(voice.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(voice.text().await.unwrap().contains("carries no caption"));
+    let attached = app
+        .upload_typed(
+            &upload,
+            "menu.png",
+            Some("image/png"),
+            SAMPLE_PHOTO.to_vec(),
+        )
+        .await;
+    assert_eq!(attached.status(), reqwest::StatusCode::OK);
+    let kept = app.get(&upload).await;
+    assert_eq!(kept.headers()["content-type"], "image/png");
+    assert_eq!(kept.bytes().await.unwrap().as_ref(), SAMPLE_PHOTO);
+    // A file's caption cannot carry buttons: adding them is refused, naming the rule.
+    let with_buttons = json!({
+        "name": "our_menu", "language": "en", "category": "UTILITY", "parameter_format": "NAMED",
+        "components": [
+            {"type": "BODY", "text": "Here is our menu, {{first_name}}"},
+            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Order"}]}]
+    });
+    let refused = save(Some(id), with_buttons).await.unwrap_err();
+    assert!(
+        matches!(&refused, PortError::Invalid(p) if p[0].rule == "session_reply.file_buttons"),
+        "{refused:?}"
+    );
+
+    app.state
+        .sandbox
+        .simulate_inbound(
+            typed(&connection),
+            "+905321500001",
+            SimulatedInbound::Text("What do you have today?".into()),
+        )
+        .await
+        .unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let conversation = only_conversation(&app).await;
+    let view = thread(&app, conversation).await;
+    let offered = view
+        .saved_replies
+        .iter()
+        .find(|r| r.name == "our_menu")
+        .expect("offered");
+    assert_eq!(offered.file.as_deref(), Some("Photo menu.png"));
+
+    let inbox = &app.state.services.conversations;
+    let draft = inbox
+        .use_saved_reply(&owner(), conversation, id)
+        .await
+        .unwrap();
+    assert_eq!(draft.kind, DraftKind::Media);
+    assert_eq!(draft.text, "Here is our menu, Elif");
+    let media = draft.media.clone().expect("uploaded to the number");
+    assert!(draft.problems().is_empty(), "{:?}", draft.problems());
+    inbox.reply(&owner(), conversation, draft).await.unwrap();
+    let log = app.state.sandbox.send_log().unwrap();
+    assert_eq!(log.len(), 1);
+    assert!(
+        log[0].refused.is_none(),
+        "WhatsApp took the photo by its id"
+    );
+    let sent = thread(&app, conversation)
+        .await
+        .messages
+        .last()
+        .unwrap()
+        .clone();
+    assert!(
+        matches!(&sent.body, Body::Media { media: kind, caption, media_id, .. }
+            if kind == "image"
+                && caption.as_deref() == Some("Here is our menu, Elif")
+                && media_id.as_deref() == Some(media.media_id.as_str())),
+        "{:?}",
+        sent.body
+    );
+
+    // Detached, the reply sends its text alone again.
+    let detached = app.delete(&upload).await;
+    assert_eq!(detached.status(), reqwest::StatusCode::NO_CONTENT);
+    let draft = inbox
+        .use_saved_reply(&owner(), conversation, id)
+        .await
+        .unwrap();
+    assert_eq!((draft.kind, draft.media), (DraftKind::Text, None));
+    assert_eq!(
+        app.get(&upload).await.status(),
+        reqwest::StatusCode::NOT_FOUND
+    );
+}

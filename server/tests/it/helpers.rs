@@ -218,6 +218,21 @@ impl TestApp {
     }
 
     /// [`Self::upload`] with the file's type as `Content-Type`, as browsers send it.
+    /// A `DELETE` as the signed-in browser sends it (cookies and the CSRF token).
+    pub async fn delete(&self, path: &str) -> Response {
+        if self.cookie("herald_csrf").is_none() {
+            self.get("/login").await;
+        }
+        let token = self.cookie("herald_csrf").unwrap_or_default();
+        self.client
+            .delete(format!("{}{path}", self.base))
+            .header(header::COOKIE, self.cookie_header())
+            .header("x-csrf-token", token)
+            .send()
+            .await
+            .expect("DELETE")
+    }
+
     pub async fn upload_typed(
         &self,
         path: &str,
@@ -354,6 +369,7 @@ pub fn stored_template(
         history: vec![],
         created_at_ms: 0,
         updated_at_ms: 0,
+        session_media: None,
     }
 }
 

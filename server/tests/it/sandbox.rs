@@ -531,6 +531,7 @@ async fn review_webhooks_update_the_stored_template_and_its_history() {
                 history: Vec::new(),
                 created_at_ms: 0,
                 updated_at_ms: 0,
+                session_media: None,
             },
         )
         .unwrap();

@@ -8,7 +8,7 @@ use domain::conversation::compose::{DraftKind, DraftRow, SessionDraft, MAX_BUTTO
 use leptos::prelude::*;
 
 use super::Drafts;
-use crate::api::conversations::SavedReply;
+use crate::api::conversations::{use_saved_reply, SavedReply};
 use crate::components::formatted::formatted;
 
 /// Free text, buttons or a list, sent with the composer's Send.
@@ -58,20 +58,39 @@ pub(super) fn SessionComposer(
             </div>
             {(!saved.is_empty()).then(|| {
                 let choices = StoredValue::new(saved);
+                // A reply with a file is fetched: its file is uploaded to this number first.
+                let with_file = Action::new({
+                    let (csrf, conversation) = (crate::session::PageSession::current().csrf_token, conversation.clone());
+                    move |template: &String| {
+                        let (csrf, id, template) = (csrf.clone(), conversation.clone(), template.clone());
+                        async move { use_saved_reply(csrf, id, template).await }
+                    }
+                });
+                Effect::new(move |_| {
+                    if let Some(Ok(filled)) = with_file.value().get() {
+                        draft.set(filled);
+                    }
+                });
                 view! {
                     <label>"Start from a saved reply"
                         <select data-testid="saved-reply" on:change=move |ev| {
                             let chosen = event_target_value(&ev);
                             if let Some(reply) = choices.with_value(|c| c.iter().find(|r| r.id == chosen).cloned()) {
-                                draft.set(reply.draft);
+                                if reply.file.is_some() {
+                                    with_file.dispatch(reply.id);
+                                } else {
+                                    draft.set(reply.draft);
+                                }
                             }
                         }>
                             <option value="">"—"</option>
                             {choices.with_value(|c| c.iter().map(|r| view! {
-                                <option value=r.id.clone()>{r.name.clone()}</option>
+                                <option value=r.id.clone()>{r.name.clone()}{r.file.clone().map(|f| format!(" ({f})"))}</option>
                             }).collect_view())}
                         </select>
                     </label>
+                    {move || with_file.pending().get().then(|| view! { <p class="muted" data-testid="saved-reply-uploading">"Uploading the saved reply's file to WhatsApp…"</p> })}
+                    {move || with_file.value().get().and_then(Result::err).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
                 }
             })}
             {move || quoting.get().map(|(_, preview)| view! {
