@@ -185,7 +185,7 @@ test('the window closes while the thread is open and an approved template goes o
     await settings.locator('.notice', { hasText: 'Saved' }).waitFor();
     const simulate = card.locator('[data-testid=simulate-form]');
     await simulate.getByLabel('From').fill('+15550109999');
-    await simulate.getByLabel('Text or payload').fill('Where is my parcel?');
+    await simulate.locator('[data-testid=simulate-what]').fill('Where is my parcel?');
     await simulate.locator('button[type=submit]').click();
     await simulate.locator('.notice').waitFor();
 
@@ -213,6 +213,62 @@ test('the window closes while the thread is open and an approved template goes o
     await page.click('[data-testid=template-send]');
     const sent = page.locator('[data-testid=thread] [data-direction=outbound]', { hasText: 'parcel_update' });
     await sent.waitFor({ timeout: 5_000 });
+    assert.deepEqual(errors, []);
+  });
+});
+
+test('a saved reply keeps a photo, which goes to the customer with its caption', async () => {
+  await withPage(env.browser, 'conversations-saved-photo', async (page, errors) => {
+    await page.goto(`${env.herald.base}/login`);
+    await page.fill('#username', OWNER);
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${env.herald.base}/`);
+
+    // A saved reply, then its photo (a file can be attached once the reply exists).
+    await page.goto(`${env.herald.base}/templates/new`);
+    await waitForHydration(page);
+    await page.getByLabel('Kind').selectOption('session_reply');
+    await page.locator('[data-testid=saved-reply-file]', { hasText: 'Save the reply first' }).waitFor();
+    await page.fill('[data-testid=template-name]', 'todays_menu');
+    await page.fill('[data-testid=template-body]', 'Here is *today\'s* menu');
+    await page.click('[data-testid=save-template]');
+    await page.waitForURL(/\/templates\/[0-9a-f-]{36}$/);
+    await waitForHydration(page);
+    await page.setInputFiles('[data-testid=saved-reply-file-input]',
+      new URL('../../server/src/whatsapp/sandbox/sample-photo.png', import.meta.url).pathname);
+    await page.locator('[data-testid=saved-reply-file-name]', { hasText: 'sample-photo.png' }).waitFor({ timeout: 10_000 });
+
+    // A customer writes within a long window (the previous test shortened it).
+    await page.goto(`${env.herald.base}/settings`);
+    await waitForHydration(page);
+    const card = page.locator('[data-testid=connection-card][data-kind=sandbox]');
+    await card.locator('.sandbox-settings summary').click();
+    const settings = card.locator('[data-testid=sandbox-settings]');
+    await settings.getByLabel(/Customer-service window/).fill('86400');
+    await settings.locator('button[type=submit]').click();
+    await settings.locator('.notice', { hasText: 'Saved' }).waitFor();
+    const simulate = card.locator('[data-testid=simulate-form]');
+    await simulate.getByLabel('From').fill('+15550107777');
+    await simulate.locator('[data-testid=simulate-what]').fill('What can I eat today?');
+    await simulate.locator('button[type=submit]').click();
+    await simulate.locator('.notice').waitFor();
+
+    await page.goto(`${env.herald.base}/conversations`);
+    await waitForHydration(page);
+    await page.locator('[data-testid=inbox-row]', { hasText: 'What can I eat today?' }).locator('a').click({ timeout: 10_000 });
+    await page.waitForURL(/\/conversations\/[0-9a-f-]{36}$/);
+    await waitForHydration(page);
+    await page.locator('[data-testid=session-composer]').waitFor();
+    const choice = await page.locator('[data-testid=saved-reply] option', { hasText: 'todays_menu' }).getAttribute('value');
+    await page.selectOption('[data-testid=saved-reply]', choice);
+    await page.locator('[data-testid=compose-file-ready]', { hasText: 'sample-photo.png' }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.inputValue('[data-testid=reply-text]'), "Here is *today's* menu");
+    await page.click('[data-testid=reply-send]');
+    const sent = page.locator('[data-testid=thread] [data-direction=outbound]', { hasText: "Here is today's menu" })
+      .locator('[data-testid=media-file] img');
+    await sent.waitFor({ timeout: 10_000 });
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await sent.elementHandle());
     assert.deepEqual(errors, []);
   });
 });
