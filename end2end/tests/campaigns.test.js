@@ -124,6 +124,29 @@ test('a segment campaign is checked, launched, followed live to completion and r
     assert.equal(report.trim().split('\n').length, 6, report);
     assert.ok(report.startsWith('phone,name,country,state'), report);
     assert.ok(report.includes('+905321000001,Customer1,TR,'), report);
+
+    // A recipient answers the campaign (Settings' simulated user): the inbox shows the reply
+    // under the campaign message it answers, and the contact's page shows both and the campaign.
+    await page.goto(`${env.herald.base}/settings`);
+    await waitForHydration(page);
+    const simulate = page.locator('[data-testid=connection-card][data-kind=sandbox] [data-testid=simulate-form]');
+    await simulate.getByLabel('From').fill('+905321000003');
+    await simulate.locator('[data-testid=simulate-what]').fill('Do you have it in blue?');
+    await simulate.locator('button[type=submit]').click();
+    await simulate.locator('.notice').waitFor();
+    await page.goto(`${env.herald.base}/conversations`);
+    await waitForHydration(page);
+    await page.locator('[data-testid=inbox-row]', { hasText: 'Do you have it in blue?' }).locator('a').click({ timeout: 10_000 });
+    await page.waitForURL(/\/conversations\/[0-9a-f-]{36}$/);
+    const thread = page.locator('[data-testid=thread]');
+    await thread.locator('[data-direction=inbound]', { hasText: 'Do you have it in blue?' }).waitFor();
+    assert.match(await thread.locator('[data-testid=message]').first().getAttribute('data-direction'), /outbound/,
+      'the campaign message comes first');
+    await page.goto(`${env.herald.base}/contacts/905321000003`);
+    const history = page.locator('[data-testid=contact-history]');
+    await history.locator('[data-testid=history-message][data-direction=inbound]', { hasText: 'Do you have it in blue?' })
+      .waitFor({ timeout: 10_000 });
+    assert.match(await history.locator('[data-testid=history-campaigns]').textContent(), /Spring launch\s*replied/);
     assert.deepEqual(errors, []);
   });
 });
