@@ -77,6 +77,8 @@ pub struct AppState {
     pub conversations: crate::conversations::ConversationService,
     /// Templates, for saved replies' files.
     pub templates: crate::templates::TemplateService,
+    /// Campaign follow-ups, for their runner.
+    pub follow_ups: crate::automations::FollowUps,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -16,6 +16,7 @@
 )]
 
 pub mod accounts;
+pub mod automations;
 pub mod campaigns;
 pub mod clock;
 pub mod config;

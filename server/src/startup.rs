@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::accounts::Accounts;
+use crate::automations::FollowUps;
 use crate::campaigns::{CampaignService, Engine, EngineConfig};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -58,8 +59,9 @@ impl Application {
         let accounts = Accounts::new(&store, clock.clone())?;
         let webhooks = Webhooks::new(&store, clock.clone())?;
         let threads = Threads::new(&store)?;
-        let worker = WebhookWorker::new(&store, webhooks.clone(), threads.clone(), clock.clone())?
-            .with_stop_words(config.stop_words.clone())?;
+        let mut worker =
+            WebhookWorker::new(&store, webhooks.clone(), threads.clone(), clock.clone())?
+                .with_stop_words(config.stop_words.clone())?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -81,6 +83,15 @@ impl Application {
             clock.clone(),
             config.public_url.as_deref(),
         )?;
+        let follow_ups = FollowUps::new(
+            &store,
+            webhooks.connections.clone(),
+            providers.clone(),
+            dispatcher.clone(),
+            clock.clone(),
+            config.stop_words.clone(),
+        )?;
+        worker.subscribe(Arc::new(follow_ups.clone()));
         let importer = Importer::new(&store, clock.clone())?;
         let contacts = ContactsService::new(&store, importer, clock.clone())?;
         let conversations = ConversationService::new(
@@ -136,6 +147,7 @@ impl Application {
             campaigns,
             conversations,
             templates,
+            follow_ups,
         };
         Ok(Self {
             listener,
@@ -184,6 +196,9 @@ impl Application {
         let importer = tokio::spawn(state.contacts.importer().clone().run(stop.clone()));
         // Customers' files, those planned before the last stop first.
         let media = tokio::spawn(state.conversations.media().clone().run(stop.clone()));
+        // Campaign follow-ups: replies' branches and the ends of waits, those due while
+        // Herald was down first.
+        let follow_ups = tokio::spawn(state.follow_ups.clone().run(stop.clone()));
         // The engine stops first, while the server still answers: sends under way (to the
         // sandbox, too) finish and are recorded instead of being cut off.
         let engine_stop = CancellationToken::new();
@@ -205,6 +220,7 @@ impl Application {
         let _ = template_sync.await;
         let _ = importer.await;
         let _ = media.await;
+        let _ = follow_ups.await;
         state.sandbox.shutdown().await;
         state
             .store

@@ -21,6 +21,7 @@ pub mod conversation_search;
 pub mod conversations;
 mod error;
 pub mod files;
+pub mod follow_ups;
 pub mod imports;
 pub mod inbox;
 pub mod key;

@@ -47,6 +47,7 @@ use crate::storage::campaigns::{
     CampaignEvent, CampaignRecord, CampaignStore, Outcome, RecipientRecord, Unrecorded,
 };
 use crate::storage::connections::ConnectionStore;
+use crate::storage::follow_ups::FollowUpStore;
 use crate::storage::messages::Origin;
 use crate::storage::senders::SenderStore;
 use crate::storage::templates::TemplateStore;
@@ -141,6 +142,8 @@ struct Inner {
     tasks: TaskTracker,
     /// (campaign, phone) being sent by this process right now.
     in_flight: Mutex<HashSet<(Uuid, String)>>,
+    /// Follow-ups start waiting for a reply when a recipient's template is accepted.
+    follow_ups: FollowUpStore,
 }
 
 /// What a batch task needs.
@@ -189,6 +192,7 @@ impl Engine {
                 wake: Notify::new(),
                 tasks: TaskTracker::new(),
                 in_flight: Mutex::default(),
+                follow_ups: FollowUpStore::open(store)?,
             }),
         })
     }
@@ -786,14 +790,25 @@ impl Engine {
             outcomes.push((phone, outcome));
         }
         let campaigns = inner.campaigns.clone();
+        let follow_ups = inner.follow_ups.clone();
+        let accepted = accepted_users.clone();
         Store::offload(move || {
             campaigns.settle(&campaign, &connection, &outcomes, now)?;
+            let record = campaigns.get(&campaign)?;
+            // Each accepted recipient now waits for a reply (a settle repeated after a crash
+            // starts nothing twice).
+            if let Some(plan) = record.as_ref().and_then(|r| r.draft.follow_ups.as_ref()) {
+                for (phone, wa_id) in &accepted {
+                    let key = (campaign, phone.clone());
+                    let user = wa_id
+                        .clone()
+                        .unwrap_or_else(|| phone.trim_start_matches('+').to_string());
+                    follow_ups.start(&key, connection, &user, plan.no_reply_at_ms(now), now)?;
+                }
+            }
             // Cancelled while this batch was under way: what it did not send came back
             // pending; it will never be sent, so it is settled as cancelled now.
-            if campaigns
-                .get(&campaign)?
-                .is_some_and(|r| r.status.is_finished())
-            {
+            if record.is_some_and(|r| r.status.is_finished()) {
                 campaigns.skip_pending(&campaign, SkipReason::Cancelled, now)?;
             }
             Ok(())

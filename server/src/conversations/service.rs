@@ -507,7 +507,7 @@ impl ConversationService {
         wa_id: &str,
         contact: Option<&Contact>,
     ) -> Result<Vec<SavedReply>, PortError> {
-        let value = |name: &str| contact_value(wa_id, contact, name);
+        let value = |name: &str| compose::contact_value(wa_id, contact, name);
         let mut replies: Vec<SavedReply> = self
             .templates
             .list()
@@ -701,20 +701,6 @@ fn parse_cursor(text: &str) -> Result<(i64, Uuid), PortError> {
     ))
 }
 
-/// What a saved reply's placeholder `name` stands for with this customer: `{{1}}` or
-/// `{{first_name}}`, `{{last_name}}`, `{{name}}`, `{{phone}}` and the contact's attributes.
-fn contact_value(wa_id: &str, contact: Option<&Contact>, name: &str) -> Option<String> {
-    match (name, contact) {
-        ("phone", _) => Some(format!("+{wa_id}")),
-        ("1" | "first_name", Some(c)) => Some(c.first_name.clone()),
-        ("last_name", Some(c)) => Some(c.last_name.clone()),
-        ("name", Some(c)) => Some(c.display_name()),
-        (other, Some(c)) => c.attributes.get(other).map(|v| v.display()),
-        (_, None) => None,
-    }
-    .filter(|v| !v.trim().is_empty())
-}
-
 fn consent_lines(contact: &Contact) -> Vec<String> {
     Category::ALL
         .into_iter()
@@ -868,7 +854,7 @@ impl app::ports::ConversationsPort for ConversationService {
             .ok_or_else(|| PortError::not_found("no such saved reply for this number"))?;
         let contact = self.contact_of(&record.wa_id)?;
         let mut draft = compose::from_session_reply(&saved.definition, |name| {
-            contact_value(&record.wa_id, contact.as_ref(), name)
+            compose::contact_value(&record.wa_id, contact.as_ref(), name)
         });
         if let Some(file) = &saved.session_media {
             let path = crate::storage::templates::saved_reply_file(&self.store, &template.uuid());

@@ -174,7 +174,7 @@ impl Dispatcher {
         // A person's message (not a campaign broadcast) joins its conversation's thread.
         let in_thread = match &record.origin {
             Origin::Campaign { .. } => None,
-            Origin::Conversation { .. } => Some(true),
+            Origin::Conversation { .. } | Origin::FollowUp { .. } => Some(true),
             Origin::TestSend => Some(false),
         };
         let marked = mark(now).and_then(|go| {

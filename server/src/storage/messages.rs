@@ -75,6 +75,15 @@ pub enum Origin {
         /// The conversation answered.
         conversation: Uuid,
     },
+    /// A campaign's follow-up to a recipient's reply.
+    FollowUp {
+        /// The campaign.
+        campaign: Uuid,
+        /// The recipient's number as the campaign stores it.
+        phone: String,
+        /// The branch the reply took, from 0.
+        branch: usize,
+    },
 }
 
 /// Where a send attempt stands on Herald's side (delivery is in [`MessageStatusRecord`]).

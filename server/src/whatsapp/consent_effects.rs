@@ -60,6 +60,12 @@ pub fn inbound(
     Ok(())
 }
 
+/// Whether `content` asks for a consent change (a stop or start word, a stop button): such a
+/// message is about consent, never an answer an automation reacts to.
+pub fn changes_consent(content: &InboundContent, extra_stop_words: &[String]) -> bool {
+    consent_change(content, extra_stop_words, 0).is_some()
+}
+
 /// The consent change an inbound message asks for, if any.
 fn consent_change(
     content: &InboundContent,

@@ -257,7 +257,8 @@ impl Fanout {
             Some(Origin::Campaign { campaign, phone }) => {
                 self.apply_campaign_status(connection_id, campaign, &phone, report)?;
             }
-            Some(Origin::TestSend | Origin::Conversation { .. }) | None => {
+            Some(Origin::TestSend | Origin::Conversation { .. } | Origin::FollowUp { .. })
+            | None => {
                 if let Some(recipient) = &report.recipient_id {
                     self.threads.status_changed(connection_id, recipient)?;
                 }

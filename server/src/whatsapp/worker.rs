@@ -78,6 +78,11 @@ impl WebhookWorker {
         Ok(self)
     }
 
+    /// Adds an inbound-message subscriber after the built-in ones (automations).
+    pub fn subscribe(&mut self, subscriber: Arc<dyn super::fanout::InboundSubscriber>) {
+        self.fanout.subscribe(subscriber);
+    }
+
     /// Runs until `stop`: processes on every receipt, and every few seconds in case one was missed.
     pub async fn run(self, stop: CancellationToken) {
         loop {

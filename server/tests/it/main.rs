@@ -4,6 +4,7 @@
 
 mod admission;
 mod auth;
+mod automations;
 mod campaigns;
 mod contacts;
 mod conversations;

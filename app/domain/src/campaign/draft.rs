@@ -98,6 +98,9 @@ pub struct CampaignDraft {
     /// Optional daily sending hours.
     #[serde(default)]
     pub window: Option<SendingWindow>,
+    /// What happens after the template, per recipient, by their reply (or its absence).
+    #[serde(default)]
+    pub follow_ups: Option<crate::automation::follow_up::FollowUps>,
 }
 
 fn blank(value: &Option<String>) -> bool {
@@ -204,6 +207,9 @@ pub fn validate(draft: &CampaignDraft, slots: &[Slot]) -> Vec<Problem> {
                 ),
             ));
         }
+    }
+    if let Some(follow_ups) = &draft.follow_ups {
+        problems.extend(follow_ups.problems());
     }
     problems
 }

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::contacts::Contact;
 use crate::problem::Problem;
 use crate::template::preview::fill;
 use crate::whatsapp::graph::validate;
@@ -330,6 +331,21 @@ fn text_header(text: String) -> InteractiveHeader {
         video: None,
         document: None,
     }
+}
+
+/// What a saved reply's placeholder `name` stands for with the customer `wa_id` and their
+/// contact: `{{1}}` or `{{first_name}}`, `{{last_name}}`, `{{name}}`, `{{phone}}` and the
+/// contact's attributes by name; `None` for what is not known (or empty).
+pub fn contact_value(wa_id: &str, contact: Option<&Contact>, name: &str) -> Option<String> {
+    match (name, contact) {
+        ("phone", _) => Some(format!("+{wa_id}")),
+        ("1" | "first_name", Some(c)) => Some(c.first_name.clone()),
+        ("last_name", Some(c)) => Some(c.last_name.clone()),
+        ("name", Some(c)) => Some(c.display_name()),
+        (other, Some(c)) => c.attributes.get(other).map(|v| v.display()),
+        (_, None) => None,
+    }
+    .filter(|v| !v.trim().is_empty())
 }
 
 /// The label of the button that opens a saved reply's options when there are more than three,
