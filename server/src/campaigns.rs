@@ -5,6 +5,7 @@
 
 pub mod audience;
 pub mod engine;
+pub mod follow_up_report;
 pub mod report;
 pub mod service;
 

@@ -97,6 +97,39 @@ pub struct Progress {
     pub history: Vec<CampaignEventView>,
     /// Last change of the chart's data (to refresh it only when needed).
     pub version: u64,
+    /// Where the follow-ups stand, for a campaign that has them.
+    #[serde(default)]
+    pub follow_ups: Option<FollowUpReport>,
+}
+
+/// A campaign's follow-ups by branch: who chose what, and what became of each follow-up.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpReport {
+    /// One line per reply branch, in the wizard's order.
+    pub branches: Vec<BranchLine>,
+    /// Recipients still within the wait, without a reply that took a branch.
+    pub waiting: u64,
+    /// Recipients whose wait ended without such a reply.
+    pub no_reply: u64,
+    /// Recipients who replied something no branch takes (they may also be counted above).
+    pub other_replies: u64,
+}
+
+/// One branch of the follow-up report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchLine {
+    /// What starts it, in words ("replied “1”").
+    pub label: String,
+    /// What it does, in words.
+    pub action: String,
+    /// Recipients whose reply took it.
+    pub chosen: u64,
+    /// Their follow-ups sent (or their tag added).
+    pub done: u64,
+    /// Follow-ups still to go out.
+    pub pending: u64,
+    /// Follow-ups that could not be sent.
+    pub failed: u64,
 }
 
 /// A campaign as its page shows it.

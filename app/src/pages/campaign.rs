@@ -2,6 +2,8 @@
 //! browser an `EventSource` on `/campaigns/{id}/events` replaces them whenever they change (no
 //! refresh), and the chart (SVG drawn on the server) reloads when its data does.
 
+mod follow_ups;
+
 use domain::clock::format_utc as when;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -265,6 +267,8 @@ fn CampaignDetail(campaign: CampaignView) -> impl IntoView {
             <img class="chart" alt="Sent, delivered, read, replied and failed over time" src=chart_url width="720" height="260" />
             <p><a class="button" href=format!("/campaigns/{id}/recipients.csv") download data-testid="download-report">"Download the per-recipient report (CSV)"</a></p>
         </section>
+
+        <follow_ups::FollowUpCard progress=progress />
 
         <section class="card">
             <h2>"Failures"</h2>

@@ -31,6 +31,7 @@ use crate::contacts::ContactsService;
 use crate::ports::{allow, invalid_field};
 use crate::storage::campaigns::{CampaignRecord, CampaignStats, CampaignStore};
 use crate::storage::connections::ConnectionStore;
+use crate::storage::follow_ups::FollowUpStore;
 use crate::storage::senders::SenderStore;
 use crate::storage::templates::{TemplateKind, TemplateStore};
 use crate::storage::{internal, StorageError, Store};
@@ -48,6 +49,7 @@ pub struct CampaignService {
     senders: SenderStore,
     contacts: ContactsService,
     engine: Engine,
+    follow_ups: FollowUpStore,
     clock: Arc<dyn Clock>,
 }
 
@@ -102,6 +104,7 @@ impl CampaignService {
             senders: engine.senders().clone(),
             contacts,
             engine,
+            follow_ups: FollowUpStore::open(store)?,
             clock,
         })
     }
@@ -284,6 +287,13 @@ impl CampaignService {
             merged: stats.merged,
             history: history_of(record),
             version,
+            follow_ups: record
+                .draft
+                .follow_ups
+                .as_ref()
+                .map(|plan| super::follow_up_report::tally(plan, &self.follow_ups, id))
+                .transpose()
+                .map_err(internal)?,
         })
     }
 

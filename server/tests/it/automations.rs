@@ -134,6 +134,26 @@ async fn reply_1_gets_a_the_coupon_button_gets_b_and_silence_only_a_tag_each_exa
     }
     assert_eq!(texts_to(&app, "905321600001")[1], CART, "1️⃣ is 1");
     assert_eq!(texts_to(&app, "905321600002")[1], COUPON);
+    let report = |app: &TestApp| {
+        let campaigns = app.state.services.campaigns.clone();
+        async move {
+            campaigns
+                .progress(&owner(), id)
+                .await
+                .unwrap()
+                .follow_ups
+                .expect("a report")
+        }
+    };
+    let during = report(&app).await;
+    let chosen: Vec<u64> = during.branches.iter().map(|b| b.chosen).collect();
+    assert_eq!(chosen, [1, 1, 0]);
+    assert_eq!(
+        (during.waiting, during.no_reply),
+        (1, 0),
+        "Cem may still answer"
+    );
+    assert_eq!(during.branches[0].label, "replied “1”");
 
     // WhatsApp delivers every webhook again, and the runner looks again, an hour later.
     for (entry, _) in app.state.webhooks.inbox.recent(100).unwrap() {
@@ -158,5 +178,26 @@ async fn reply_1_gets_a_the_coupon_button_gets_b_and_silence_only_a_tag_each_exa
         follow_ups.runs().due(i64::MAX, 10).unwrap(),
         [],
         "nothing left to do"
+    );
+    let after = report(&app).await;
+    let done: Vec<(u64, u64, u64)> = after
+        .branches
+        .iter()
+        .map(|b| (b.chosen, b.done, b.failed))
+        .collect();
+    assert_eq!(done, [(1, 1, 0), (1, 1, 0), (0, 0, 0)]);
+    assert_eq!(
+        (after.waiting, after.no_reply, after.other_replies),
+        (0, 1, 0)
+    );
+    let page = app
+        .get(&format!("/campaigns/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("data-testid=\"follow-ups\"") && page.contains("replied “1”"),
+        "the campaign page shows the report"
     );
 }

@@ -48,6 +48,22 @@ pub enum ReplyAction {
     Nothing,
 }
 
+impl ReplyAction {
+    /// The action in words, for the wizard and the report.
+    pub fn label(&self) -> String {
+        match self {
+            Self::SendText { text } => {
+                let start: String = text.chars().take(40).collect();
+                let more = if text.chars().count() > 40 { "…" } else { "" };
+                format!("sends “{start}{more}”")
+            }
+            Self::SendSavedReply { .. } => "sends a saved reply".into(),
+            Self::Tag { tag } => format!("tags “{tag}”"),
+            Self::Nothing => "nothing more".into(),
+        }
+    }
+}
+
 /// What happens when the wait ends without a reply. No session message: the window may be
 /// closed, and WhatsApp would refuse free-form text (131047).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -42,6 +42,18 @@ pub enum Trigger {
     NoReply,
 }
 
+impl Trigger {
+    /// The trigger in words, for the wizard and the report.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Payload { payload } => format!("tapped the button “{payload}”"),
+            Self::Text { values } => format!("replied “{}”", values.join("” or “")),
+            Self::OtherReply => "any other reply".into(),
+            Self::NoReply => "no reply".into(),
+        }
+    }
+}
+
 /// The number words a digit answer also accepts, per language, so "one" and "bir" choose 1.
 /// Index = the digit.
 const NUMBER_WORDS: &[[&str; 10]] = &[
