@@ -225,3 +225,55 @@ test('a recipient WhatsApp holds back for a day shows as waiting, and cancelling
     assert.deepEqual(errors, []);
   });
 });
+
+test('seed 004: reply 1 gets the cart, the coupon button gets the code, silence gets nothing, counted live', async () => {
+  await withPage(env.browser, 'campaign-follow-ups', async (page, errors) => {
+    await signIn(page, false);
+    await fillWizard(page, 'Cart reminder');
+    await page.check('[data-testid=follow-ups-on]');
+    const first = page.locator('[data-testid=follow-up-branch-0]');
+    await first.locator('[data-testid=branch-text]').fill('Here is your cart: https://shop.example/cart');
+    const second = page.locator('[data-testid=follow-up-branch-1]');
+    await second.locator('[data-testid=branch-trigger]').selectOption('payload');
+    await second.locator('[data-testid=branch-value]').fill('COUPON');
+    await second.locator('[data-testid=branch-value]').dispatchEvent('change');
+    // A branch without its message is refused live, naming the rule.
+    await page.locator('[data-rule="follow_up.text_length"]').waitFor();
+    await second.locator('[data-testid=branch-text]').fill('Your code: SPRING10');
+    await page.locator('[data-rule^="follow_up."]').waitFor({ state: 'detached' });
+    await page.click('[data-testid=launch-campaign]');
+    await page.click('[data-testid=confirm-launch]');
+    await page.waitForURL(/\/campaigns\/[0-9a-f-]{36}$/);
+    const campaign = page.url();
+    await page.waitForSelector('[data-testid=campaign][data-status=completed]', { timeout: 60_000 });
+    await page.locator('[data-testid=follow-up-waiting]', { hasText: '5' }).waitFor({ timeout: 10_000 });
+
+    // Customer 1 writes "1"; customer 2 taps the coupon button of the message it got.
+    const settings = await page.context().newPage();
+    await settings.goto(`${env.herald.base}/settings`);
+    await waitForHydration(settings);
+    const simulate = settings.locator('[data-testid=connection-card][data-kind=sandbox] [data-testid=simulate-form]');
+    await simulate.getByLabel('From').fill('+905321000001');
+    await simulate.locator('[data-testid=simulate-what]').fill('1');
+    await simulate.locator('button[type=submit]').click();
+    await simulate.locator('.notice').waitFor();
+    await simulate.getByLabel('From').fill('+905321000002');
+    await simulate.locator('[data-testid=simulate-does]').selectOption('button');
+    await simulate.locator('[data-testid=simulate-what]').fill('COUPON');
+    await simulate.locator('button[type=submit]').click();
+    await simulate.locator('.notice').waitFor();
+    await settings.close();
+
+    // The campaign page, open all along, counts them live: 1 / 1 and 3 still waiting.
+    assert.equal(page.url(), campaign);
+    await page.locator('[data-testid=follow-up-branch-0] [data-testid=chosen]', { hasText: '1' }).waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid=follow-up-branch-1] [data-testid=chosen]', { hasText: '1' }).waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid=follow-up-waiting]', { hasText: '3' }).waitFor();
+
+    // Customer 1's conversation shows the cart message that followed the reply.
+    await page.goto(`${env.herald.base}/contacts/905321000001`);
+    await page.locator('[data-testid=contact-history] [data-testid=history-message][data-direction=outbound]',
+      { hasText: 'Here is your cart' }).waitFor({ timeout: 15_000 });
+    assert.deepEqual(errors, []);
+  });
+});

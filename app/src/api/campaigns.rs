@@ -181,6 +181,9 @@ pub struct WizardOptions {
     pub templates: Vec<TemplateChoice>,
     /// Custom attribute names seen on contacts.
     pub attributes: Vec<String>,
+    /// (id, name) of every saved session reply without a file, for follow-ups.
+    #[serde(default)]
+    pub saved_replies: Vec<(String, String)>,
 }
 
 /// One rendered message for the preview.

@@ -1,7 +1,10 @@
 //! `/campaigns/new`: the campaign wizard. Sender, audience, template, a value for each of its
 //! variables, schedule and sending hours — checked live by `domain::campaign::draft::validate`
 //! (the server runs the same before saving) — then a preview of real messages and the pre-flight
-//! check (who is excluded and why, cost, duration) before saving or launching.
+//! check (who is excluded and why, cost, duration) before saving or launching. The follow-ups
+//! (what a reply does) are [`follow_ups`].
+
+mod follow_ups;
 
 use domain::campaign::draft::validate;
 use domain::campaign::estimate::{launch_sentence, money};
@@ -90,6 +93,7 @@ pub fn CampaignWizardPage() -> impl IntoView {
 fn Wizard(options: WizardOptions) -> impl IntoView {
     let csrf = PageSession::current().csrf_token;
     let templates = StoredValue::new(options.templates.clone());
+    let saved_replies = options.saved_replies.clone();
     let first_connection = options
         .connections
         .first()
@@ -329,6 +333,8 @@ fn Wizard(options: WizardOptions) -> impl IntoView {
                 </datalist>
                 <ul class="rules" aria-live="polite">{problems_of("window")}</ul>
             </fieldset>
+
+            <follow_ups::FollowUpsEditor draft=draft saved_replies=saved_replies.clone() />
 
             <div class="button-row">
                 <button type="button" class="button" data-testid="check-campaign" disabled=blocked

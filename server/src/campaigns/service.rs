@@ -446,12 +446,21 @@ impl app::ports::CampaignsPort for CampaignService {
         for contact in self.contacts.store().all().take(2_000) {
             attributes.extend(contact.map_err(internal)?.attributes.into_keys());
         }
+        let saved_replies = self
+            .templates
+            .list()
+            .map_err(internal)?
+            .into_iter()
+            .filter(|(_, t)| t.kind == TemplateKind::SessionReply && t.session_media.is_none())
+            .map(|(id, t)| (id.to_string(), t.definition.name))
+            .collect();
         Ok(WizardOptions {
             connections,
             segments,
             imports,
             templates,
             attributes: attributes.into_iter().collect(),
+            saved_replies,
         })
     }
 
