@@ -182,8 +182,9 @@ pub async fn recent_sent_messages(id: String) -> Result<Vec<SentMessageView>, Se
 }
 
 /// Makes a simulated user write to a sandbox number: `kind` is `text`, `button` (a tap on the
-/// last message it got), `photo`, `location`, `reaction` (to the last message it got),
-/// `stop_marketing` or `resume_marketing`; `text` is the text, payload, caption, place or emoji.
+/// last message it got), `photo`, `location`, `reaction` (to the last message it got), `choose`
+/// (one of its reply buttons or list rows, by title), `stop_marketing` or `resume_marketing`;
+/// `text` is the text, payload, caption, place, emoji or title.
 #[server(endpoint = "whatsapp/sandbox/inbound")]
 pub async fn simulate_inbound(
     csrf_token: String,

@@ -251,12 +251,12 @@ fn SimulatedUserPanel(connection_id: String) -> impl IntoView {
                     <option value="photo">"sends a photo (caption below)"</option>
                     <option value="location">"shares a location (place name below)"</option>
                     <option value="reaction">"reacts to the last message it got (emoji below)"</option>
+                    <option value="choose">"picks a reply button or list row of the last message it got (title below)"</option>
                     <option value="stop_marketing">"stops marketing messages in WhatsApp"</option>
                     <option value="resume_marketing">"resumes marketing messages"</option>
                 </select>
             </label>
-            <label>"Text, payload, caption, place or emoji" <input data-testid="simulate-what" prop:value=text on:input=move |ev| text.set(event_target_value(&ev)) /></label>
-            <p class="muted">"To pick a row of a list or tap a reply button, open the user's conversation and use “As the customer”."</p>
+            <label>"Text, payload, caption, place, emoji or title" <input data-testid="simulate-what" prop:value=text on:input=move |ev| text.set(event_target_value(&ev)) /></label>
             <button class="button" type="submit" disabled=move || simulate.pending().get()>"Send as the user"</button>
             {move || simulate.value().get().map(|r| match r {
                 Ok(()) => view! { <p class="notice">"Delivered to Herald's webhook."</p> }.into_any(),

@@ -413,8 +413,7 @@ impl app::ports::WhatsAppPort for WhatsAppService {
     ) -> Result<(), PortError> {
         allow(caller, Permission::SendMessages)?;
         let wa_id: String = from.chars().filter(char::is_ascii_digit).collect();
-        let what =
-            simulated_user::message(&kind, &text, || self.latest_sent.wamid(&id.uuid(), &wa_id))?;
+        let what = simulated_user::message(&kind, &text, &self.latest_sent, &id.uuid(), &wa_id)?;
         self.sandbox
             .simulate_inbound(id.uuid(), &from, what)
             .await

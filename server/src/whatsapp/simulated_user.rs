@@ -1,8 +1,11 @@
 //! What a simulated user does from Settings → WhatsApp: the form's choice turned into the
 //! message the sandbox delivers, aimed — for a button tap or a reaction — at the newest message
-//! the business sent that user (a campaign's, or one sent from the inbox), as on a real phone.
+//! the business sent that user (a campaign's, or one sent from the inbox), as on a real phone;
+//! a pick of one of its reply buttons or list rows, by title.
 
 use app::ports::PortError;
+use domain::conversation::body::Body;
+use domain::text::fold;
 
 use super::sandbox::{SimulatedInbound, SAMPLE_PHOTO};
 use crate::storage::campaigns::CampaignStore;
@@ -17,6 +20,7 @@ pub const KINDS: &[&str] = &[
     "photo",
     "location",
     "reaction",
+    "choose",
     "stop_marketing",
     "resume_marketing",
 ];
@@ -81,15 +85,61 @@ impl LatestSent {
         }
         Ok(newest.map(|(_, wamid)| wamid))
     }
+
+    /// A pick of the option titled `title` (folded; empty: the first) of the reply buttons or
+    /// list in message `wamid`; `None` when it has no such option.
+    pub fn choice(
+        &self,
+        wamid: &str,
+        title: &str,
+    ) -> Result<Option<SimulatedInbound>, StorageError> {
+        let Some(message) = self.messages.send_of_wamid(wamid)? else {
+            return Ok(None);
+        };
+        let Some(content) = self.messages.content(&message)? else {
+            return Ok(None);
+        };
+        let Body::Interactive {
+            options,
+            ids,
+            list_button,
+            ..
+        } = Body::from_outgoing(&content)
+        else {
+            return Ok(None);
+        };
+        let wanted = fold(title.trim());
+        let index = if wanted.is_empty() {
+            0
+        } else {
+            match options.iter().position(|o| fold(o) == wanted) {
+                Some(index) => index,
+                None => return Ok(None),
+            }
+        };
+        let (Some(title), Some(id)) = (options.get(index), ids.get(index)) else {
+            return Ok(None);
+        };
+        let (id, title, context) = (id.clone(), title.clone(), Some(wamid.to_string()));
+        Ok(Some(if list_button.is_some() {
+            SimulatedInbound::ListReply { id, title, context }
+        } else {
+            SimulatedInbound::ButtonReply { id, title, context }
+        }))
+    }
 }
 
-/// The message a simulated user sends for the form's `kind` and `text`; `latest` gives the
-/// business's newest message to them (what a tap or a reaction answers).
+/// The message a simulated user `wa_id` sends `connection` for the form's `kind` and `text`;
+/// `sent` finds the business's newest message to them (what a tap, a pick or a reaction
+/// answers).
 pub fn message(
     kind: &str,
     text: &str,
-    latest: impl FnOnce() -> Result<Option<String>, StorageError>,
+    sent: &LatestSent,
+    connection: &uuid::Uuid,
+    wa_id: &str,
 ) -> Result<SimulatedInbound, PortError> {
+    let latest = || sent.wamid(connection, wa_id);
     let typed = Some(text.trim().to_string()).filter(|t| !t.is_empty());
     Ok(match kind {
         "text" => match typed {
@@ -142,6 +192,19 @@ pub fn message(
                 ))
             }
         },
+        "choose" => {
+            let nothing = || {
+                PortError::invalid(
+                    "kind",
+                    "sandbox.choice",
+                    "the last message this user got has no reply button or list row with that title",
+                )
+            };
+            let wamid = latest().map_err(internal)?.ok_or_else(nothing)?;
+            sent.choice(&wamid, text)
+                .map_err(internal)?
+                .ok_or_else(nothing)?
+        }
         "stop_marketing" => SimulatedInbound::StopMarketing,
         "resume_marketing" => SimulatedInbound::ResumeMarketing,
         _ => {

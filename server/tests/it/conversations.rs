@@ -1332,6 +1332,42 @@ async fn a_simulated_user_in_settings_taps_the_campaign_message_sends_a_photo_a_
         bodies.iter().any(|b| b.preview().contains("❤️")),
         "the reaction to the campaign message: {bodies:?}"
     );
+
+    // The agent sends a list; the simulated user picks a row of it by its title.
+    let list = SessionDraft {
+        kind: DraftKind::List,
+        text: "When shall we come?".into(),
+        list_button: "Times".into(),
+        rows: vec![
+            DraftRow {
+                title: "Morning".into(),
+                description: String::new(),
+            },
+            DraftRow {
+                title: "Evening".into(),
+                description: String::new(),
+            },
+        ],
+        ..SessionDraft::default()
+    };
+    app.state
+        .services
+        .conversations
+        .reply(&owner(), id, list)
+        .await
+        .unwrap();
+    let missing = does("choose", "Night").await.unwrap_err();
+    assert!(
+        missing.to_string().contains("no reply button or list row"),
+        "{missing}"
+    );
+    does("choose", "evening").await.unwrap();
+    app.webhook_worker.process_pending().unwrap();
+    let last = thread(&app, id).await.messages.last().unwrap().body.clone();
+    assert!(
+        matches!(&last, Body::ListPick { title, .. } if title == "Evening"),
+        "{last:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
